@@ -1,0 +1,115 @@
+package devproxy
+
+import (
+	"net/url"
+	"time"
+)
+
+// DefaultListen is the address devproxy listens on when neither the config
+// file nor the -listen flag names one: loopback only, so the dev stack is not
+// reachable from the network.
+const DefaultListen = "127.0.0.1:8080"
+
+// DefaultTimeout is how long a route waits for the response headers of its
+// target when the route does not set timeout.
+const DefaultTimeout = 60 * time.Second
+
+// ReservedPrefix is the path prefix devproxy answers itself; no route may
+// claim it.
+const ReservedPrefix = "/__devproxy"
+
+// Config is a parsed and validated devproxy.yaml. It is never modified after
+// ParseConfig returns it.
+type Config struct {
+	// File is the path the config was read from, as given by the user.
+	File string
+	// Dir is the absolute folder that relative paths in the file (frontend
+	// folder, mock files) resolve against.
+	Dir string
+
+	// Listen is the address to listen on; DefaultListen when absent.
+	Listen string
+	// Frontend receives every request that no route claims; nil when the file
+	// has no frontend.
+	Frontend *Frontend
+	// AllowedHosts are extra Host names accepted besides localhost,
+	// *.localhost and IP literals.
+	AllowedHosts []string
+	// AllowedOrigins are extra browser origins trusted by the cross-site
+	// checks, e.g. "http://localhost:3000".
+	AllowedOrigins []string
+	// Routes are the path-prefixed routes in file order. The router matches
+	// the longest prefix whatever the order.
+	Routes []Route
+}
+
+// Frontend is where requests that no route claims go: a dev server to forward
+// to (URL set) or a folder to serve (Dir set), never both.
+type Frontend struct {
+	// URL is the dev server, e.g. http://localhost:5173; nil for a folder.
+	URL *url.URL
+	// Dir is the absolute path of the folder to serve; empty for a URL.
+	Dir string
+	// SPA serves index.html for page navigations to paths with no file.
+	// Default true.
+	SPA bool
+	// Line is the line of the frontend key in the file, 0 when unknown.
+	Line int
+}
+
+// Route sends every request whose path starts with Path (on a segment
+// boundary) to Target, or answers it with Respond. Exactly one of Target and
+// Respond is set.
+type Route struct {
+	// Path is the normalised prefix: leading slash, no trailing slash,
+	// e.g. "/api".
+	Path string
+	// Target is the upstream base URL (scheme http or https, host, optional
+	// base path, no query).
+	Target *url.URL
+	// StripPrefix removes Path before the target's base path is prepended:
+	// /auth/login -> /base/login. Default false: /base/auth/login.
+	StripPrefix bool
+	// PreserveHost sends the browser's Host upstream (host: preserve).
+	// Default false: the target's host:port is sent (host: target).
+	PreserveHost bool
+	// Insecure accepts any certificate from an https target. Default false.
+	Insecure bool
+	// Headers are set on the request sent upstream, in file order; an empty
+	// Value removes the header.
+	Headers []Header
+	// Timeout is the longest wait for the target's response headers before
+	// devproxy answers 504. DefaultTimeout when the file does not set it.
+	Timeout time.Duration
+	// Respond makes devproxy answer the route itself (a mock); nil for a
+	// proxied route.
+	Respond *Respond
+	// Line is the line of the route's key in the file, 0 when unknown.
+	Line int
+}
+
+// Header is one header name (canonical form) and value.
+type Header struct {
+	Name  string
+	Value string
+}
+
+// Respond is a canned answer: a mock route that needs no backend.
+type Respond struct {
+	// Status is the response status code. Default 200.
+	Status int
+	// Headers are set on the response, in file order.
+	Headers []Header
+	// Body is the response body given inline (body, or json encoded as
+	// JSON); nil when File is set.
+	Body []byte
+	// ContentType is the Content-Type sent with Body or File:
+	// "application/json" for json, "text/plain; charset=utf-8" for body, by
+	// file extension for file. A Content-Type in Headers wins.
+	ContentType string
+	// File is the absolute path of a file whose content is the body; it is
+	// read on every request so edits need no reload. Empty for Body.
+	File string
+	// Delay is how long devproxy waits before answering. Default 0.
+	Delay time.Duration
+}
