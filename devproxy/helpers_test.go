@@ -1,0 +1,173 @@
+package devproxy
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// waitTimeout is the generous deadline every wait on an event uses.
+const waitTimeout = 10 * time.Second
+
+// logBuffer collects the log and lets a test wait for a line.
+type logBuffer struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{}
+}
+
+func newLogBuffer() *logBuffer { return &logBuffer{changed: make(chan struct{})} }
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	close(l.changed)
+	l.changed = make(chan struct{})
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// waitFor waits until the log contains every one of subs and returns it.
+func (l *logBuffer) waitFor(t *testing.T, subs ...string) string {
+	t.Helper()
+	deadline := time.After(waitTimeout)
+	for {
+		l.mu.Lock()
+		s, ch := l.buf.String(), l.changed
+		l.mu.Unlock()
+		ok := true
+		for _, sub := range subs {
+			ok = ok && strings.Contains(s, sub)
+		}
+		if ok {
+			return s
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("log never showed %q; log:\n%s", subs, s)
+		}
+	}
+}
+
+// testProxy is devproxy serving a config on a 127.0.0.1:0 listener.
+type testProxy struct {
+	srv  *Server
+	url  string // http://127.0.0.1:PORT
+	host string // 127.0.0.1:PORT
+	dir  string // the config's folder
+	file string // the config file
+	log  *logBuffer
+}
+
+// startProxy writes config into a temp folder and serves it until the test
+// ends. env resolves ${VAR} in the config.
+func startProxy(t *testing.T, config string, env map[string]string) *testProxy {
+	t.Helper()
+	dir := t.TempDir()
+	return startProxyIn(t, dir, config, env)
+}
+
+func startProxyIn(t *testing.T, dir, config string, env map[string]string) *testProxy {
+	t.Helper()
+	file := filepath.Join(dir, "devproxy.yaml")
+	if err := os.WriteFile(file, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lb := newLogBuffer()
+	srv, err := New(Options{
+		Config:    file,
+		Log:       lb,
+		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+	})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return &testProxy{srv: srv, url: "http://" + ln.Addr().String(), host: ln.Addr().String(), dir: dir, file: file, log: lb}
+}
+
+// get sends a request to the proxy and returns the response with its body
+// read.
+func (p *testProxy) do(t *testing.T, method, path string, body io.Reader, header http.Header) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, p.url+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading body: %v", method, path, err)
+	}
+	return res, string(b)
+}
+
+func (p *testProxy) get(t *testing.T, path string) (*http.Response, string) {
+	t.Helper()
+	return p.do(t, http.MethodGet, path, nil, nil)
+}
+
+// rawRequest writes req as it is on a new connection and returns what the
+// server answered up to the end of the response headers and body, read
+// with a deadline.
+func rawRequest(t *testing.T, addr, req string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(waitTimeout))
+	if _, err := io.WriteString(c, req); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(c)
+	return string(b)
+}
+
+// closedPort returns a loopback port that nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	return port
+}
+
+func listenOn(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }

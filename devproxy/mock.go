@@ -1,0 +1,69 @@
+package devproxy
+
+import (
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+)
+
+// mockHandler answers a route with its respond block; no backend is needed.
+type mockHandler struct {
+	name string
+	r    *Respond
+}
+
+func (m *mockHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if m.r.Delay > 0 {
+		t := time.NewTimer(m.r.Delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			if rec, ok := w.(*recorder); ok {
+				rec.status = StatusClientClosed
+			}
+			return
+		}
+	}
+	body := m.r.Body
+	if m.r.File != "" {
+		// Read on every request, so that editing the file needs no reload.
+		b, err := os.ReadFile(m.r.File)
+		if err != nil {
+			writeProxyError(w, r, &proxyError{
+				Status: http.StatusInternalServerError,
+				Err:    "cannot read mock file " + m.r.File + ": " + pathErrReason(err),
+				Route:  m.name,
+				Hint:   "create the file, or fix routes." + m.name + ".respond.file in the config",
+			})
+			return
+		}
+		body = b
+	}
+	h := w.Header()
+	if m.r.ContentType != "" {
+		h.Set("Content-Type", m.r.ContentType)
+	}
+	for _, hv := range m.r.Headers {
+		h.Set(hv.Name, hv.Value)
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	status := m.r.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// pathErrReason is the cause of a file error without the path, which the
+// caller already names.
+func pathErrReason(err error) string {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,133 @@
+package devproxy
+
+import (
+	"encoding/json"
+	"html/template"
+	"net/http"
+)
+
+// statusJSON is the body of GET /__devproxy/status.
+type statusJSON struct {
+	Version  string        `json:"version"`
+	Config   string        `json:"config"`
+	Listen   string        `json:"listen"`
+	Frontend string        `json:"frontend"`
+	Routes   []statusRoute `json:"routes"`
+	Reload   reloadStatus  `json:"reload"`
+}
+
+type statusRoute struct {
+	Path    string `json:"path"`
+	Target  string `json:"target,omitempty"`
+	Respond bool   `json:"respond,omitempty"`
+}
+
+// serveOwn answers devproxy's own endpoints under ReservedPrefix.
+func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, rt *router) {
+	if r.URL.Path != ReservedPrefix+"/status" {
+		writeProxyError(w, r, &proxyError{
+			Status: http.StatusNotFound,
+			Err:    "no such devproxy endpoint: " + r.URL.Path,
+			Route:  ReservedPrefix,
+			Hint:   ReservedPrefix + "/ is reserved for devproxy; GET " + ReservedPrefix + "/status shows the config",
+		})
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeProxyError(w, r, &proxyError{Status: http.StatusMethodNotAllowed, Err: r.Method + " is not allowed here", Route: ReservedPrefix, Hint: "use GET"})
+		return
+	}
+	st := statusJSON{
+		Version:  Version,
+		Config:   rt.cfg.File,
+		Listen:   s.ListenAddr(),
+		Frontend: frontendString(rt.cfg.Frontend),
+		Routes:   statusRoutes(rt.cfg),
+		Reload:   *s.reload.Load(),
+	}
+	if l := s.listen.Load(); l != nil {
+		st.Listen = *l
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(st)
+}
+
+func statusRoutes(cfg *Config) []statusRoute {
+	routes := make([]statusRoute, 0, len(cfg.Routes))
+	for _, r := range cfg.Routes {
+		sr := statusRoute{Path: r.Path, Respond: r.Respond != nil}
+		if r.Target != nil {
+			sr.Target = r.Target.String()
+		}
+		routes = append(routes, sr)
+	}
+	return routes
+}
+
+// frontendString names the frontend as the user wrote it: a URL or a
+// folder; "" when there is none.
+func frontendString(f *Frontend) string {
+	switch {
+	case f == nil:
+		return ""
+	case f.URL != nil:
+		return f.URL.String()
+	default:
+		return f.Dir
+	}
+}
+
+// serveNoFrontend answers requests no route claims when the config has no
+// frontend: / lists the routes, anything else is a 404 that lists them too.
+func serveNoFrontend(w http.ResponseWriter, r *http.Request, rt *router) {
+	routes := statusRoutes(rt.cfg)
+	if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && wantsHTML(r) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if r.Method == http.MethodGet {
+			_ = routesPage.Execute(w, routes)
+		}
+		return
+	}
+	pe := &proxyError{
+		Status: http.StatusNotFound,
+		Err:    "no route matches " + r.URL.Path + " and no frontend is configured",
+		Hint:   "add a route for it, or set frontend: to a dev server URL or a folder",
+	}
+	if wantsHTML(r) {
+		if rec, ok := w.(*recorder); ok {
+			rec.fail(pe)
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("X-Devproxy-Error", "1")
+		w.WriteHeader(http.StatusNotFound)
+		_ = routesPage.Execute(w, routes)
+		return
+	}
+	if rec, ok := w.(*recorder); ok {
+		rec.fail(pe)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Devproxy-Error", "1")
+	w.WriteHeader(http.StatusNotFound)
+	_ = json.NewEncoder(w).Encode(struct {
+		*proxyError
+		Routes []statusRoute `json:"routes"`
+	}{pe, routes})
+}
+
+var routesPage = template.Must(template.New("routes").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>devproxy</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem}
+td,th{padding:.2rem 1rem .2rem 0;text-align:left}code{background:#f3f3f3;padding:.1rem .3rem}</style></head><body>
+<h1>devproxy</h1>
+<p>No frontend is configured: set <code>frontend:</code> to a dev server URL or a folder. These routes are served:</p>
+<table><tr><th>path</th><th>goes to</th></tr>
+{{range .}}<tr><td><a href="{{.Path}}"><code>{{.Path}}</code></a></td><td>{{if .Respond}}mock{{else}}<code>{{.Target}}</code>{{end}}</td></tr>
+{{else}}<tr><td colspan="2">no routes yet: add some under <code>routes:</code></td></tr>{{end}}
+</table></body></html>
+`))

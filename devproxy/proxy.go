@@ -1,0 +1,312 @@
+package devproxy
+
+import (
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+)
+
+// upstream forwards requests to one target: a route's or the frontend dev
+// server's. It extends httputil.ReverseProxy through Rewrite,
+// ModifyResponse and ErrorHandler.
+type upstream struct {
+	// name is the route prefix, or "frontend".
+	name string
+	// prefix is the route prefix when it is stripped, else "".
+	prefix string
+	target *url.URL
+	// base is the target's escaped base path without trailing slash.
+	base string
+	// hostport is the target's host:port, as logged and used to recognise
+	// absolute URLs that point back at it.
+	hostport     string
+	preserveHost bool
+	headers      []Header
+	frontend     bool
+	proxy        *httputil.ReverseProxy
+}
+
+func newUpstream(name string, r *Route, target *url.URL, rt http.RoundTripper, pool httputil.BufferPool) *upstream {
+	u := &upstream{
+		name:     name,
+		target:   target,
+		base:     strings.TrimSuffix(target.EscapedPath(), "/"),
+		hostport: hostPort(target),
+		frontend: r == nil,
+	}
+	if r != nil {
+		if r.StripPrefix {
+			u.prefix = r.Path
+		}
+		u.preserveHost = r.PreserveHost
+		u.headers = r.Headers
+	}
+	u.proxy = &httputil.ReverseProxy{
+		Rewrite:        u.rewrite,
+		Transport:      rt,
+		ModifyResponse: u.modifyResponse,
+		ErrorHandler:   u.errorHandler,
+		BufferPool:     pool,
+		// Responses without a length (streams, SSE) are flushed as they
+		// arrive by ReverseProxy itself; others need no timed flushes.
+		FlushInterval: 0,
+		ErrorLog:      discardLogger(),
+	}
+	return u
+}
+
+func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	u.proxy.ServeHTTP(w, r)
+}
+
+// hostPort returns the target's host:port with the scheme's default port
+// filled in.
+func hostPort(t *url.URL) string {
+	if t.Port() != "" {
+		return t.Host
+	}
+	if t.Scheme == "https" {
+		return t.Host + ":443"
+	}
+	return t.Host + ":80"
+}
+
+func (u *upstream) rewrite(pr *httputil.ProxyRequest) {
+	in, out := pr.In, pr.Out
+	path := rawPath(in)
+	if u.prefix != "" {
+		path = stripRawPrefix(path, len(u.prefix))
+	}
+	path = u.base + path
+	if path == "" {
+		path = "/"
+	}
+	out.URL.Scheme = u.target.Scheme
+	out.URL.Host = u.target.Host
+	out.URL.RawQuery = in.URL.RawQuery
+	out.URL.Fragment, out.URL.RawFragment = "", ""
+	if strings.HasPrefix(path, "//") {
+		// An opaque "//x" would be read as a network path; fall back to
+		// Path/RawPath, which only matters for such odd requests.
+		p, err := url.PathUnescape(path)
+		if err != nil {
+			p = path
+		}
+		out.URL.Opaque, out.URL.Path, out.URL.RawPath = "", p, path
+	} else {
+		// Opaque makes the request line carry path bytes exactly as the
+		// client sent them (%2F stays %2F, nothing is re-escaped).
+		out.URL.Opaque, out.URL.Path, out.URL.RawPath = path, "", ""
+	}
+	if u.preserveHost {
+		out.Host = in.Host
+	} else {
+		out.Host = ""
+	}
+	// ReverseProxy already dropped the client's Forwarded and X-Forwarded-*
+	// headers because Rewrite is set; X-Real-IP is dropped here so no
+	// client can pass for another address.
+	out.Header.Del("X-Real-Ip")
+	pr.SetXForwarded()
+	for _, h := range u.headers {
+		if h.Value == "" {
+			out.Header.Del(h.Name)
+		} else {
+			out.Header.Set(h.Name, h.Value)
+		}
+	}
+}
+
+// rawPath returns the request's path exactly as the client sent it.
+func rawPath(r *http.Request) string {
+	uri := r.RequestURI
+	if uri == "" || uri[0] != '/' {
+		return r.URL.EscapedPath()
+	}
+	if i := strings.IndexByte(uri, '?'); i >= 0 {
+		uri = uri[:i]
+	}
+	return uri
+}
+
+// stripRawPrefix removes the first n decoded bytes from the escaped path
+// raw: the route prefix, which was matched on the decoded path.
+func stripRawPrefix(raw string, n int) string {
+	i := 0
+	for ; n > 0 && i < len(raw); n-- {
+		if raw[i] == '%' && i+2 < len(raw) {
+			i += 3
+		} else {
+			i++
+		}
+	}
+	return raw[i:]
+}
+
+// modifyResponse keeps the browser on devproxy's origin: redirects and
+// cookies that name the target are mapped back to devproxy.
+func (u *upstream) modifyResponse(res *http.Response) error {
+	req := res.Request
+	for _, key := range [...]string{"Location", "Content-Location"} {
+		if v := res.Header.Get(key); v != "" {
+			if nv, ok := u.mapURL(v, req); ok {
+				res.Header.Set(key, nv)
+			}
+		}
+	}
+	if cookies := res.Header["Set-Cookie"]; len(cookies) > 0 {
+		for i, c := range cookies {
+			cookies[i] = u.mapCookie(c)
+		}
+	}
+	return nil
+}
+
+// mapURL maps a URL the target sent (absolute, or an absolute path) back to
+// devproxy's origin, using the scheme and host the browser used. It reports
+// false when the URL points elsewhere.
+func (u *upstream) mapURL(v string, out *http.Request) (string, bool) {
+	loc, err := url.Parse(v)
+	if err != nil {
+		return "", false
+	}
+	absolute := loc.Scheme != "" || loc.Host != ""
+	switch {
+	case absolute && !u.isTarget(loc):
+		return "", false
+	case !absolute && (!strings.HasPrefix(v, "/") || strings.HasPrefix(v, "//")):
+		return "", false // relative to the current path: already right
+	case !absolute && u.prefix == "" && u.base == "":
+		return "", false // an absolute path means the same on both sides
+	}
+	p, ok := u.mapPath(loc.EscapedPath())
+	if !ok {
+		return "", false
+	}
+	var b strings.Builder
+	// X-Forwarded-Host and -Proto on the outbound request are the browser's
+	// Host and scheme, set by devproxy in rewrite.
+	if host := out.Header.Get("X-Forwarded-Host"); absolute && host != "" {
+		proto := out.Header.Get("X-Forwarded-Proto")
+		if proto == "" {
+			proto = "http"
+		}
+		b.WriteString(proto + "://" + host)
+	}
+	b.WriteString(p)
+	if loc.RawQuery != "" || loc.ForceQuery {
+		b.WriteString("?" + loc.RawQuery)
+	}
+	if loc.Fragment != "" {
+		b.WriteString("#" + loc.EscapedFragment())
+	}
+	return b.String(), true
+}
+
+// mapPath turns a path on the target into the path on devproxy: the target's
+// base path comes off and a stripped route prefix goes back on.
+func (u *upstream) mapPath(p string) (string, bool) {
+	if p == "" {
+		p = "/"
+	}
+	if u.base != "" {
+		if !hasPathPrefix(p, u.base) {
+			return "", false
+		}
+		p = p[len(u.base):]
+	}
+	p = u.prefix + p
+	if p == "" {
+		p = "/"
+	}
+	return p, true
+}
+
+// isTarget reports whether loc names the target's origin. localhost and the
+// loopback addresses are the same server for a local target.
+func (u *upstream) isTarget(loc *url.URL) bool {
+	if loc.Scheme != "" && loc.Scheme != "http" && loc.Scheme != "https" {
+		return false
+	}
+	if loc.Host == "" {
+		return false
+	}
+	port := loc.Port()
+	if port == "" {
+		port = "80"
+		if loc.Scheme == "https" {
+			port = "443"
+		}
+	}
+	if port != u.target.Port() && !(u.target.Port() == "" && port == defaultPort(u.target.Scheme)) {
+		return false
+	}
+	h, th := strings.ToLower(loc.Hostname()), strings.ToLower(u.target.Hostname())
+	return h == th || (isLoopbackName(h) && isLoopbackName(th))
+}
+
+func defaultPort(scheme string) string {
+	if scheme == "https" {
+		return "443"
+	}
+	return "80"
+}
+
+// isLoopbackName reports whether host is localhost, *.localhost or a
+// loopback IP literal.
+func isLoopbackName(host string) bool {
+	if isLocalhostName(host) {
+		return true
+	}
+	return host == "::1" || strings.HasPrefix(host, "127.")
+}
+
+// mapCookie removes a Domain attribute naming the target host, so that the
+// browser keeps the cookie on devproxy's origin, and maps the Path back
+// when the route strips its prefix or the target has a base path.
+func (u *upstream) mapCookie(c string) string {
+	parts := strings.Split(c, ";")
+	changed := false
+	th := strings.ToLower(u.target.Hostname())
+	for i := 1; i < len(parts); i++ {
+		name, val, _ := strings.Cut(parts[i], "=")
+		name = strings.TrimSpace(name)
+		val = strings.TrimSpace(val)
+		switch {
+		case strings.EqualFold(name, "domain"):
+			d := strings.ToLower(strings.TrimPrefix(val, "."))
+			if d == th || (isLoopbackName(d) && isLoopbackName(th)) {
+				parts = append(parts[:i], parts[i+1:]...)
+				i--
+				changed = true
+			}
+		case strings.EqualFold(name, "path"):
+			if u.prefix == "" && u.base == "" {
+				continue
+			}
+			if p, ok := u.mapPath(val); ok {
+				if len(p) > 1 {
+					p = strings.TrimSuffix(p, "/")
+				}
+				parts[i] = " Path=" + p
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return c
+	}
+	return strings.Join(parts, ";")
+}
+
+// bufferPool reuses the 32 KiB buffers ReverseProxy copies bodies with.
+type bufferPool struct{ p sync.Pool }
+
+func newBufferPool() *bufferPool {
+	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32*1024); return &b }}}
+}
+
+func (bp *bufferPool) Get() []byte  { return *bp.p.Get().(*[]byte) }
+func (bp *bufferPool) Put(b []byte) { bp.p.Put(&b) }

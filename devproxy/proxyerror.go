@@ -1,0 +1,202 @@
+package devproxy
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+)
+
+// StatusClientClosed is logged, never sent, when the client went away before
+// the response was complete (nginx's 499).
+const StatusClientClosed = 499
+
+// proxyError is a failure devproxy answers for itself: what happened to
+// which request on which route, and what to try. The same words go to the
+// log, to the HTML page a browser sees and to the JSON a fetch gets.
+type proxyError struct {
+	Status int    `json:"-"`
+	Err    string `json:"error"`
+	Route  string `json:"route,omitempty"`
+	Target string `json:"target,omitempty"`
+	Hint   string `json:"hint,omitempty"`
+	// Waiting marks a frontend dev server that is not up yet; a browser
+	// navigation gets a page that reloads itself once it answers.
+	Waiting bool `json:"-"`
+}
+
+// field names the config key a hint tells the user to change.
+func (u *upstream) field() string {
+	if u.frontend {
+		return "frontend"
+	}
+	return "routes." + u.name + ".target"
+}
+
+// classify turns a transport error into words a person can act on.
+func (u *upstream) classify(err error, timeout string) *proxyError {
+	pe := &proxyError{Status: http.StatusBadGateway, Route: u.name, Target: u.target.String()}
+	var (
+		dnsErr  *net.DNSError
+		lbErr   *loopbackDialError
+		opErr   *net.OpError
+		unkAuth x509.UnknownAuthorityError
+		hostErr x509.HostnameError
+		invErr  x509.CertificateInvalidError
+		recErr  tls.RecordHeaderError
+		tmo     interface{ Timeout() bool }
+	)
+	running := "is the API running? start it, or fix " + u.field() + " in the config"
+	if u.frontend {
+		running = "is the dev server running? start it (npm run dev), or fix frontend in the config"
+	}
+	switch {
+	case errors.As(err, &dnsErr):
+		pe.Err = fmt.Sprintf("cannot resolve host %q", dnsErr.Name)
+		pe.Hint = "check the host name in " + u.field() + ", or add it to /etc/hosts"
+	case errors.As(err, &unkAuth), errors.As(err, &hostErr), errors.As(err, &invErr):
+		pe.Err = "TLS certificate not trusted: " + tlsReason(err)
+		pe.Hint = "set insecure: true for this route to accept a self-signed certificate"
+		if u.frontend {
+			pe.Hint = "use the dev server's http:// address as frontend, or trust its certificate"
+		}
+	case errors.As(err, &recErr):
+		pe.Err = "the target does not speak TLS on " + u.hostport
+		pe.Hint = "write http:// instead of https:// in " + u.field()
+	case isDial(err, &opErr) && errors.Is(err, syscall.ECONNREFUSED):
+		where := u.hostport
+		if errors.As(err, &lbErr) {
+			where = lbErr.addrs()
+		}
+		pe.Err = "connection refused: nothing listens on " + where
+		pe.Hint = running
+		pe.Waiting = u.frontend
+	case isDial(err, &opErr) && errors.As(err, &tmo) && tmo.Timeout():
+		pe.Err = fmt.Sprintf("connecting to %s timed out after %s", u.hostport, dialTimeout)
+		pe.Hint = "is the host up and the port open? check " + u.field()
+		pe.Waiting = u.frontend
+	case isDial(err, &opErr):
+		pe.Err = "cannot connect to " + u.hostport + ": " + opErr.Err.Error()
+		pe.Hint = running
+		pe.Waiting = u.frontend
+	case errors.As(err, &tmo) && tmo.Timeout():
+		pe.Status = http.StatusGatewayTimeout
+		pe.Err = "no response headers within " + timeout
+		pe.Hint = "the target is slow or stuck; raise timeout for this route if that is expected"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
+		pe.Err = "the target closed the connection without a response"
+		pe.Hint = "check the target's own log: it may have crashed, or the port may not be an HTTP server"
+	case strings.Contains(err.Error(), "malformed HTTP"), strings.Contains(err.Error(), "bad status"):
+		pe.Err = "the target sent an invalid HTTP response: " + err.Error()
+		pe.Hint = "is " + u.hostport + " an HTTP server? check " + u.field()
+	default:
+		pe.Err = "request to the target failed: " + err.Error()
+		pe.Hint = "check that " + u.target.String() + " is up and answers HTTP"
+	}
+	return pe
+}
+
+func isDial(err error, op **net.OpError) bool {
+	return errors.As(err, op) && (*op).Op == "dial"
+}
+
+func tlsReason(err error) string {
+	var hostErr x509.HostnameError
+	if errors.As(err, &hostErr) {
+		return "it is not valid for " + hostErr.Host
+	}
+	var invErr x509.CertificateInvalidError
+	if errors.As(err, &invErr) && invErr.Reason == x509.Expired {
+		return "it has expired"
+	}
+	return "it is self-signed or signed by an unknown authority"
+}
+
+// errorHandler answers a failed upstream request.
+func (u *upstream) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		// The client went away: nobody is left to answer.
+		if rec, ok := w.(*recorder); ok {
+			rec.status = StatusClientClosed
+		}
+		return
+	}
+	timeout := ""
+	if t, ok := u.proxy.Transport.(*http.Transport); ok {
+		timeout = t.ResponseHeaderTimeout.String()
+	}
+	writeProxyError(w, r, u.classify(err, timeout))
+}
+
+// writeProxyError sends pe as an HTML page to a browser navigation and as
+// JSON to anything else, and records it for the log.
+func writeProxyError(w http.ResponseWriter, r *http.Request, pe *proxyError) {
+	if rec, ok := w.(*recorder); ok {
+		rec.fail(pe)
+	}
+	h := w.Header()
+	for k := range h {
+		delete(h, k)
+	}
+	h.Set("X-Devproxy-Error", "1")
+	h.Set("Cache-Control", "no-store")
+	if wantsHTML(r) {
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(pe.Status)
+		if r.Method != http.MethodHead {
+			_ = errorPage.Execute(w, pe)
+		}
+		return
+	}
+	h.Set("Content-Type", "application/json")
+	w.WriteHeader(pe.Status)
+	if r.Method != http.MethodHead {
+		b, _ := json.Marshal(pe)
+		_, _ = w.Write(append(b, '\n'))
+	}
+}
+
+// wantsHTML reports whether r is a browser page navigation, which gets
+// pages rather than JSON.
+func wantsHTML(r *http.Request) bool {
+	if r.Header.Get("Sec-Fetch-Mode") == "navigate" {
+		return true
+	}
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+func discardLogger() *log.Logger { return log.New(io.Discard, "", 0) }
+
+var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Status}} · devproxy</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem;color:#222}
+h1{font-size:1.4rem}code{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}
+.hint{border-left:4px solid #e8a400;padding:.5rem 1rem;background:#fff8e6}
+small{color:#777}
+</style></head><body>
+{{if .Waiting}}<h1>Waiting for the frontend dev server at <code>{{.Target}}</code>…</h1>
+<p>{{.Err}}.</p>
+<p class="hint">{{.Hint}}. This page reloads itself as soon as the dev server answers.</p>
+<script>
+(function poll(){
+  fetch(location.href, {headers: {Accept: "text/html"}, cache: "no-store"})
+    .then(function(r){ if (!r.headers.get("X-Devproxy-Error")) { location.reload(); } else { setTimeout(poll, 500); } })
+    .catch(function(){ setTimeout(poll, 1000); });
+})();
+</script>
+{{else}}<h1>{{.Status}}: {{.Err}}</h1>
+<p>Route <code>{{.Route}}</code>{{if .Target}} → <code>{{.Target}}</code>{{end}}</p>
+{{if .Hint}}<p class="hint">{{.Hint}}</p>{{end}}
+{{end}}<p><small>This page was made by devproxy, not by your app.</small></p>
+</body></html>
+`))

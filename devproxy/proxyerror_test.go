@@ -1,0 +1,197 @@
+package devproxy
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestUpstreamRefused(t *testing.T) {
+	port := closedPort(t)
+	p := startProxy(t, "routes:\n  /api: http://127.0.0.1:"+port+"\n  /local: http://localhost:"+port+"\n", nil)
+
+	res, body := p.get(t, "/api/users?id=1")
+	if res.StatusCode != http.StatusBadGateway {
+		t.Fatalf("GET /api/users: status = %d, want 502", res.StatusCode)
+	}
+	if got := res.Header.Get("X-Devproxy-Error"); got != "1" {
+		t.Errorf("GET /api/users: X-Devproxy-Error = %q, want 1", got)
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("GET /api/users: Content-Type = %q, want application/json", ct)
+	}
+	var pe map[string]string
+	if err := json.Unmarshal([]byte(body), &pe); err != nil {
+		t.Fatalf("GET /api/users: body %q is not JSON: %v", body, err)
+	}
+	want := map[string]string{
+		"error":  "connection refused: nothing listens on 127.0.0.1:" + port,
+		"route":  "/api",
+		"target": "http://127.0.0.1:" + port,
+		"hint":   "is the API running? start it, or fix routes./api.target in the config",
+	}
+	for k, v := range want {
+		if pe[k] != v {
+			t.Errorf("GET /api/users: JSON %s = %q, want %q", k, pe[k], v)
+		}
+	}
+	p.log.waitFor(t, "/api/users?id=1", "502", "connection refused: nothing listens on 127.0.0.1:"+port+" — is the API running?")
+
+	_, body = p.get(t, "/local")
+	if !strings.Contains(body, "nothing listens on 127.0.0.1:"+port+" or [::1]:"+port) {
+		t.Errorf("GET /local: body %q, want both loopback addresses named", body)
+	}
+
+	// A browser navigation gets a page, with the same words.
+	res, body = p.do(t, "GET", "/api/page", nil, http.Header{"Accept": {"text/html,application/xhtml+xml"}})
+	if res.StatusCode != 502 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("navigation to /api/page: got %d %q, want 502 text/html", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	for _, s := range []string{"connection refused", "/api", "is the API running?", "made by devproxy"} {
+		if !strings.Contains(body, s) {
+			t.Errorf("navigation to /api/page: page lacks %q", s)
+		}
+	}
+}
+
+func TestBackendOwn502IsNotMarked(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "backend says no", http.StatusBadGateway)
+	}))
+	defer be.Close()
+	p := startProxy(t, "routes:\n  /api: "+be.URL+"\n", nil)
+	res, body := p.get(t, "/api")
+	if res.StatusCode != 502 || res.Header.Get("X-Devproxy-Error") != "" || !strings.Contains(body, "backend says no") {
+		t.Errorf("GET /api: got %d X-Devproxy-Error=%q %q, want the backend's own 502 unmarked", res.StatusCode, res.Header.Get("X-Devproxy-Error"), body)
+	}
+}
+
+func TestUpstreamTimeoutIs504(t *testing.T) {
+	release := make(chan struct{})
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer be.Close()
+	defer close(release)
+	p := startProxy(t, "routes:\n  /slow:\n    target: "+be.URL+"\n    timeout: 100ms\n", nil)
+	res, body := p.get(t, "/slow")
+	if res.StatusCode != http.StatusGatewayTimeout || res.Header.Get("X-Devproxy-Error") != "1" {
+		t.Fatalf("GET /slow: got %d, want 504 from devproxy", res.StatusCode)
+	}
+	if !strings.Contains(body, `"error":"no response headers within 100ms"`) {
+		t.Errorf("GET /slow: body %q, want the timeout named", body)
+	}
+	p.log.waitFor(t, "/slow", "504", "no response headers within 100ms")
+}
+
+func TestClientGoneIsLogged499(t *testing.T) {
+	arrived := make(chan struct{})
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-r.Context().Done() // devproxy must cancel the upstream request
+	}))
+	defer be.Close()
+	p := startProxy(t, "routes:\n  /api: "+be.URL+"\n", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", p.url+"/api/wait", nil)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := http.DefaultClient.Do(req)
+		errc <- err
+	}()
+	<-arrived
+	cancel()
+	<-errc
+	log := p.log.waitFor(t, "/api/wait", " 499 ")
+	if strings.Contains(log, "↳") {
+		t.Errorf("a client that went away is logged as an error:\n%s", log)
+	}
+}
+
+func TestTLSTargets(t *testing.T) {
+	be := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("secret ok"))
+	}))
+	be.Config.ErrorLog = discardLogger() // the refused handshake is the point
+	defer be.Close()
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer plain.Close()
+	p := startProxy(t, `
+routes:
+  /strict: `+be.URL+`
+  /lax:
+    target: `+be.URL+`
+    insecure: true
+  /wrong: `+strings.Replace(plain.URL, "http:", "https:", 1)+`
+`, nil)
+	res, body := p.get(t, "/strict")
+	if res.StatusCode != 502 || !strings.Contains(body, "TLS certificate not trusted") || !strings.Contains(body, "insecure: true") {
+		t.Errorf("GET /strict: got %d %q, want 502 naming the certificate and insecure: true", res.StatusCode, body)
+	}
+	if res, body := p.get(t, "/lax"); res.StatusCode != 200 || body != "secret ok" {
+		t.Errorf("GET /lax: got %d %q, want 200 \"secret ok\"", res.StatusCode, body)
+	}
+	if res, body := p.get(t, "/wrong"); res.StatusCode != 502 || !strings.Contains(body, "does not speak TLS") || !strings.Contains(body, "http:// instead of https://") {
+		t.Errorf("GET /wrong: got %d %q, want 502 saying the target does not speak TLS", res.StatusCode, body)
+	}
+}
+
+func TestFrontendNotUpYet(t *testing.T) {
+	port := closedPort(t)
+	p := startProxy(t, "frontend: http://localhost:"+port+"\n", nil)
+	res, body := p.do(t, "GET", "/", nil, http.Header{"Accept": {"text/html"}, "Sec-Fetch-Mode": {"navigate"}})
+	if res.StatusCode != 502 || res.Header.Get("X-Devproxy-Error") != "1" {
+		t.Fatalf("navigation to /: status %d, want 502 from devproxy", res.StatusCode)
+	}
+	for _, s := range []string{"Waiting for the frontend dev server", "http://localhost:" + port, "location.reload()", "X-Devproxy-Error"} {
+		if !strings.Contains(body, s) {
+			t.Errorf("waiting page lacks %q", s)
+		}
+	}
+	// A module request from a page gets JSON, not the page.
+	res, body = p.get(t, "/src/main.js")
+	if res.StatusCode != 502 || !strings.Contains(body, `"route":"frontend"`) || !strings.Contains(body, "is the dev server running?") {
+		t.Errorf("GET /src/main.js: got %d %q, want the frontend's 502 JSON", res.StatusCode, body)
+	}
+}
+
+func TestUpstreamBackAfterDown(t *testing.T) {
+	port := closedPort(t)
+	p := startProxy(t, "routes:\n  /api: http://127.0.0.1:"+port+"\n", nil)
+	if res, _ := p.get(t, "/api"); res.StatusCode != 502 {
+		t.Fatalf("GET /api with the backend down: status %d, want 502", res.StatusCode)
+	}
+	be := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("up")) }))
+	ln, err := listenOn("127.0.0.1:" + port)
+	if err != nil {
+		t.Skipf("port %s was taken meanwhile: %v", port, err)
+	}
+	be.Listener = ln
+	be.Start()
+	defer be.Close()
+	if res, body := p.get(t, "/api"); res.StatusCode != 200 || body != "up" {
+		t.Errorf("GET /api after the backend started: got %d %q, want 200 \"up\"", res.StatusCode, body)
+	}
+}
+
+func TestPanicCostsOneRequest(t *testing.T) {
+	p := startProxy(t, "routes:\n  /api/ok:\n    respond: {body: fine}\n", nil)
+	rt := p.srv.router.Load()
+	boom := &route{Route: &Route{Path: "/boom"}, handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("kaboom") }), dest: "test"}
+	p.srv.router.Store(&router{cfg: rt.cfg, routes: append([]*route{boom}, rt.routes...)})
+	res, body := p.get(t, "/boom")
+	if res.StatusCode != 500 || !strings.Contains(body, "kaboom") {
+		t.Errorf("GET /boom: got %d %q, want 500 naming the panic", res.StatusCode, body)
+	}
+	if res, body := p.get(t, "/api/ok"); res.StatusCode != 200 || body != "fine" {
+		t.Errorf("GET /api/ok after a panic: got %d %q, want 200", res.StatusCode, body)
+	}
+	p.log.waitFor(t, "panic serving GET /boom: kaboom", "goroutine")
+}
+

@@ -1,0 +1,58 @@
+package devproxy
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+)
+
+// recorder wraps the ResponseWriter of one request to learn what the log
+// needs: status, size and, for failures, what happened.
+type recorder struct {
+	http.ResponseWriter
+	status      int
+	bytes       int64
+	wroteHeader bool
+	hijacked    bool
+	err         *proxyError
+}
+
+func (rec *recorder) WriteHeader(code int) {
+	if !rec.wroteHeader && code >= 200 {
+		rec.status = code
+		rec.wroteHeader = true
+	}
+	rec.ResponseWriter.WriteHeader(code)
+}
+
+func (rec *recorder) Write(b []byte) (int, error) {
+	if !rec.wroteHeader {
+		rec.status, rec.wroteHeader = http.StatusOK, true
+	}
+	n, err := rec.ResponseWriter.Write(b)
+	rec.bytes += int64(n)
+	return n, err
+}
+
+// Flush passes flushes through, so that streamed responses reach the client
+// as they are written.
+func (rec *recorder) Flush() {
+	if f, ok := rec.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Hijack takes over the connection for a WebSocket upgrade.
+func (rec *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(rec.ResponseWriter).Hijack()
+	if err == nil {
+		rec.hijacked = true
+		rec.status, rec.wroteHeader = http.StatusSwitchingProtocols, true
+	}
+	return c, brw, err
+}
+
+// Unwrap lets http.ResponseController reach the connection's own writer.
+func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
+
+func (rec *recorder) fail(pe *proxyError) { rec.err = pe }

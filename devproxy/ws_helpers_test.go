@@ -1,0 +1,178 @@
+package devproxy
+
+import (
+	"bufio"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A minimal RFC 6455 implementation for tests: a real handshake and real
+// frames, enough to prove that upgrades and messages pass through devproxy.
+
+const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+func wsAccept(key string) string {
+	h := sha1.Sum([]byte(key + wsGUID))
+	return base64.StdEncoding.EncodeToString(h[:])
+}
+
+// wsEchoHandler accepts a WebSocket and echoes every message back with
+// prefix prepended, until the client closes. seen receives the upgrade
+// request's headers.
+func wsEchoHandler(t *testing.T, prefix string, seen chan<- http.Header) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if seen != nil {
+			seen <- r.Header.Clone()
+		}
+		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			http.Error(w, "not a websocket", http.StatusBadRequest)
+			return
+		}
+		c, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("hijack: %v", err)
+			return
+		}
+		defer c.Close()
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+			wsAccept(r.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n")
+		_ = brw.Flush()
+		for {
+			op, msg, err := wsRead(brw.Reader)
+			if err != nil || op == 8 {
+				return
+			}
+			if err := wsWrite(c, op, append([]byte(prefix), msg...), false); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// wsConn is the client side of a test WebSocket.
+type wsConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+// wsDial opens a WebSocket to ws://addr/path with the given extra headers.
+func wsDial(t *testing.T, addr, path string, header http.Header) (*wsConn, *http.Response, error) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	key := base64.StdEncoding.EncodeToString([]byte("devproxy-test-key"))
+	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
+	req.Header.Set("Upgrade", "websocket")
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Sec-WebSocket-Key", key)
+	req.Header.Set("Sec-WebSocket-Version", "13")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	_ = c.SetDeadline(time.Now().Add(waitTimeout))
+	if err := req.Write(c); err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	br := bufio.NewReader(c)
+	res, err := http.ReadResponse(br, req)
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	if res.StatusCode != http.StatusSwitchingProtocols {
+		c.Close()
+		return nil, res, nil
+	}
+	if got := res.Header.Get("Sec-WebSocket-Accept"); got != wsAccept(key) {
+		c.Close()
+		return nil, res, errors.New("bad Sec-WebSocket-Accept " + got)
+	}
+	return &wsConn{Conn: c, r: br}, res, nil
+}
+
+func (c *wsConn) send(msg []byte) error { return wsWrite(c.Conn, 1, msg, true) }
+
+func (c *wsConn) recv() ([]byte, error) {
+	_, msg, err := wsRead(c.r)
+	return msg, err
+}
+
+func (c *wsConn) close() error {
+	_ = wsWrite(c.Conn, 8, []byte{3, 232}, true)
+	return c.Conn.Close()
+}
+
+func wsWrite(w io.Writer, op byte, msg []byte, mask bool) error {
+	hdr := []byte{0x80 | op, 0}
+	switch n := len(msg); {
+	case n < 126:
+		hdr[1] = byte(n)
+	case n < 1<<16:
+		hdr[1] = 126
+		hdr = binary.BigEndian.AppendUint16(hdr, uint16(n))
+	default:
+		hdr[1] = 127
+		hdr = binary.BigEndian.AppendUint64(hdr, uint64(n))
+	}
+	body := msg
+	if mask {
+		hdr[1] |= 0x80
+		key := []byte{1, 2, 3, 4}
+		hdr = append(hdr, key...)
+		body = make([]byte, len(msg))
+		for i := range msg {
+			body[i] = msg[i] ^ key[i%4]
+		}
+	}
+	_, err := w.Write(append(hdr, body...))
+	return err
+}
+
+func wsRead(r *bufio.Reader) (byte, []byte, error) {
+	var h [2]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return 0, nil, err
+	}
+	op, masked, n := h[0]&0x0f, h[1]&0x80 != 0, uint64(h[1]&0x7f)
+	switch n {
+	case 126:
+		var b [2]byte
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return 0, nil, err
+		}
+		n = uint64(binary.BigEndian.Uint16(b[:]))
+	case 127:
+		var b [8]byte
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return 0, nil, err
+		}
+		n = binary.BigEndian.Uint64(b[:])
+	}
+	var key [4]byte
+	if masked {
+		if _, err := io.ReadFull(r, key[:]); err != nil {
+			return 0, nil, err
+		}
+	}
+	msg := make([]byte, n)
+	if _, err := io.ReadFull(r, msg); err != nil {
+		return 0, nil, err
+	}
+	if masked {
+		for i := range msg {
+			msg[i] ^= key[i%4]
+		}
+	}
+	return op, msg, nil
+}

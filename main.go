@@ -1,0 +1,132 @@
+// Command devproxy is a local development proxy: one origin for your
+// frontend and every API it calls, so the browser never sees a CORS error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/devproxy/devproxy/devproxy"
+)
+
+const usage = `devproxy serves your frontend and your APIs on one origin, so the browser
+never makes a cross-origin request.
+
+Examples:
+  devproxy                          serve with ./devproxy.yaml, open http://localhost:8080
+  devproxy -config dev.yaml         serve with another config file
+  devproxy -listen 127.0.0.1:3000   serve on another address
+  devproxy check                    validate the config and print its routes
+
+Usage:
+  devproxy [flags]
+  devproxy check [flags]
+
+Flags:
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal ends the process at once
+	}()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	check := len(args) > 0 && args[0] == "check"
+	if check {
+		args = args[1:]
+	}
+	fset := flag.NewFlagSet("devproxy", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	fset.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fset.PrintDefaults()
+	}
+	config := fset.String("config", "devproxy.yaml", "the config `file`")
+	listen := fset.String("listen", "", "the `address` to listen on; overrides the config's listen")
+	version := fset.Bool("version", false, "print the version and exit")
+	if err := fset.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fset.NArg() > 0 {
+		fmt.Fprintf(stderr, "devproxy: error: unexpected argument %q\ndevproxy: hint: run devproxy -h for usage\n", fset.Arg(0))
+		return 2
+	}
+	if *version {
+		fmt.Fprintln(stdout, "devproxy", devproxy.Version)
+		return 0
+	}
+
+	opts := devproxy.Options{Config: *config, Listen: *listen, Log: stdout}
+	srv, err := devproxy.New(opts)
+	if err != nil {
+		return configFailed(stderr, *config, err)
+	}
+	if check {
+		fmt.Fprintf(stdout, "%s is valid\n", *config)
+		devproxy.WriteRoutes(stdout, srv.Config())
+		return 0
+	}
+
+	addr := srv.ListenAddr()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "devproxy: error: cannot listen on %s: %s\n", addr, listenReason(err))
+		fmt.Fprintf(stderr, "devproxy: hint: stop the program that uses it, or pick another address with -listen\n")
+		return 1
+	}
+	devproxy.WriteBanner(stdout, srv.Config(), ln.Addr().String())
+	if err := srv.Serve(ctx, ln); err != nil {
+		fmt.Fprintf(stderr, "devproxy: error: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func configFailed(stderr io.Writer, file string, err error) int {
+	var cerrs devproxy.ConfigErrors
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		fmt.Fprintf(stderr, "devproxy: error: no config file at %s\n", file)
+		fmt.Fprintf(stderr, "devproxy: hint: create it, or name another with -config; a minimal one:\n\n%s", devproxy.ExampleConfig)
+	case errors.As(err, &cerrs):
+		fmt.Fprintln(stderr, cerrs.Error())
+		fmt.Fprintf(stderr, "devproxy: error: %s is not valid (%d %s)\n", file, len(cerrs), plural(len(cerrs), "problem", "problems"))
+	default:
+		fmt.Fprintf(stderr, "devproxy: error: %v\n", err)
+	}
+	return 1
+}
+
+func listenReason(err error) string {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return "the port is already in use"
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return "no interface of this machine has that address"
+	case errors.Is(err, syscall.EACCES):
+		return "permission denied (ports below 1024 need root)"
+	}
+	return err.Error()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
