@@ -194,4 +194,3 @@ func TestPanicCostsOneRequest(t *testing.T) {
 	}
 	p.log.waitFor(t, "panic serving GET /boom: kaboom", "goroutine")
 }
-

@@ -127,4 +127,3 @@ func isLocalhostName(host string) bool {
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	return host == "localhost" || strings.HasSuffix(host, ".localhost")
 }
-
