@@ -98,8 +98,6 @@ func ParseConfig(file string, data []byte, lookupEnv func(string) (string, bool)
 	return cfg, nil
 }
 
-func newStaticHandler(dir string, spa bool) http.Handler { return http.FileServer(http.Dir(dir)) }
-
 type ConfigErrors []error
 
 func (e ConfigErrors) Error() string { return "" }
