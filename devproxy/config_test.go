@@ -205,7 +205,7 @@ func FuzzParseConfig(f *testing.F) {
 		if !errors.As(err, &errs) || len(errs) == 0 {
 			t.Fatalf("ParseConfig(%q): got error %v of type %T, want non-empty ConfigErrors", data, err, err)
 		}
-		lines := 1 + strings.Count(string(data), "\n")
+		lines := countLines(data)
 		for i, e := range errs {
 			if e.Line < 1 || e.Line > lines {
 				t.Errorf("ParseConfig(%q): got line %d in %q, want 1 to %d", data, e.Line, e, lines)

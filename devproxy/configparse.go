@@ -190,8 +190,7 @@ func (p *parser) syntaxError(data []byte, err error) {
 		msg = "the file is not valid UTF-8 text"
 		hint = "save it as UTF-8"
 	}
-	lines := 1 + bytes.Count(data, []byte("\n"))
-	line = min(max(line, 1), lines)
+	line = min(max(line, 1), countLines(data))
 	if hint == "" && strings.Contains(msg, "cannot start any token") && bytes.Contains(data, []byte("\t")) {
 		hint = "indent with spaces; YAML does not allow tabs for indentation"
 	}
@@ -201,6 +200,24 @@ func (p *parser) syntaxError(data []byte, err error) {
 		Msg:  "invalid YAML: " + strings.ReplaceAll(msg, "!!", ""),
 		Hint: hint,
 	})
+}
+
+// countLines counts lines as YAML does, where "\r\n", "\r" and "\n" each
+// end a line.
+func countLines(data []byte) int {
+	n := 1
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '\r':
+			if i+1 < len(data) && data[i+1] == '\n' {
+				i++
+			}
+			n++
+		case '\n':
+			n++
+		}
+	}
+	return n
 }
 
 // field is one known key of a mapping with its value.
