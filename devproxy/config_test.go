@@ -1,0 +1,248 @@
+package devproxy
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected output of the golden config cases in testdata/config")
+
+// goldenSep separates the input of a golden case from its expected output.
+const goldenSep = "----------\n"
+
+// testEnv is the environment every golden case sees.
+func testEnv(name string) (string, bool) {
+	env := map[string]string{
+		"API_HOST": "localhost",
+		"API_PORT": "5000",
+		"EMPTY":    "",
+		"TOKEN":    "secret",
+		"INSECURE": "true",
+		"STATUS":   "201",
+	}
+	v, ok := env[name]
+	return v, ok
+}
+
+// configFixture makes a folder with the files the golden cases refer to,
+// next to which their devproxy.yaml is taken to live.
+func configFixture(t testing.TB) string {
+	dir := t.TempDir()
+	files := map[string]string{
+		"dist/index.html":      "<!doctype html>",
+		"mocks/hello.json":     `{"message":"hello"}`,
+		"mocks/blob.nosuchext": "blob",
+		"notes.txt":            "not a folder",
+	}
+	for name, content := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// splitGolden splits a golden file into its YAML input and expected output.
+func splitGolden(raw string) (input, want string) {
+	if rest, ok := strings.CutPrefix(raw, goldenSep); ok {
+		return "", rest
+	}
+	input, want, ok := strings.Cut(raw, "\n"+goldenSep)
+	if !ok {
+		return raw, ""
+	}
+	return input + "\n", want
+}
+
+func goldenFiles(t testing.TB) []string {
+	files, err := filepath.Glob("testdata/config/*.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no golden cases in testdata/config")
+	}
+	return files
+}
+
+// TestParseConfigGolden parses each testdata/config/NAME.txt and compares the
+// error text, or a dump of the Config, with the part after the separator.
+// Run with -update to rewrite that part. The cases run in a fixture folder so
+// that errors name "devproxy.yaml" as a user would see it.
+func TestParseConfigGolden(t *testing.T) {
+	var files []string
+	for _, path := range goldenFiles(t) {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, abs)
+	}
+	dir := configFixture(t)
+	t.Chdir(dir)
+	for _, path := range files {
+		name := strings.TrimSuffix(filepath.Base(path), ".txt")
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			input, want := splitGolden(string(raw))
+			got := runConfigCase(t, dir, input)
+			if *update {
+				if err := os.WriteFile(path, []byte(input+goldenSep+got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if got != want {
+				t.Errorf("ParseConfig(%s):\ngot:\n%s\nwant:\n%s", name, got, want)
+			}
+		})
+	}
+}
+
+// runConfigCase parses input as dir/devproxy.yaml and returns the error text
+// or a dump of the Config, with dir written as $DIR.
+func runConfigCase(t *testing.T, dir, input string) string {
+	t.Helper()
+	cfg, err := ParseConfig("devproxy.yaml", []byte(input), testEnv)
+	var out string
+	if err != nil {
+		if _, ok := err.(ConfigErrors); !ok {
+			t.Errorf("ParseConfig: got error of type %T, want ConfigErrors", err)
+		}
+		out = err.Error() + "\n"
+	} else {
+		if cfg.Dir != dir {
+			t.Errorf("ParseConfig: got Dir %q, want %q", cfg.Dir, dir)
+		}
+		out = dumpConfig(cfg)
+	}
+	return strings.ReplaceAll(out, dir, "$DIR")
+}
+
+// dumpConfig writes cfg one field a line, paths relative to cfg.Dir.
+func dumpConfig(cfg *Config) string {
+	var b strings.Builder
+	rel := func(path string) string {
+		r, err := filepath.Rel(cfg.Dir, path)
+		if err != nil {
+			return path
+		}
+		return filepath.ToSlash(r)
+	}
+	headers := func(indent string, hs []Header) {
+		for _, h := range hs {
+			fmt.Fprintf(&b, "%sheader %s %q\n", indent, h.Name, h.Value)
+		}
+	}
+	fmt.Fprintf(&b, "listen %s\n", cfg.Listen)
+	if fe := cfg.Frontend; fe != nil {
+		if fe.URL != nil {
+			fmt.Fprintf(&b, "frontend url %s (line %d)\n", fe.URL, fe.Line)
+		} else {
+			fmt.Fprintf(&b, "frontend dir %s spa %t (line %d)\n", rel(fe.Dir), fe.SPA, fe.Line)
+		}
+	}
+	for _, h := range cfg.AllowedHosts {
+		fmt.Fprintf(&b, "allowed_host %s\n", h)
+	}
+	for _, o := range cfg.AllowedOrigins {
+		fmt.Fprintf(&b, "allowed_origin %s\n", o)
+	}
+	for _, r := range cfg.Routes {
+		fmt.Fprintf(&b, "route %s (line %d)\n", r.Path, r.Line)
+		if r.Target != nil {
+			fmt.Fprintf(&b, "  target %s\n", r.Target)
+			fmt.Fprintf(&b, "  strip_prefix %t preserve_host %t insecure %t timeout %s\n",
+				r.StripPrefix, r.PreserveHost, r.Insecure, r.Timeout)
+			headers("  ", r.Headers)
+		}
+		if m := r.Respond; m != nil {
+			fmt.Fprintf(&b, "  respond status %d delay %s content_type %q\n", m.Status, m.Delay, m.ContentType)
+			if m.Body != nil {
+				fmt.Fprintf(&b, "    body %q\n", m.Body)
+			}
+			if m.File != "" {
+				fmt.Fprintf(&b, "    file %s\n", rel(m.File))
+			}
+			headers("    ", m.Headers)
+		}
+	}
+	return b.String()
+}
+
+// FuzzParseConfig checks that no input makes ParseConfig panic, and that
+// every problem it reports is placed on a line and worded for people.
+func FuzzParseConfig(f *testing.F) {
+	for _, path := range goldenFiles(f) {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		input, _ := splitGolden(string(raw))
+		f.Add([]byte(input))
+	}
+	file := filepath.Join(configFixture(f), "devproxy.yaml")
+	jargon := []string{"!!", "map[", "[]interface", "string into", "yaml: ", "reflect", "*url.URL", "%!", "<nil>"}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := ParseConfig(file, data, testEnv)
+		if err == nil {
+			checkConfig(t, cfg)
+			return
+		}
+		var errs ConfigErrors
+		if !errors.As(err, &errs) || len(errs) == 0 {
+			t.Fatalf("ParseConfig(%q): got error %v of type %T, want non-empty ConfigErrors", data, err, err)
+		}
+		lines := countLines(data)
+		for i, e := range errs {
+			if e.Line < 1 || e.Line > lines {
+				t.Errorf("ParseConfig(%q): got line %d in %q, want 1 to %d", data, e.Line, e, lines)
+			}
+			if i > 0 && (errs[i-1].Line > e.Line || errs[i-1].Line == e.Line && errs[i-1].Col > e.Col) {
+				t.Errorf("ParseConfig(%q): got %q after %q, want sorted by line and column", data, e, errs[i-1])
+			}
+			for _, j := range jargon {
+				if text := e.Msg + e.Hint; strings.Contains(text, j) && !strings.Contains(string(data), j) {
+					t.Errorf("ParseConfig(%q): got %q, want no %q", data, e, j)
+				}
+			}
+		}
+	})
+}
+
+// checkConfig checks what the rest of devproxy relies on in a parsed Config.
+func checkConfig(t *testing.T, cfg *Config) {
+	t.Helper()
+	if cfg == nil {
+		t.Fatal("ParseConfig: got nil Config and nil error")
+	}
+	if cfg.Listen == "" {
+		t.Errorf("ParseConfig: got empty Listen, want %q or the file's", DefaultListen)
+	}
+	if fe := cfg.Frontend; fe != nil && (fe.URL == nil) == (fe.Dir == "") {
+		t.Errorf("ParseConfig: got frontend URL %v and Dir %q, want exactly one", fe.URL, fe.Dir)
+	}
+	for _, r := range cfg.Routes {
+		if !strings.HasPrefix(r.Path, "/") || strings.HasSuffix(r.Path, "/") || r.Path == ReservedPrefix {
+			t.Errorf("ParseConfig: got route path %q, want a leading slash and no trailing one", r.Path)
+		}
+		if (r.Target == nil) == (r.Respond == nil) {
+			t.Errorf("ParseConfig: route %q: got target %v and respond %v, want exactly one", r.Path, r.Target, r.Respond)
+		}
+		if r.Target != nil && r.Timeout <= 0 {
+			t.Errorf("ParseConfig: route %q: got timeout %v, want more than 0", r.Path, r.Timeout)
+		}
+	}
+}

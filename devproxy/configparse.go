@@ -1,0 +1,889 @@
+package devproxy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime"
+	"net"
+	"net/textproto"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The fields each mapping in devproxy.yaml accepts, in the order the
+// documentation lists them; unknown-field hints list them in this order too.
+func topFields() []string {
+	return []string{"listen", "frontend", "allowed_hosts", "allowed_origins", "routes"}
+}
+
+func frontendFields() []string { return []string{"dir", "spa"} }
+
+func routeFields() []string {
+	return []string{"target", "strip_prefix", "host", "insecure", "headers", "timeout", "respond"}
+}
+
+func respondFields() []string { return []string{"status", "json", "body", "file", "headers", "delay"} }
+
+// ParseConfig parses and validates a devproxy.yaml. file names it in errors
+// and its folder resolves relative paths; lookupEnv nil means os.LookupEnv.
+// The error, when not nil, is ConfigErrors listing every problem in the file.
+func ParseConfig(file string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	if lookupEnv == nil {
+		lookupEnv = os.LookupEnv
+	}
+	dir, err := filepath.Abs(filepath.Dir(file))
+	if err != nil {
+		// Only a vanished working directory gets here; a relative Dir still
+		// resolves the file's paths the same way.
+		dir = filepath.Dir(file)
+	}
+	p := &parser{file: file, dir: dir, lookupEnv: lookupEnv}
+	cfg := &Config{File: file, Dir: dir, Listen: DefaultListen}
+	p.document(data, cfg)
+	if len(p.errs) > 0 {
+		slices.SortStableFunc(p.errs, func(a, b *ConfigError) int {
+			if a.Line != b.Line {
+				return a.Line - b.Line
+			}
+			return a.Col - b.Col
+		})
+		return nil, p.errs
+	}
+	return cfg, nil
+}
+
+// LoadConfig reads file and calls ParseConfig. A missing file returns an
+// error for which errors.Is(err, fs.ErrNotExist) is true.
+func LoadConfig(file string, lookupEnv func(string) (string, bool)) (*Config, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfig(file, data, lookupEnv)
+}
+
+// parser collects the problems of one file while it fills a Config, so that
+// the user sees them all at once.
+type parser struct {
+	file      string
+	dir       string
+	lookupEnv func(string) (string, bool)
+	errs      ConfigErrors
+}
+
+// add records a problem at n.
+func (p *parser) add(n *yaml.Node, field, hint, format string, args ...any) {
+	line, col := 1, 0
+	if n != nil && n.Line > 0 {
+		line, col = n.Line, n.Column
+	}
+	p.errs = append(p.errs, &ConfigError{
+		File:  p.file,
+		Line:  line,
+		Col:   col,
+		Field: field,
+		Msg:   fmt.Sprintf(format, args...),
+		Hint:  hint,
+	})
+}
+
+func (p *parser) document(data []byte, cfg *Config) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if err != io.EOF {
+			p.syntaxError(data, err)
+		}
+		return
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		if err != nil {
+			p.syntaxError(data, err)
+			return
+		}
+		at := &extra
+		if at.Line == 0 && len(at.Content) > 0 {
+			at = at.Content[0]
+		}
+		p.add(at, "", `remove the "---" line and everything after it`,
+			"found a second YAML document; devproxy.yaml holds one")
+		return
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode {
+		if len(root.Content) == 0 {
+			return
+		}
+		root = root.Content[0]
+	}
+	root = resolve(root)
+	if isNull(root) {
+		return
+	}
+	if root.Kind != yaml.MappingNode {
+		p.add(root, "", `start with a line such as "listen: 127.0.0.1:8080"`,
+			"want a mapping of settings such as listen, frontend and routes, got %s", describe(root))
+		return
+	}
+	for _, f := range p.fields(root, "", topFields(), topHint) {
+		switch f.name {
+		case "listen":
+			if s, ok := p.listen(f); ok {
+				cfg.Listen = s
+			}
+		case "frontend":
+			cfg.Frontend = p.frontend(f)
+		case "allowed_hosts":
+			cfg.AllowedHosts = p.list(f, p.host)
+		case "allowed_origins":
+			cfg.AllowedOrigins = p.list(f, p.origin)
+		case "routes":
+			cfg.Routes = p.routes(f)
+		}
+	}
+}
+
+// syntaxError turns an error of the YAML library into a ConfigError. The
+// library reports "yaml: line N: problem", or no line at all for some
+// problems; those are placed where they can be found, else on line 1.
+func (p *parser) syntaxError(data []byte, err error) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, tail, ok := strings.Cut(rest, ": "); ok {
+			if n, err := strconv.Atoi(num); err == nil {
+				line, msg = n, tail
+			}
+		}
+	}
+	hint := ""
+	if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
+		name = strings.TrimSuffix(name, "' referenced")
+		if i := bytes.Index(data, []byte("*"+name)); i >= 0 {
+			line = 1 + bytes.Count(data[:i], []byte("\n"))
+		}
+		msg = fmt.Sprintf("*%s refers to an anchor &%s that is not defined before it", name, name)
+		hint = fmt.Sprintf("define &%s before using *%s", name, name)
+	}
+	if !utf8.Valid(data) {
+		i := 0
+		for i < len(data) {
+			r, size := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			i += size
+		}
+		line = 1 + bytes.Count(data[:i], []byte("\n"))
+		msg = "the file is not valid UTF-8 text"
+		hint = "save it as UTF-8"
+	}
+	line = min(max(line, 1), countLines(data))
+	if hint == "" && strings.Contains(msg, "cannot start any token") && bytes.Contains(data, []byte("\t")) {
+		hint = "indent with spaces; YAML does not allow tabs for indentation"
+	}
+	p.errs = append(p.errs, &ConfigError{
+		File: p.file,
+		Line: line,
+		Msg:  "invalid YAML: " + strings.ReplaceAll(msg, "!!", ""),
+		Hint: hint,
+	})
+}
+
+// countLines counts lines as YAML does, where "\r\n", "\r" and "\n" each
+// end a line.
+func countLines(data []byte) int {
+	n := 1
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '\r':
+			if i+1 < len(data) && data[i+1] == '\n' {
+				i++
+			}
+			n++
+		case '\n':
+			n++
+		}
+	}
+	return n
+}
+
+// field is one known key of a mapping with its value.
+type field struct {
+	name     string
+	key, val *yaml.Node
+	path     string
+}
+
+// fields returns the pairs of mapping m whose keys are in known, in file
+// order, and reports unknown and repeated keys. hint, when not nil, may
+// explain an unknown key better than a did-you-mean.
+func (p *parser) fields(m *yaml.Node, path string, known []string, hint func(string) string) []field {
+	var out []field
+	seen := make(map[string]*yaml.Node)
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := resolve(m.Content[i]), m.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			p.add(k, path, "", "want a field name, got %s", describe(k))
+			continue
+		}
+		name := k.Value
+		fp := joinPath(path, name)
+		if prev, ok := seen[name]; ok {
+			p.add(k, fp, "keep one of them", "set twice, first on line %d", prev.Line)
+			continue
+		}
+		seen[name] = k
+		if !slices.Contains(known, name) {
+			h := ""
+			if hint != nil {
+				h = hint(name)
+			}
+			if h == "" {
+				h = suggest(name, known)
+			}
+			p.add(k, fp, h, "unknown field")
+			continue
+		}
+		out = append(out, field{name: name, key: k, val: v, path: fp})
+	}
+	return out
+}
+
+func joinPath(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func topHint(name string) string {
+	if strings.HasPrefix(name, "/") {
+		return fmt.Sprintf("routes go under routes:, e.g. \"routes: {%s: http://localhost:5000}\"", name)
+	}
+	return ""
+}
+
+func routeHint(name string) string {
+	if slices.Contains(respondFields(), name) && !slices.Contains(routeFields(), name) {
+		return fmt.Sprintf("%s belongs under respond:", name)
+	}
+	return ""
+}
+
+func (p *parser) listen(f field) (string, bool) {
+	const example = "127.0.0.1:8080"
+	s, ok := p.text(f.val, f.path, "an address such as "+strconv.Quote(example))
+	if !ok {
+		return "", false
+	}
+	n := resolve(f.val)
+	switch {
+	case s == "":
+		p.add(n, f.path, "write "+strconv.Quote(example), "is empty")
+		return "", false
+	case strings.Contains(s, "://"):
+		hint := "write " + strconv.Quote(example)
+		if u, err := parseURL(s); err == nil && u.Host != "" {
+			hint = "write " + strconv.Quote(u.Host)
+		}
+		p.add(n, f.path, hint, "%s has a scheme; want host:port", quote(s))
+		return "", false
+	case isDigits(s):
+		p.add(n, f.path, "write "+strconv.Quote("127.0.0.1:"+s), "%s has no host", quote(s))
+		return "", false
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		hint := "write " + strconv.Quote(example)
+		if !strings.Contains(s, ":") {
+			hint = "write " + strconv.Quote(s+":8080")
+		}
+		p.add(n, f.path, hint, "%s is not host:port", quote(s))
+		return "", false
+	}
+	if !validPort(port, 0) {
+		p.add(n, f.path, "write "+strconv.Quote(net.JoinHostPort(host, "8080")),
+			"port %s in %s is not a number from 0 to 65535", quote(port), quote(s))
+		return "", false
+	}
+	return s, true
+}
+
+func (p *parser) frontend(f field) *Frontend {
+	n := resolve(f.val)
+	switch {
+	case n.Kind == yaml.MappingNode:
+		fe := &Frontend{SPA: true, Line: f.key.Line}
+		hasDir := false
+		for _, g := range p.fields(n, f.path, frontendFields(), nil) {
+			switch g.name {
+			case "dir":
+				hasDir = true
+				if s, ok := p.text(g.val, g.path, `a folder such as "./dist"`); ok {
+					fe.Dir, _ = p.folder(resolve(g.val), g.path, s)
+				}
+			case "spa":
+				if b, ok := p.boolean(g.val, g.path); ok {
+					fe.SPA = b
+				}
+			}
+		}
+		if !hasDir {
+			p.add(f.key, f.path, `add "dir: ./dist" with the folder to serve`, "has no dir")
+		}
+		return fe
+	case n.Kind == yaml.ScalarNode && !isNull(n) && n.ShortTag() != "!!bool":
+		s, ok := p.expand(n, f.path, n.Value)
+		if !ok {
+			return nil
+		}
+		return p.frontendString(n, f, s)
+	}
+	p.add(n, f.path, `write "http://localhost:5173" for a dev server or "./dist" for a folder`,
+		"want a URL, a folder or a mapping with dir and spa, got %s", describe(n))
+	return nil
+}
+
+func (p *parser) frontendString(n *yaml.Node, f field, s string) *Frontend {
+	lower := strings.ToLower(s)
+	switch {
+	case s == "":
+		p.add(n, f.path, `write "http://localhost:5173" for a dev server or "./dist" for a folder`, "is empty")
+		return nil
+	case strings.Contains(lower, "://"):
+		u, ok := p.httpURL(n, f.path, s, "http://localhost:5173")
+		if !ok {
+			return nil
+		}
+		return &Frontend{URL: u, Line: f.key.Line}
+	case looksLikeHostPort(s):
+		p.add(n, f.path, "write "+strconv.Quote("http://"+s), "%s has no scheme", quote(s))
+		return nil
+	}
+	dir, ok := p.folder(n, f.path, s)
+	if !ok {
+		return nil
+	}
+	return &Frontend{Dir: dir, SPA: true, Line: f.key.Line}
+}
+
+// looksLikeHostPort reports whether s reads as host:port (with an optional
+// path) rather than as a folder, as in "localhost:5173" or "[::1]:5173/app".
+func looksLikeHostPort(s string) bool {
+	hostport, _, _ := strings.Cut(s, "/")
+	i := strings.LastIndexByte(hostport, ':')
+	if i < 0 || !isDigits(hostport[i+1:]) {
+		return false
+	}
+	host := hostport[:i]
+	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		return true
+	}
+	for _, r := range host {
+		if !isHostRune(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// isHostName reports whether s is made of the characters of a host name.
+func isHostName(s string) bool {
+	return s != "" && strings.IndexFunc(s, func(r rune) bool { return !isHostRune(r) }) < 0
+}
+
+// folder resolves s against the config's folder and checks that it is a
+// folder.
+func (p *parser) folder(n *yaml.Node, field, s string) (string, bool) {
+	if s == "" {
+		p.add(n, field, `write a folder such as "./dist"`, "is empty")
+		return "", false
+	}
+	abs := p.abs(s)
+	st, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		hint := "build the frontend first, or fix the path; a relative path starts at the config file's folder"
+		if strings.HasPrefix(s, "~") {
+			hint = "devproxy does not expand ~; write the path relative to the config file or in full"
+		}
+		p.add(n, field, hint, "folder %s does not exist", quote(abs))
+		return "", false
+	case err != nil:
+		p.add(n, field, "", "cannot read folder %s: %s", quote(abs), pathErrMsg(err))
+		return "", false
+	case !st.IsDir():
+		p.add(n, field, "name the folder that holds index.html", "%s is not a folder", quote(abs))
+		return "", false
+	}
+	return abs, true
+}
+
+// regularFile resolves s against the config's folder and checks that it is a
+// regular file.
+func (p *parser) regularFile(n *yaml.Node, field, s string) (string, bool) {
+	if s == "" {
+		p.add(n, field, `write a file such as "mocks/hello.json"`, "is empty")
+		return "", false
+	}
+	abs := p.abs(s)
+	st, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		p.add(n, field, "create it, or fix the path; a relative path starts at the config file's folder",
+			"file %s does not exist", quote(abs))
+		return "", false
+	case err != nil:
+		p.add(n, field, "", "cannot read file %s: %s", quote(abs), pathErrMsg(err))
+		return "", false
+	case st.IsDir():
+		p.add(n, field, "name a file inside it", "%s is a folder, want a file", quote(abs))
+		return "", false
+	}
+	return abs, true
+}
+
+func (p *parser) abs(s string) string {
+	s = filepath.FromSlash(s)
+	if filepath.IsAbs(s) {
+		return filepath.Clean(s)
+	}
+	return filepath.Join(p.dir, s)
+}
+
+func pathErrMsg(err error) string {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// list calls item for each element of the list in f and returns the values
+// it accepts.
+func (p *parser) list(f field, item func(n *yaml.Node, path, s string) (string, bool)) []string {
+	n := resolve(f.val)
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		hint := ""
+		if n.Kind == yaml.ScalarNode {
+			hint = fmt.Sprintf("write [%s]", n.Value)
+		}
+		p.add(n, f.path, hint, "want a list, got %s", describe(n))
+		return nil
+	}
+	var out []string
+	for i, c := range n.Content {
+		path := fmt.Sprintf("%s[%d]", f.path, i)
+		s, ok := p.text(c, path, "a string")
+		if !ok {
+			continue
+		}
+		if v, ok := item(resolve(c), path, s); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// host checks one of allowed_hosts: a bare host name, compared without
+// regard to case.
+func (p *parser) host(n *yaml.Node, field, s string) (string, bool) {
+	switch {
+	case s == "":
+		p.add(n, field, `write a host name such as "myapp.test"`, "is empty")
+		return "", false
+	case strings.Contains(s, "://"):
+		hint := ""
+		if u, err := parseURL(s); err == nil && u.Hostname() != "" {
+			hint = "write " + strconv.Quote(u.Hostname())
+		}
+		p.add(n, field, hint, "%s has a scheme; want a host name", quote(s))
+		return "", false
+	case strings.Contains(s, "/"):
+		before, _, _ := strings.Cut(s, "/")
+		p.add(n, field, "write "+strconv.Quote(before), "%s has a path; want a host name", quote(s))
+		return "", false
+	}
+	if h, _, err := net.SplitHostPort(s); err == nil {
+		p.add(n, field, "write "+strconv.Quote(h), "%s has a port; want a host name", quote(s))
+		return "", false
+	}
+	h := strings.ToLower(strings.TrimSuffix(s, "."))
+	for label := range strings.SplitSeq(h, ".") {
+		if label == "" || strings.IndexFunc(label, func(r rune) bool { return !isHostRune(r) || r == '.' }) >= 0 {
+			p.add(n, field, "", "%s is not a host name", quote(s))
+			return "", false
+		}
+	}
+	return h, true
+}
+
+// origin checks one of allowed_origins: scheme://host[:port], as browsers
+// send it in the Origin header.
+func (p *parser) origin(n *yaml.Node, field, s string) (string, bool) {
+	const example = "http://localhost:3000"
+	if s == "" {
+		p.add(n, field, "write "+strconv.Quote(example), "is empty")
+		return "", false
+	}
+	if !strings.Contains(s, "://") {
+		hint := "write " + strconv.Quote(example)
+		if hostport := strings.TrimRight(s, "/"); looksLikeHostPort(hostport) || isHostName(hostport) {
+			hint = "write " + strconv.Quote("http://"+hostport)
+		}
+		p.add(n, field, hint, "%s has no scheme", quote(s))
+		return "", false
+	}
+	u, err := parseURL(s)
+	if err != nil {
+		p.add(n, field, "write "+strconv.Quote(example), "%s is not an origin: %s", quote(s), urlErrMsg(err))
+		return "", false
+	}
+	want := strings.ToLower(u.Scheme + "://" + u.Host)
+	write := "write " + strconv.Quote(want)
+	switch {
+	case u.Hostname() == "":
+		p.add(n, field, "write "+strconv.Quote(example), "%s has no host", quote(s))
+	case u.User != nil:
+		p.add(n, field, write, "%s has a user name or password; an origin has none", quote(s))
+	case u.RawQuery != "" || u.ForceQuery:
+		p.add(n, field, write, "%s has a query; an origin has none", quote(s))
+	case u.Fragment != "" || strings.Contains(s, "#"):
+		p.add(n, field, write, "%s has a fragment; an origin has none", quote(s))
+	case u.Path == "/":
+		p.add(n, field, write, "%s has a trailing slash", quote(s))
+	case u.Path != "" || u.Opaque != "":
+		p.add(n, field, write, "%s has a path; an origin has none", quote(s))
+	case strings.HasSuffix(u.Host, ":"):
+		p.add(n, field, "write "+strconv.Quote(strings.TrimSuffix(want, ":")), "%s has an empty port", quote(s))
+	case u.Port() != "" && !validPort(u.Port(), 1):
+		p.add(n, field, "", "port %s in %s is not a number from 1 to 65535", quote(u.Port()), quote(s))
+	default:
+		return want, true
+	}
+	return "", false
+}
+
+func (p *parser) routes(f field) []Route {
+	n := resolve(f.val)
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		p.add(n, f.path, `put each route on its own line under routes:, such as "/api: http://localhost:5000"`,
+			"want a mapping of path prefixes to targets, got %s", describe(n))
+		return nil
+	}
+	var out []Route
+	type seenRoute struct {
+		raw  string
+		line int
+	}
+	seen := make(map[string]seenRoute)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			p.add(k, f.path, `write a path prefix such as "/api"`, "want a path prefix, got %s", describe(k))
+			continue
+		}
+		fp := f.path + "." + k.Value
+		prefix, ok := p.routePath(k, fp, k.Value)
+		if ok {
+			if prev, dup := seen[prefix]; dup {
+				if prev.raw == k.Value {
+					p.add(k, fp, "keep one of them", "route set twice, first on line %d", prev.line)
+				} else {
+					p.add(k, fp, "merge them into one route",
+						"%s and %s on line %d are the same route %s", quote(k.Value), quote(prev.raw), prev.line, quote(prefix))
+				}
+				ok = false
+			} else {
+				seen[prefix] = seenRoute{raw: k.Value, line: k.Line}
+			}
+		}
+		r := p.route(k, v, fp)
+		r.Path, r.Line = prefix, k.Line
+		if ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// routePath checks a route's key and returns it normalised.
+func (p *parser) routePath(k *yaml.Node, field, s string) (string, bool) {
+	switch {
+	case s == "":
+		p.add(k, field, `write a path prefix such as "/api"`, "a route needs a path prefix")
+		return "", false
+	case !strings.HasPrefix(s, "/"):
+		p.add(k, field, "write "+strconv.Quote("/"+s), "%s does not start with \"/\"", quote(s))
+		return "", false
+	case strings.ContainsAny(s, "?#"):
+		before, _, _ := strings.Cut(s, "?")
+		before, _, _ = strings.Cut(before, "#")
+		p.add(k, field, "write "+strconv.Quote(before)+"; a route matches the path only",
+			"%s has a query or fragment", quote(s))
+		return "", false
+	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
+		p.add(k, field, "", "%s contains a space or control character", quote(s))
+		return "", false
+	}
+	trimmed := strings.TrimRight(s, "/")
+	clean := path.Clean(s)
+	for seg := range strings.SplitSeq(trimmed, "/") {
+		if seg == "." || seg == ".." {
+			p.add(k, field, "write "+strconv.Quote(clean), "%s has a %q segment", quote(s), seg)
+			return "", false
+		}
+	}
+	switch {
+	case trimmed == "":
+		p.add(k, field, "leave it out; frontend: receives every request that no route claims",
+			"a route for %s would claim every request", quote(s))
+		return "", false
+	case strings.Contains(trimmed, "//"):
+		p.add(k, field, "write "+strconv.Quote(clean), "%s has an empty segment", quote(s))
+		return "", false
+	case trimmed == ReservedPrefix || strings.HasPrefix(trimmed, ReservedPrefix+"/"):
+		p.add(k, field, "choose another prefix",
+			"%s is under %s, which devproxy keeps for its own endpoints", quote(s), ReservedPrefix)
+		return "", false
+	}
+	return trimmed, true
+}
+
+// route reads the value of one route, short or long form.
+func (p *parser) route(k, v *yaml.Node, fp string) Route {
+	r := Route{Timeout: DefaultTimeout}
+	n := resolve(v)
+	switch {
+	case isNull(n):
+		p.add(k, fp, `write "`+k.Value+`: http://localhost:5000", or add target: or respond: under it`,
+			"route has no target")
+		return r
+	case n.Kind == yaml.ScalarNode && n.ShortTag() != "!!bool":
+		if s, ok := p.expand(n, fp, n.Value); ok {
+			r.Target, _ = p.httpURL(n, fp, s, "http://localhost:5000")
+		}
+		return r
+	case n.Kind != yaml.MappingNode:
+		p.add(n, fp, `write a target such as "http://localhost:5000", or a mapping with target: or respond:`,
+			"want a target URL or a mapping, got %s", describe(n))
+		return r
+	}
+	var target, respond *field
+	var proxyOnly []field
+	for _, f := range p.fields(n, fp, routeFields(), routeHint) {
+		switch f.name {
+		case "target":
+			target = &f
+			if s, ok := p.text(f.val, f.path, `a URL such as "http://localhost:5000"`); ok {
+				r.Target, _ = p.httpURL(resolve(f.val), f.path, s, "http://localhost:5000")
+			}
+		case "respond":
+			respond = &f
+			r.Respond = p.respond(f)
+		case "strip_prefix":
+			proxyOnly = append(proxyOnly, f)
+			r.StripPrefix, _ = p.boolean(f.val, f.path)
+		case "host":
+			proxyOnly = append(proxyOnly, f)
+			if s, ok := p.text(f.val, f.path, "target or preserve"); ok {
+				switch s {
+				case "target":
+				case "preserve":
+					r.PreserveHost = true
+				default:
+					p.add(resolve(f.val), f.path,
+						`write "preserve" to send the browser's Host upstream, or "target" (the default) to send the target's`,
+						"%s is not target or preserve", quote(s))
+				}
+			}
+		case "insecure":
+			proxyOnly = append(proxyOnly, f)
+			r.Insecure, _ = p.boolean(f.val, f.path)
+		case "headers":
+			proxyOnly = append(proxyOnly, f)
+			r.Headers = p.headers(f)
+		case "timeout":
+			proxyOnly = append(proxyOnly, f)
+			if d, ok := p.duration(f.val, f.path, "s"); ok {
+				if d <= 0 {
+					p.add(resolve(f.val), f.path, `write a duration such as "30s"`, "must be more than 0")
+				} else {
+					r.Timeout = d
+				}
+			}
+		}
+	}
+	switch {
+	case target != nil && respond != nil:
+		p.add(respond.key, respond.path, "a route either forwards to target or answers with respond; remove one",
+			"cannot be used together with target")
+	case target == nil && respond == nil:
+		p.add(k, fp, "add target: http://localhost:5000, or respond: to answer with a mock",
+			"route has neither target nor respond")
+	case respond != nil:
+		for _, f := range proxyOnly {
+			hint := "remove it"
+			if f.name == "headers" {
+				hint = "to set headers on the mock's response, move headers under respond:"
+			}
+			p.add(f.key, f.path, hint, "only applies to a route with target, not to respond")
+		}
+	}
+	return r
+}
+
+func (p *parser) headers(f field) []Header {
+	n := resolve(f.val)
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		p.add(n, f.path, `write each header on its own line, such as "X-Dev-User: alice"`,
+			"want a mapping of header names to values, got %s", describe(n))
+		return nil
+	}
+	var out []Header
+	seen := make(map[string]int)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		if k.Kind != yaml.ScalarNode {
+			p.add(k, f.path, "", "want a header name, got %s", describe(k))
+			continue
+		}
+		fp := f.path + "." + k.Value
+		if !validHeaderName(k.Value) {
+			p.add(k, fp, "", "%s is not a valid header name", quote(k.Value))
+			continue
+		}
+		name := textproto.CanonicalMIMEHeaderKey(k.Value)
+		if line, ok := seen[name]; ok {
+			p.add(k, fp, "keep one of them", "header %s set twice, first on line %d", name, line)
+			continue
+		}
+		seen[name] = k.Line
+		value := ""
+		if !isNull(v) {
+			s, ok := p.text(v, fp, "a string")
+			if !ok {
+				continue
+			}
+			if strings.ContainsAny(s, "\r\n\x00") {
+				p.add(v, fp, "", "a header value cannot contain a line break or NUL")
+				continue
+			}
+			value = s
+		}
+		out = append(out, Header{Name: name, Value: value})
+	}
+	return out
+}
+
+// validHeaderName reports whether s is an HTTP token (RFC 9110, 5.6.2).
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *parser) respond(f field) *Respond {
+	n := resolve(f.val)
+	if n.Kind != yaml.MappingNode {
+		p.add(n, f.path, `write "respond: {status: 200, json: {ok: true}}"`,
+			"want a mapping with status, json, body or file, got %s", describe(n))
+		return nil
+	}
+	r := &Respond{Status: 200}
+	var bodyField string
+	for _, g := range p.fields(n, f.path, respondFields(), nil) {
+		if g.name == "json" || g.name == "body" || g.name == "file" {
+			if bodyField != "" {
+				p.add(g.key, g.path, "give one of json, body or file", "cannot be used together with %s", bodyField)
+				continue
+			}
+			bodyField = g.name
+		}
+		switch g.name {
+		case "status":
+			p.status(g, r)
+		case "json":
+			if b, ok := p.json(g); ok {
+				r.Body, r.ContentType = b, "application/json"
+			}
+		case "body":
+			s := ""
+			if v := resolve(g.val); !isNull(v) {
+				var ok bool
+				if s, ok = p.textHint(g.val, g.path, "a string", "use json: for structured data"); !ok {
+					continue
+				}
+			}
+			r.Body, r.ContentType = []byte(s), "text/plain; charset=utf-8"
+		case "file":
+			if s, ok := p.text(g.val, g.path, `a file such as "mocks/hello.json"`); ok {
+				if abs, ok := p.regularFile(resolve(g.val), g.path, s); ok {
+					r.File = abs
+					r.ContentType = mime.TypeByExtension(filepath.Ext(abs))
+					if r.ContentType == "" {
+						r.ContentType = "application/octet-stream"
+					}
+				}
+			}
+		case "headers":
+			r.Headers = p.headers(g)
+		case "delay":
+			if d, ok := p.duration(g.val, g.path, "ms"); ok {
+				if d < 0 {
+					p.add(resolve(g.val), g.path, `write a duration such as "150ms", or 0`, "must not be negative")
+				} else {
+					r.Delay = d
+				}
+			}
+		}
+	}
+	return r
+}
+
+func (p *parser) status(f field, r *Respond) {
+	code, ok := p.integer(f.val, f.path, "a status code such as 200")
+	if !ok {
+		return
+	}
+	n := resolve(f.val)
+	switch {
+	case code >= 100 && code < 200:
+		p.add(n, f.path, "write a status from 200 to 599",
+			"%d is an informational status that a mock cannot send; want 200 to 599", code)
+	case code < 200 || code > 599:
+		p.add(n, f.path, "write a status from 200 to 599", "%d is not an HTTP status; want 200 to 599", code)
+	default:
+		r.Status = code
+	}
+}
