@@ -454,7 +454,10 @@ func TestUpstreamConnectionsReused(t *testing.T) {
 	wg.Wait()
 	mu.Lock()
 	defer mu.Unlock()
-	if conns > workers {
-		t.Errorf("%d requests from %d clients opened %d upstream connections, want at most %d", workers*each, workers, conns, workers)
+	// A connection goes back to the pool a moment after its response is
+	// delivered, so a few more than one per client may open; never one per
+	// request, as with Go's default of 2 idle connections per host.
+	if conns > 2*workers {
+		t.Errorf("%d requests from %d clients opened %d upstream connections, want at most %d", workers*each, workers, conns, 2*workers)
 	}
 }
