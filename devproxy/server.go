@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -37,6 +38,9 @@ type Options struct {
 	LookupEnv func(string) (string, bool)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// OnReload, when not nil, is called after each reload of a changed
+	// config file with nil when it was applied or the reason it was not.
+	OnReload func(error)
 }
 
 // Server is a running devproxy: it serves requests with the current router
@@ -49,6 +53,24 @@ type Server struct {
 	router     atomic.Pointer[router]
 	reload     atomic.Pointer[reloadStatus]
 	listen     atomic.Pointer[string]
+
+	// reloadMu serialises reloads; it guards lastData and deleted.
+	reloadMu sync.Mutex
+	lastData []byte // the bytes of the config file last applied or refused
+	deleted  bool   // the config file is gone; the last good config serves
+
+	// mu guards the listeners.
+	mu       sync.Mutex
+	current  *listener   // the listener on the configured address
+	draining []*listener // listeners replaced by a listen change
+	errc     chan error  // the current listener's fatal error
+	drains   sync.WaitGroup
+}
+
+// listener is one listening address with the http.Server on it.
+type listener struct {
+	srv  *http.Server
+	done chan struct{} // closed when srv.Serve returned
 }
 
 // reloadStatus is the result of the last load or reload attempt.
@@ -76,10 +98,15 @@ func New(opts Options) (*Server, error) {
 		transports: newTransports(),
 		buffers:    newBufferPool(),
 	}
-	cfg, err := LoadConfig(opts.Config, opts.LookupEnv)
+	data, err := os.ReadFile(opts.Config)
 	if err != nil {
 		return nil, err
 	}
+	cfg, err := ParseConfig(opts.Config, data, opts.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	s.lastData = data
 	s.router.Store(s.compile(cfg))
 	s.reload.Store(&reloadStatus{OK: true, At: opts.Now().Format(time.RFC3339)})
 	return s, nil
@@ -106,7 +133,7 @@ func (s *Server) compile(cfg *Config) *router {
 		if r.Respond != nil {
 			cr.handler, cr.dest = &mockHandler{name: r.Path, r: r.Respond}, "mock"
 		} else {
-			u := newUpstream(r.Path, r, r.Target, s.transports.get(r.Insecure, r.Timeout), s.buffers)
+			u := newUpstream(r.Path, r, r.Target, s.transports.get(r.Target, r.Insecure, r.Timeout), s.buffers)
 			cr.handler, cr.dest = u, u.hostport
 		}
 		rt.routes = append(rt.routes, cr)
@@ -119,7 +146,7 @@ func (s *Server) compile(cfg *Config) *router {
 		// certificate (Vite's basic-ssl plugin); it is trusted as the
 		// browser would be told to.
 		insecure := isLoopbackName(f.URL.Hostname())
-		u := newUpstream("frontend", nil, f.URL, s.transports.get(insecure, DefaultTimeout), s.buffers)
+		u := newUpstream("frontend", nil, f.URL, s.transports.get(f.URL, insecure, DefaultTimeout), s.buffers)
 		rt.frontend = &frontend{handler: u, kind: "frontend", dest: u.hostport}
 	default:
 		rt.frontend = &frontend{handler: newStaticHandler(f.Dir, f.SPA), kind: "static", dest: f.Dir}
@@ -187,38 +214,111 @@ func (s *Server) finish(rec *recorder, r *http.Request, e *logEntry) {
 	}
 }
 
-// Serve accepts connections on ln until ctx is done, then stops accepting,
-// lets in-flight requests finish for up to 5 s and returns nil.
+// Serve accepts connections on ln and applies every saved change of the
+// config file until ctx is done. Then it stops accepting, lets in-flight
+// requests finish for up to 5 s, and returns nil.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	addr := ln.Addr().String()
-	s.listen.Store(&addr)
-	srv := &http.Server{
-		Handler: s,
-		// A slow client may take its time over a body, never over headers.
-		// There is no write timeout: SSE streams, HMR sockets and large
-		// downloads run as long as they need.
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    1 << 20,
-		ErrorLog:          log.New(io.Discard, "", 0),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	s.mu.Lock()
+	s.errc = make(chan error, 1)
+	s.mu.Unlock()
+	s.startListener(ln)
+
+	wctx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		s.watch(wctx)
+	}()
+
+	var err error
 	select {
-	case err := <-errc:
-		return err
+	case err = <-s.errc:
 	case <-ctx.Done():
 	}
+	stopWatch()
+	<-watched
 	s.log.printf("shutting down: in-flight requests have %s to finish", shutdownGrace)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	err := srv.Shutdown(sctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		err = srv.Close()
+	s.mu.Lock()
+	all := append([]*listener{s.current}, s.draining...)
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, l := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.stop(sctx, l)
+		}()
 	}
-	<-errc
+	wg.Wait()
+	s.drains.Wait()
 	s.transports.closeIdle()
 	return err
+}
+
+// startListener serves on ln and makes it the current listener.
+func (s *Server) startListener(ln net.Listener) {
+	l := &listener{
+		srv: &http.Server{
+			Handler: s,
+			// A slow client may take its time over a body, never over
+			// headers. There is no write timeout: SSE streams, HMR
+			// sockets and large downloads run as long as they need.
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    1 << 20,
+			ErrorLog:          log.New(io.Discard, "", 0),
+		},
+		done: make(chan struct{}),
+	}
+	addr := ln.Addr().String()
+	s.mu.Lock()
+	s.current = l
+	errc := s.errc
+	s.mu.Unlock()
+	s.listen.Store(&addr)
+	go func() {
+		defer close(l.done)
+		if err := l.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			s.mu.Lock()
+			cur := s.current == l
+			s.mu.Unlock()
+			if cur {
+				select {
+				case errc <- err:
+				default:
+				}
+			}
+		}
+	}()
+}
+
+// drain stops a listener replaced by a listen change: no new connections,
+// in-flight requests finish.
+func (s *Server) drain(ctx context.Context, l *listener) {
+	s.mu.Lock()
+	s.draining = append(s.draining, l)
+	s.mu.Unlock()
+	sctx, cancel := context.WithTimeout(ctx, shutdownGrace)
+	defer cancel()
+	s.stop(sctx, l)
+	s.mu.Lock()
+	for i, d := range s.draining {
+		if d == l {
+			s.draining = append(s.draining[:i], s.draining[i+1:]...)
+			break
+		}
+	}
+	s.mu.Unlock()
+}
+
+// stop shuts l down gracefully until ctx is done, then closes what is left.
+func (s *Server) stop(ctx context.Context, l *listener) {
+	if err := l.srv.Shutdown(ctx); err != nil {
+		_ = l.srv.Close()
+	}
+	<-l.done
 }
 
 // URL returns the address a browser should open for a listen address:

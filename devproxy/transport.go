@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -14,15 +15,17 @@ import (
 // or the local network, so a connect that takes longer is not coming.
 const dialTimeout = 5 * time.Second
 
-// transportKey tells apart the settings that need their own connection pool.
+// transportKey identifies one upstream connection pool: a target origin
+// with the settings its connections depend on.
 type transportKey struct {
-	insecure bool
-	timeout  time.Duration
+	scheme, host string
+	insecure     bool
+	timeout      time.Duration
 }
 
-// transports hands out one http.Transport per distinct route setting and
-// keeps them across reloads, so that a reload keeps the warm connections of
-// unchanged targets.
+// transports hands out one http.Transport per target and setting, and keeps
+// them across reloads, so that a reload keeps the warm connections of
+// unchanged targets and can close those of removed ones.
 type transports struct {
 	mu sync.Mutex
 	m  map[transportKey]*http.Transport
@@ -32,8 +35,8 @@ func newTransports() *transports {
 	return &transports{m: make(map[transportKey]*http.Transport)}
 }
 
-func (ts *transports) get(insecure bool, timeout time.Duration) *http.Transport {
-	k := transportKey{insecure, timeout}
+func (ts *transports) get(target *url.URL, insecure bool, timeout time.Duration) *http.Transport {
+	k := transportKey{target.Scheme, target.Host, insecure, timeout}
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	if t, ok := ts.m[k]; ok {
@@ -50,6 +53,20 @@ func (ts *transports) closeIdle() {
 	defer ts.mu.Unlock()
 	for _, t := range ts.m {
 		t.CloseIdleConnections()
+	}
+}
+
+// retain drops the pools that keep does not name, closing their idle
+// connections. Requests still in flight on a dropped pool finish; their
+// connections then close after IdleConnTimeout.
+func (ts *transports) retain(keep map[*http.Transport]bool) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	for k, t := range ts.m {
+		if !keep[t] {
+			t.CloseIdleConnections()
+			delete(ts.m, k)
+		}
 	}
 }
 

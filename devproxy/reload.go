@@ -1,0 +1,284 @@
+package devproxy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// settle is how long the watcher waits after the last event of a burst
+// before it reloads: editors write a file in several steps (truncate,
+// chunks, rename, chmod) that should make one reload.
+const settle = 30 * time.Millisecond
+
+// watch applies every saved change of the config file until ctx is done.
+// It watches the file's folder, not the file: editors that save by
+// renaming a temporary file over it would otherwise lose the watch. For a
+// config that is a symlink, the folder of its target is watched too.
+func (s *Server) watch(ctx context.Context) {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		s.log.printf("warning: cannot watch %s for changes (%v); restart devproxy to apply edits", s.opts.Config, err)
+		return
+	}
+	defer w.Close()
+	abs, err := filepath.Abs(s.opts.Config)
+	if err != nil {
+		abs = s.opts.Config
+	}
+	watched := map[string]bool{}
+	names := map[string]bool{}
+	// track (re)computes what to watch: the config's folder, and the
+	// folder of the file it links to.
+	track := func() {
+		clear(names)
+		paths := []string{abs}
+		if real, err := filepath.EvalSymlinks(abs); err == nil && real != abs {
+			paths = append(paths, real)
+		}
+		for _, p := range paths {
+			names[p] = true
+			dir := filepath.Dir(p)
+			if !watched[dir] {
+				if err := w.Add(dir); err != nil {
+					s.log.printf("warning: cannot watch %s for changes (%v); restart devproxy to apply edits", dir, err)
+					continue
+				}
+				watched[dir] = true
+			}
+		}
+	}
+	track()
+
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-w.Events:
+			if !ok {
+				return
+			}
+			if names[ev.Name] || watched[ev.Name] {
+				timer.Reset(settle)
+			}
+		case err, ok := <-w.Errors:
+			if !ok {
+				return
+			}
+			// An overflowed event queue may have hidden a save: reload to
+			// be sure.
+			s.log.printf("warning: watching %s: %v", s.opts.Config, err)
+			timer.Reset(settle)
+		case <-timer.C:
+			track()
+			s.reloadFile(ctx)
+		}
+	}
+}
+
+// Reload reads the config file again and applies it if it changed and is
+// valid; otherwise the current config keeps serving. It returns the
+// reason a changed file was not applied, nil when it was applied or had
+// not changed.
+func (s *Server) Reload(ctx context.Context) error {
+	return s.reloadFile(ctx)
+}
+
+func (s *Server) reloadFile(ctx context.Context) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	data, err := os.ReadFile(s.opts.Config)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if !s.deleted {
+			s.deleted = true
+			s.log.printf("warning: %s was deleted; the last good config keeps serving until it is back", s.opts.Config)
+			s.setReload(fmt.Errorf("%s was deleted; serving the last good config", s.opts.Config))
+		}
+		return nil
+	case err != nil:
+		s.log.printf("warning: cannot read %s: %v; kept previous config", s.opts.Config, err)
+		s.setReload(err)
+		return err
+	}
+	wasDeleted := s.deleted
+	s.deleted = false
+	if bytes.Equal(data, s.lastData) {
+		if wasDeleted {
+			s.log.printf("%s is back, unchanged", s.opts.Config)
+			s.setReload(nil)
+		}
+		return nil // touch, chmod, or a save of the same bytes
+	}
+	s.lastData = data
+	err = s.apply(ctx, data)
+	s.setReload(err)
+	if s.opts.OnReload != nil {
+		s.opts.OnReload(err)
+	}
+	return err
+}
+
+// errEmptyConfig is the reload error of a file with nothing in it: an
+// editor caught half way through a save, most likely.
+var errEmptyConfig = errors.New("the file is empty")
+
+// apply parses, validates and compiles data completely, then swaps it in
+// with one atomic store; on any error the running config stays.
+func (s *Server) apply(ctx context.Context, data []byte) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		// A valid config has at least a key; an empty file is a save in
+		// progress or a mistake, never a request to drop every route.
+		err := fmt.Errorf("%s: %w", s.opts.Config, errEmptyConfig)
+		s.log.printf("config error: %v; kept previous config", err)
+		return err
+	}
+	cfg, err := ParseConfig(s.opts.Config, data, s.opts.LookupEnv)
+	if err != nil {
+		s.log.printf("config error, kept previous config:\n%v", err)
+		return err
+	}
+	old := s.router.Load()
+	rt := s.compile(cfg)
+	changes := describeChanges(old.cfg, cfg)
+	if s.opts.Listen == "" && cfg.Listen != old.cfg.Listen {
+		if err := s.relisten(ctx, cfg.Listen); err != nil {
+			// The rest of the config applies; the address stays.
+			changes = append(changes, fmt.Sprintf("listen %s not applied: %v", cfg.Listen, err))
+		} else {
+			changes = append(changes, "listen "+old.cfg.Listen+" → "+cfg.Listen+", now "+URL(cfg.Listen))
+		}
+	} else if cfg.Listen != old.cfg.Listen {
+		changes = append(changes, "listen change to "+cfg.Listen+" ignored: -listen "+s.opts.Listen+" wins")
+	}
+	s.router.Store(rt)
+	s.transports.retain(rt.transports())
+	if len(changes) == 0 {
+		s.log.printf("config reloaded: nothing changed")
+	} else {
+		s.log.printf("config reloaded: %s", strings.Join(changes, "; "))
+	}
+	return nil
+}
+
+func (s *Server) setReload(err error) {
+	st := &reloadStatus{OK: err == nil, At: s.opts.Now().Format(time.RFC3339)}
+	if err != nil {
+		st.Error = err.Error()
+	}
+	s.reload.Store(st)
+}
+
+// relisten opens addr, serves on it and then drains and closes the old
+// listener. If addr cannot be bound, the old listener keeps serving.
+func (s *Server) relisten(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	old := s.current
+	s.mu.Unlock()
+	s.startListener(ln)
+	if old != nil {
+		s.drains.Add(1)
+		go func() {
+			defer s.drains.Done()
+			s.drain(ctx, old)
+		}()
+	}
+	return nil
+}
+
+// transports returns the upstream pools the router uses.
+func (rt *router) transports() map[*http.Transport]bool {
+	m := map[*http.Transport]bool{}
+	add := func(h http.Handler) {
+		if u, ok := h.(*upstream); ok {
+			if t, ok := u.proxy.Transport.(*http.Transport); ok {
+				m[t] = true
+			}
+		}
+	}
+	for _, r := range rt.routes {
+		add(r.handler)
+	}
+	if rt.frontend != nil {
+		add(rt.frontend.handler)
+	}
+	return m
+}
+
+// describeChanges says what a reload changed, in the words of the config.
+func describeChanges(old, cfg *Config) []string {
+	var changes []string
+	before := map[string]Route{}
+	for _, r := range old.Routes {
+		before[r.Path] = r
+	}
+	seen := map[string]bool{}
+	for _, r := range cfg.Routes {
+		seen[r.Path] = true
+		o, ok := before[r.Path]
+		switch {
+		case !ok:
+			changes = append(changes, "added "+r.Path+" → "+routeDest(&r))
+		case !sameRoute(o, r):
+			if routeDest(&o) != routeDest(&r) {
+				changes = append(changes, "changed "+r.Path+": "+routeDest(&o)+" → "+routeDest(&r))
+			} else {
+				changes = append(changes, "changed "+r.Path+" options")
+			}
+		}
+	}
+	for _, r := range old.Routes {
+		if !seen[r.Path] {
+			changes = append(changes, "removed "+r.Path)
+		}
+	}
+	if of, nf := frontendString(old.Frontend), frontendString(cfg.Frontend); of != nf {
+		changes = append(changes, "frontend "+orNone(of)+" → "+orNone(nf))
+	} else if of != "" && old.Frontend.SPA != cfg.Frontend.SPA {
+		changes = append(changes, fmt.Sprintf("frontend spa: %t → %t", old.Frontend.SPA, cfg.Frontend.SPA))
+	}
+	if !reflect.DeepEqual(old.AllowedHosts, cfg.AllowedHosts) {
+		changes = append(changes, "allowed_hosts changed")
+	}
+	if !reflect.DeepEqual(old.AllowedOrigins, cfg.AllowedOrigins) {
+		changes = append(changes, "allowed_origins changed")
+	}
+	return changes
+}
+
+func sameRoute(a, b Route) bool {
+	a.Line, b.Line = 0, 0
+	return reflect.DeepEqual(a, b)
+}
+
+func routeDest(r *Route) string {
+	if r.Respond != nil {
+		return "mock"
+	}
+	return r.Target.String()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
