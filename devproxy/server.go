@@ -208,7 +208,11 @@ func (s *Server) finish(rec *recorder, r *http.Request, e *logEntry) {
 	if e.status == 0 {
 		e.status = http.StatusOK
 	}
-	s.log.request(e)
+	// devproxy's own endpoints are polled (the demo page checks the status
+	// every few seconds): only their failures are worth a line.
+	if e.route != "devproxy" || e.status >= 400 || e.err != nil {
+		s.log.request(e)
+	}
 	if abort {
 		panic(http.ErrAbortHandler)
 	}
