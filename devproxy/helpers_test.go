@@ -71,6 +71,8 @@ type testProxy struct {
 	dir  string // the config's folder
 	file string // the config file
 	log  *logBuffer
+	// reloads receives the result of every reload of a changed file.
+	reloads chan error
 }
 
 // startProxy writes config into a temp folder and serves it until the test
@@ -87,11 +89,25 @@ func startProxyIn(t *testing.T, dir, config string, env map[string]string) *test
 	if err := os.WriteFile(file, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return startProxyEnv(t, file, env)
+}
+
+// startProxyFile serves the config file that file names.
+func startProxyFile(t *testing.T, file string) *testProxy {
+	t.Helper()
+	return startProxyEnv(t, file, nil)
+}
+
+func startProxyEnv(t *testing.T, file string, env map[string]string) *testProxy {
+	t.Helper()
+	dir := filepath.Dir(file)
 	lb := newLogBuffer()
+	reloads := make(chan error, 1000)
 	srv, err := New(Options{
 		Config:    file,
 		Log:       lb,
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		OnReload:  func(err error) { reloads <- err },
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -103,13 +119,18 @@ func startProxyIn(t *testing.T, dir, config string, env map[string]string) *test
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
+	select {
+	case <-srv.watching:
+	case <-time.After(waitTimeout):
+		t.Fatal("the config file was never watched")
+	}
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return &testProxy{srv: srv, url: "http://" + ln.Addr().String(), host: ln.Addr().String(), dir: dir, file: file, log: lb}
+	return &testProxy{srv: srv, url: "http://" + ln.Addr().String(), host: ln.Addr().String(), dir: dir, file: file, log: lb, reloads: reloads}
 }
 
 // get sends a request to the proxy and returns the response with its body
@@ -171,3 +192,22 @@ func closedPort(t *testing.T) string {
 }
 
 func listenOn(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
+
+// waitReload waits for the next reload and returns its result.
+func (p *testProxy) waitReload(t *testing.T) error {
+	t.Helper()
+	select {
+	case err := <-p.reloads:
+		return err
+	case <-time.After(waitTimeout):
+		t.Fatalf("no reload within %s; log:\n%s", waitTimeout, p.log)
+		return nil
+	}
+}
+
+// startProxyExisting serves the config file that file names (which may be
+// a symlink).
+func startProxyExisting(t *testing.T, file string) *testProxy {
+	t.Helper()
+	return startProxyFile(t, file)
+}

@@ -27,6 +27,7 @@ const settle = 30 * time.Millisecond
 // renaming a temporary file over it would otherwise lose the watch. For a
 // config that is a symlink, the folder of its target is watched too.
 func (s *Server) watch(ctx context.Context) {
+	defer s.watchOnce.Do(func() { close(s.watching) })
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		s.log.printf("warning: cannot watch %s for changes (%v); restart devproxy to apply edits", s.opts.Config, err)
@@ -60,6 +61,7 @@ func (s *Server) watch(ctx context.Context) {
 		}
 	}
 	track()
+	s.watchOnce.Do(func() { close(s.watching) })
 
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()

@@ -65,6 +65,10 @@ type Server struct {
 	draining []*listener // listeners replaced by a listen change
 	errc     chan error  // the current listener's fatal error
 	drains   sync.WaitGroup
+
+	// watching is closed once the config file is watched (or cannot be).
+	watching  chan struct{}
+	watchOnce sync.Once
 }
 
 // listener is one listening address with the http.Server on it.
@@ -97,6 +101,7 @@ func New(opts Options) (*Server, error) {
 		log:        newLogger(opts.Log, opts.Now),
 		transports: newTransports(),
 		buffers:    newBufferPool(),
+		watching:   make(chan struct{}),
 	}
 	data, err := os.ReadFile(opts.Config)
 	if err != nil {

@@ -1,0 +1,481 @@
+package devproxy
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// namedBackend answers every request with its name.
+func namedBackend(t *testing.T, name string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, name)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// configWith is a config routing /api to api and /extra to extra.
+func configWith(api, extra string) string {
+	return fmt.Sprintf("routes:\n  /api: %s\n  /extra:\n    respond: {body: %q}\n", api, extra)
+}
+
+// saveByRename writes content to a temporary file in the same folder and
+// renames it over path, as vim, JetBrains IDEs and many tools save.
+func saveByRename(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// saveInPlace truncates path and writes content in chunks, as most editors
+// and `echo >` do.
+func saveInPlace(t *testing.T, path, content string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for len(content) > 0 {
+		n := min(len(content), 16)
+		if _, err := f.WriteString(content[:n]); err != nil {
+			t.Fatal(err)
+		}
+		content = content[n:]
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantBody asserts GET path answers 200 with body.
+func (p *testProxy) wantBody(t *testing.T, path, want string) {
+	t.Helper()
+	res, body := p.get(t, path)
+	if res.StatusCode != 200 || body != want {
+		t.Errorf("GET %s: got %d %q, want 200 %q", path, res.StatusCode, body, want)
+	}
+}
+
+func TestReloadEverySaveStyle(t *testing.T) {
+	be := namedBackend(t, "api")
+	styles := []struct {
+		name string
+		save func(t *testing.T, path, content string)
+	}{
+		{"in place, in chunks", saveInPlace},
+		{"temp file renamed over", saveByRename},
+		{"mv from elsewhere in the folder", func(t *testing.T, path, content string) {
+			other := filepath.Join(filepath.Dir(path), "new.yaml")
+			os.WriteFile(other, []byte(content), 0o644)
+			if out, err := exec.Command("mv", other, path).CombinedOutput(); err != nil {
+				t.Fatalf("mv: %v %s", err, out)
+			}
+		}},
+		{"sed -i", func(t *testing.T, path, content string) {
+			// sed -i writes a new file and renames it over the old one.
+			old, _ := os.ReadFile(path)
+			oldExtra := strings.Split(strings.Split(string(old), `body: "`)[1], `"`)[0]
+			newExtra := strings.Split(strings.Split(content, `body: "`)[1], `"`)[0]
+			if out, err := exec.Command("sed", "-i", "s/"+oldExtra+"/"+newExtra+"/", path).CombinedOutput(); err != nil {
+				t.Fatalf("sed -i: %v %s", err, out)
+			}
+		}},
+		{"delete then recreate (git checkout)", func(t *testing.T, path, content string) {
+			os.Remove(path)
+			os.WriteFile(path, []byte(content), 0o644)
+		}},
+	}
+	for _, st := range styles {
+		t.Run(st.name, func(t *testing.T) {
+			p := startProxy(t, configWith(be.URL, "v0"), nil)
+			p.wantBody(t, "/extra", "v0")
+			st.save(t, p.file, configWith(be.URL, "v1"))
+			if err := p.waitReload(t); err != nil {
+				t.Fatalf("reload after save: %v", err)
+			}
+			p.wantBody(t, "/extra", "v1")
+			p.wantBody(t, "/api", "api")
+			// The next reload must be the marker save: the first save made
+			// exactly one.
+			saveByRename(t, p.file, configWith(be.URL, "marker"))
+			if err := p.waitReload(t); err != nil {
+				t.Fatalf("a save made more than one reload, or a failed one: %v\nlog:\n%s", err, p.log)
+			}
+			p.wantBody(t, "/extra", "marker")
+		})
+	}
+}
+
+func TestReloadFiveRenamesInARow(t *testing.T) {
+	be := namedBackend(t, "api")
+	p := startProxy(t, configWith(be.URL, "v0"), nil)
+	for i := 1; i <= 5; i++ {
+		saveByRename(t, p.file, configWith(be.URL, fmt.Sprintf("v%d", i)))
+		if err := p.waitReload(t); err != nil {
+			t.Fatalf("save %d: %v", i, err)
+		}
+		p.wantBody(t, "/extra", fmt.Sprintf("v%d", i))
+	}
+	p.log.waitFor(t, `config reloaded: changed /extra options`)
+}
+
+func TestReloadSymlinkedConfig(t *testing.T) {
+	be := namedBackend(t, "api")
+	dir := t.TempDir()
+	realDir := t.TempDir()
+	a, b := filepath.Join(realDir, "a.yaml"), filepath.Join(realDir, "b.yaml")
+	os.WriteFile(a, []byte(configWith(be.URL, "a")), 0o644)
+	os.WriteFile(b, []byte(configWith(be.URL, "b")), 0o644)
+	link := filepath.Join(dir, "devproxy.yaml")
+	if err := os.Symlink(a, link); err != nil {
+		t.Fatal(err)
+	}
+	p := startProxyExisting(t, link)
+	p.wantBody(t, "/extra", "a")
+
+	// Editing the link's target reloads.
+	saveInPlace(t, a, configWith(be.URL, "a2"))
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.wantBody(t, "/extra", "a2")
+
+	// Re-pointing the link (ln -sfn: a new link renamed over) reloads.
+	tmp := filepath.Join(dir, ".devproxy.yaml.new")
+	os.Symlink(b, tmp)
+	if err := os.Rename(tmp, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.wantBody(t, "/extra", "b")
+
+	// The new target is watched too.
+	saveByRename(t, b, configWith(be.URL, "b2"))
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.wantBody(t, "/extra", "b2")
+}
+
+func TestBrokenSavesKeepThePreviousConfig(t *testing.T) {
+	be := namedBackend(t, "api")
+	p := startProxy(t, configWith(be.URL, "good"), nil)
+
+	broken := []struct{ name, content, wantErr string }{
+		{"yaml syntax", "routes:\n  /api: [unclosed\n", "invalid YAML"},
+		{"unknown key", configWith(be.URL, "x") + "  /bad:\n    tagret: http://x\n", `did you mean "target"?`},
+		{"empty file", "", "the file is empty"},
+		{"half written", "routes:\n  /api: htt", "has no scheme"},
+	}
+	for _, tt := range broken {
+		saveInPlace(t, p.file, tt.content)
+		err := p.waitReload(t)
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Fatalf("%s: reload error %v, want one containing %q", tt.name, err, tt.wantErr)
+		}
+		p.wantBody(t, "/extra", "good")
+		p.wantBody(t, "/api", "api")
+		_, body := p.get(t, "/__devproxy/status")
+		var st statusJSON
+		json.Unmarshal([]byte(body), &st)
+		if st.Reload.OK || !strings.Contains(st.Reload.Error, tt.wantErr) {
+			t.Errorf("%s: status reload = %+v, want not ok with %q", tt.name, st.Reload, tt.wantErr)
+		}
+	}
+	p.log.waitFor(t, "kept previous config", "devproxy.yaml:1: invalid YAML", "the file is empty")
+
+	saveInPlace(t, p.file, configWith(be.URL, "fixed"))
+	if err := p.waitReload(t); err != nil {
+		t.Fatalf("reload of the fix: %v", err)
+	}
+	p.wantBody(t, "/extra", "fixed")
+	_, body := p.get(t, "/__devproxy/status")
+	var st statusJSON
+	json.Unmarshal([]byte(body), &st)
+	if !st.Reload.OK || st.Reload.Error != "" {
+		t.Errorf("status after the fix: reload = %+v, want ok", st.Reload)
+	}
+}
+
+func TestDeletedConfigKeepsServing(t *testing.T) {
+	be := namedBackend(t, "api")
+	p := startProxy(t, configWith(be.URL, "before"), nil)
+	if err := os.Remove(p.file); err != nil {
+		t.Fatal(err)
+	}
+	p.log.waitFor(t, "was deleted; the last good config keeps serving")
+	p.wantBody(t, "/extra", "before")
+	os.WriteFile(p.file, []byte(configWith(be.URL, "after")), 0o644)
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.wantBody(t, "/extra", "after")
+}
+
+func TestReloadLogSaysWhatChanged(t *testing.T) {
+	a, b := namedBackend(t, "a"), namedBackend(t, "b")
+	p := startProxy(t, "routes:\n  /api: "+a.URL+"\n  /old: "+a.URL+"\n", nil)
+	saveByRename(t, p.file, "frontend: "+b.URL+"\nroutes:\n  /api: "+b.URL+"\n  /new:\n    respond: {body: hi}\n")
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.log.waitFor(t, "config reloaded: changed /api: "+a.URL+" → "+b.URL+"; added /new → mock; removed /old; frontend none → "+b.URL)
+	p.wantBody(t, "/api", "b")
+	p.wantBody(t, "/", "b")
+
+	// The same config with a comment changes nothing.
+	saveByRename(t, p.file, "# a comment\nfrontend: "+b.URL+"\nroutes:\n  /api: "+b.URL+"\n  /new:\n    respond: {body: hi}\n")
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.log.waitFor(t, "config reloaded: nothing changed")
+}
+
+func TestTouchDoesNotReload(t *testing.T) {
+	be := namedBackend(t, "api")
+	p := startProxy(t, configWith(be.URL, "v0"), nil)
+	now := time.Now().Add(time.Minute)
+	os.Chtimes(p.file, now, now)
+	os.Chmod(p.file, 0o600)
+	saveByRename(t, p.file, configWith(be.URL, "marker"))
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.wantBody(t, "/extra", "marker") // the first reload seen is the marker's
+	select {
+	case err := <-p.reloads:
+		t.Errorf("touch and chmod made a reload: %v", err)
+	default:
+	}
+}
+
+func TestReloadChangesListen(t *testing.T) {
+	free := func() string {
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		defer ln.Close()
+		return ln.Addr().String()
+	}
+	p := startProxy(t, "routes:\n  /x:\n    respond: {body: hi}\n", nil)
+	newAddr := free()
+	saveByRename(t, p.file, "listen: "+newAddr+"\nroutes:\n  /x:\n    respond: {body: hi}\n")
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.log.waitFor(t, "listen 127.0.0.1:8080 → "+newAddr)
+	res, err := http.Get("http://" + newAddr + "/x")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("GET /x on the new address: %v %v", res, err)
+	}
+	res.Body.Close()
+	waitRefusedDial(t, p.host)
+
+	// An address that cannot be bound keeps the current one.
+	busy, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer busy.Close()
+	saveByRename(t, p.file, "listen: "+busy.Addr().String()+"\nroutes:\n  /x:\n    respond: {body: still}\n")
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.log.waitFor(t, "listen "+busy.Addr().String()+" not applied")
+	res, err = http.Get("http://" + newAddr + "/x")
+	if err != nil {
+		t.Fatalf("GET /x on the kept address: %v", err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if string(b) != "still" {
+		t.Errorf("GET /x on the kept address: %q, want the rest of the config applied", b)
+	}
+}
+
+func waitRefusedDial(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for time.Now().Before(deadline) {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return
+		}
+		c.Close()
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("%s still accepts connections", addr)
+}
+
+func TestReloadKeepsPoolsOfUnchangedTargets(t *testing.T) {
+	var opened atomic.Int32
+	closed := make(chan struct{}, 10)
+	be := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	be.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			opened.Add(1)
+		case http.StateClosed:
+			closed <- struct{}{}
+		}
+	}
+	be.Start()
+	defer be.Close()
+	p := startProxy(t, configWith(be.URL, "v0"), nil)
+	p.wantBody(t, "/api", "ok")
+	saveByRename(t, p.file, configWith(be.URL, "v1"))
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.wantBody(t, "/api", "ok")
+	if n := opened.Load(); n != 1 {
+		t.Errorf("upstream connections after a reload that kept /api: %d, want 1 reused", n)
+	}
+	// Removing the route closes its idle connection.
+	saveByRename(t, p.file, "routes:\n  /extra:\n    respond: {body: x}\n")
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-closed:
+	case <-time.After(waitTimeout):
+		t.Error("the idle connection of a removed target was not closed")
+	}
+}
+
+func TestReloadUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test; skipped with -short")
+	}
+	api := namedBackend(t, "api")
+	release := make(chan struct{})
+	stream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" {
+			wsEchoHandler(t, "", nil)(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "data: first\n\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		fmt.Fprint(w, "data: last\n\n")
+	}))
+	defer stream.Close()
+	cfgA := fmt.Sprintf("routes:\n  /api: %s\n  /stream: %s\n  /extra:\n    respond: {body: A}\n", api.URL, stream.URL)
+	cfgB := fmt.Sprintf("routes:\n  /api: %s\n  /stream: %s\n  /other:\n    respond: {body: B}\n", api.URL, stream.URL)
+	p := startProxy(t, cfgA, nil)
+
+	// A WebSocket and an SSE stream on an unchanged route stay open across
+	// every reload.
+	ws, _, err := wsDial(t, p.host, "/stream/ws", nil)
+	if err != nil || ws == nil {
+		t.Fatalf("WebSocket: %v", err)
+	}
+	defer ws.close()
+	ws.SetDeadline(time.Time{})
+	sse, err := http.Get(p.url + "/stream/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sse.Body.Close()
+	sseR := bufio.NewReader(sse.Body)
+	if line, _ := sseR.ReadString('\n'); line != "data: first\n" {
+		t.Fatalf("SSE first line %q", line)
+	}
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var requests, failures atomic.Int64
+	var firstFailure atomic.Value
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+			defer client.CloseIdleConnections()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for _, path := range []string{"/api/x", "/extra", "/other"} {
+					res, err := client.Get(p.url + path)
+					requests.Add(1)
+					if err != nil {
+						failures.Add(1)
+						firstFailure.CompareAndSwap(nil, err.Error())
+						continue
+					}
+					b, _ := io.ReadAll(res.Body)
+					res.Body.Close()
+					body := string(b)
+					ok := (path == "/api/x" && res.StatusCode == 200 && body == "api") ||
+						(path == "/extra" && (body == "A" || res.StatusCode == 404 && res.Header.Get("X-Devproxy-Error") == "1")) ||
+						(path == "/other" && (body == "B" || res.StatusCode == 404 && res.Header.Get("X-Devproxy-Error") == "1"))
+					if !ok {
+						failures.Add(1)
+						firstFailure.CompareAndSwap(nil, fmt.Sprintf("GET %s: %d %q", path, res.StatusCode, body))
+					}
+				}
+			}
+		}()
+	}
+
+	for i := range 50 {
+		content := cfgA
+		if i%2 == 0 {
+			content = cfgB
+		}
+		if i%10 == 5 {
+			saveInPlace(t, p.file, "routes:\n  /api: [broken\n")
+			if err := p.waitReload(t); err == nil {
+				t.Fatal("a broken save was applied")
+			}
+		}
+		saveByRename(t, p.file, content)
+		if err := p.waitReload(t); err != nil {
+			t.Fatalf("save %d: %v", i, err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if f := failures.Load(); f != 0 || requests.Load() == 0 {
+		t.Errorf("%d of %d requests failed during 50 reloads; first: %v", f, requests.Load(), firstFailure.Load())
+	}
+	t.Logf("%d requests during 50 reloads and 5 broken saves", requests.Load())
+
+	if err := ws.send([]byte("still here")); err != nil {
+		t.Fatalf("WebSocket after the reloads: %v", err)
+	}
+	if msg, err := ws.recv(); err != nil || string(msg) != "still here" {
+		t.Errorf("WebSocket after the reloads: %q %v, want the echo", msg, err)
+	}
+	close(release)
+	if line, _ := sseR.ReadString('\n'); line != "\n" {
+		t.Errorf("SSE after the reloads: %q", line)
+	}
+	if line, _ := sseR.ReadString('\n'); line != "data: last\n" {
+		t.Errorf("SSE after the reloads: %q, want the last event", line)
+	}
+}
