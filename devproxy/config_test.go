@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -244,5 +245,192 @@ func checkConfig(t *testing.T, cfg *Config) {
 		if r.Target != nil && r.Timeout <= 0 {
 			t.Errorf("ParseConfig: route %q: got timeout %v, want more than 0", r.Path, r.Timeout)
 		}
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	dir := configFixture(t)
+	file := filepath.Join(dir, "devproxy.yaml")
+	if err := os.WriteFile(file, []byte("frontend: ./dist\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(file, testEnv)
+	if err != nil {
+		t.Fatalf("LoadConfig(%q): got error %v, want nil", file, err)
+	}
+	if cfg.File != file || cfg.Dir != dir {
+		t.Errorf("LoadConfig(%q): got File %q Dir %q, want %q and %q", file, cfg.File, cfg.Dir, file, dir)
+	}
+	if want := filepath.Join(dir, "dist"); cfg.Frontend == nil || cfg.Frontend.Dir != want || !cfg.Frontend.SPA {
+		t.Errorf("LoadConfig(%q): got frontend %+v, want Dir %q with SPA", file, cfg.Frontend, want)
+	}
+
+	missing := filepath.Join(dir, "nope.yaml")
+	if _, err := LoadConfig(missing, testEnv); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("LoadConfig(%q): got error %v, want one that is fs.ErrNotExist", missing, err)
+	}
+}
+
+// TestParseConfigRelativeFile checks that paths in a file named relative to
+// the working directory resolve against the file's folder, not the working
+// directory.
+func TestParseConfigRelativeFile(t *testing.T) {
+	dir := configFixture(t)
+	t.Chdir(filepath.Dir(dir))
+	file := filepath.Join(filepath.Base(dir), "devproxy.yaml")
+	cfg, err := ParseConfig(file, []byte("routes: {/m: {respond: {file: mocks/hello.json}}}\n"), testEnv)
+	if err != nil {
+		t.Fatalf("ParseConfig(%q): got error %v, want nil", file, err)
+	}
+	if want := filepath.Join(dir, "mocks", "hello.json"); cfg.Routes[0].Respond.File != want {
+		t.Errorf("ParseConfig(%q): got mock file %q, want %q", file, cfg.Routes[0].Respond.File, want)
+	}
+	if cfg.File != file {
+		t.Errorf("ParseConfig(%q): got File %q, want it as given", file, cfg.File)
+	}
+}
+
+func TestParseConfigListen(t *testing.T) {
+	tests := []struct {
+		in       string
+		want     string // the Listen value, or "" for an error
+		wantHint string
+	}{
+		{in: "127.0.0.1:8080", want: "127.0.0.1:8080"},
+		{in: "localhost:0", want: "localhost:0"},
+		{in: `":8080"`, want: ":8080"},
+		{in: `"[::1]:8080"`, want: "[::1]:8080"},
+		{in: "8080", wantHint: `write "127.0.0.1:8080"`},
+		{in: "localhost:abc", wantHint: `write "localhost:8080"`},
+		{in: "localhost:65536", wantHint: `write "localhost:8080"`},
+		{in: "localhost", wantHint: `write "localhost:8080"`},
+		{in: "http://localhost:8080", wantHint: `write "localhost:8080"`},
+		{in: `""`, wantHint: `write "127.0.0.1:8080"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			cfg, err := ParseConfig("devproxy.yaml", []byte("listen: "+tt.in+"\n"), testEnv)
+			if tt.want != "" {
+				if err != nil || cfg.Listen != tt.want {
+					t.Errorf("ParseConfig(listen: %s): got %v, %v, want %q", tt.in, cfg, err, tt.want)
+				}
+				return
+			}
+			var errs ConfigErrors
+			if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Hint != tt.wantHint {
+				t.Errorf("ParseConfig(listen: %s): got %v, want one error with hint %q", tt.in, err, tt.wantHint)
+			}
+		})
+	}
+}
+
+func TestParseConfigDefaults(t *testing.T) {
+	for _, in := range []string{"", "\n", "# nothing\n", "~\n", "---\n", "null\n"} {
+		t.Run(fmt.Sprintf("%q", in), func(t *testing.T) {
+			cfg, err := ParseConfig("devproxy.yaml", []byte(in), testEnv)
+			if err != nil {
+				t.Fatalf("ParseConfig(%q): got error %v, want nil", in, err)
+			}
+			if cfg.Listen != DefaultListen || cfg.Frontend != nil || len(cfg.Routes) != 0 {
+				t.Errorf("ParseConfig(%q): got %+v, want defaults only", in, cfg)
+			}
+		})
+	}
+}
+
+// TestParseConfigOSEnv checks that a nil lookupEnv reads the process
+// environment.
+func TestParseConfigOSEnv(t *testing.T) {
+	t.Setenv("DEVPROXY_TEST_PORT", "5999")
+	cfg, err := ParseConfig("devproxy.yaml", []byte("routes: {/api: \"http://localhost:${DEVPROXY_TEST_PORT}\"}\n"), nil)
+	if err != nil {
+		t.Fatalf("ParseConfig: got error %v, want nil", err)
+	}
+	if got, want := cfg.Routes[0].Target.String(), "http://localhost:5999"; got != want {
+		t.Errorf("ParseConfig: got target %q, want %q", got, want)
+	}
+}
+
+func TestParseConfigEnvExpansion(t *testing.T) {
+	tests := []struct {
+		in, want string
+	}{
+		{in: "plain", want: "plain"},
+		{in: "${TOKEN}", want: "secret"},
+		{in: "a${TOKEN}b${TOKEN}c", want: "asecretbsecretc"},
+		{in: "${UNSET:-fallback}", want: "fallback"},
+		{in: "${EMPTY:-fallback}", want: "fallback"},
+		{in: "${EMPTY}", want: ""},
+		{in: "${TOKEN:-fallback}", want: "secret"},
+		{in: "${UNSET:-}", want: ""},
+		{in: "$TOKEN and $$ and $ {TOKEN}", want: "$TOKEN and $$ and $ {TOKEN}"},
+		{in: "${UNSET:-a:-b}", want: "a:-b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			in := fmt.Sprintf("routes: {/m: {respond: {body: %q}}}\n", tt.in)
+			cfg, err := ParseConfig("devproxy.yaml", []byte(in), testEnv)
+			if err != nil {
+				t.Fatalf("ParseConfig(%q): got error %v, want nil", in, err)
+			}
+			if got := string(cfg.Routes[0].Respond.Body); got != tt.want {
+				t.Errorf("ParseConfig(%q): got body %q, want %q", in, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestParseConfigAliasBomb pins that a json value built from nested aliases
+// (a "billion laughs" file) fails fast instead of growing without bound.
+func TestParseConfigAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
+	for i := 1; i < 10; i++ {
+		fmt.Fprintf(&b, "x%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i,
+			i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
+	}
+	in := "routes:\n  /bomb:\n    respond:\n      json:\n" + indent(b.String(), "        ")
+	_, err := ParseConfig("devproxy.yaml", []byte(in), testEnv)
+	if err == nil || !strings.Contains(err.Error(), "too large") {
+		t.Errorf("ParseConfig(alias bomb): got %v, want an error saying the json value is too large", err)
+	}
+}
+
+func indent(s, prefix string) string {
+	lines := strings.SplitAfter(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "")
+}
+
+func TestParseConfigNotUTF8(t *testing.T) {
+	in := "listen: 127.0.0.1:8080\nroutes:\n  /caf\xe9: http://localhost:5000\n"
+	_, err := ParseConfig("devproxy.yaml", []byte(in), testEnv)
+	var errs ConfigErrors
+	if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Line != 3 || !strings.Contains(errs[0].Msg, "UTF-8") {
+		t.Errorf("ParseConfig(%q): got %v, want one UTF-8 error on line 3", in, err)
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	known := routeFields()
+	tests := []struct{ name, want string }{
+		{"tagret", `did you mean "target"?`},
+		{"timout", `did you mean "timeout"?`},
+		{"strip-prefix", `did you mean "strip_prefix"?`},
+		{"STRIP_PREFIX", `did you mean "strip_prefix"?`},
+		{"insecur", `did you mean "insecure"?`},
+		{"x", "known fields: target, strip_prefix, host, insecure, headers, timeout, respond"},
+		{"upstream", "known fields: target, strip_prefix, host, insecure, headers, timeout, respond"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := suggest(tt.name, known); got != tt.want {
+				t.Errorf("suggest(%q): got %q, want %q", tt.name, got, tt.want)
+			}
+		})
 	}
 }

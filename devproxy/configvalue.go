@@ -106,6 +106,8 @@ func (p *parser) boolean(v *yaml.Node, field string) (bool, bool) {
 	}
 	hint := ""
 	switch strings.ToLower(n.Value) {
+	case "true", "false":
+		hint = "write " + strings.ToLower(n.Value) + " without quotes"
 	case "yes", "on", "y":
 		hint = "write true"
 	case "no", "off", "n":
@@ -136,7 +138,11 @@ func (p *parser) integer(v *yaml.Node, field, want string) (int, bool) {
 			return 0, false
 		}
 	}
-	p.add(n, field, "", "want %s, got %s", want, describe(n))
+	hint := ""
+	if _, err := strconv.Atoi(n.Value); err == nil && n.Kind == yaml.ScalarNode {
+		hint = "write " + n.Value + " without quotes"
+	}
+	p.add(n, field, hint, "want %s, got %s", want, describe(n))
 	return 0, false
 }
 
