@@ -100,15 +100,25 @@ func startProxyFile(t *testing.T, file string) *testProxy {
 
 func startProxyEnv(t *testing.T, file string, env map[string]string) *testProxy {
 	t.Helper()
+	return startProxyOpts(t, file, func(o *Options) {
+		o.LookupEnv = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	})
+}
+
+// startProxyOpts serves file with the options that set makes.
+func startProxyOpts(t *testing.T, file string, set func(*Options)) *testProxy {
+	t.Helper()
 	dir := filepath.Dir(file)
 	lb := newLogBuffer()
 	reloads := make(chan error, 1000)
-	srv, err := New(Options{
+	opts := Options{
 		Config:    file,
 		Log:       lb,
-		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		LookupEnv: func(string) (string, bool) { return "", false },
 		OnReload:  func(err error) { reloads <- err },
-	})
+	}
+	set(&opts)
+	srv, err := New(opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

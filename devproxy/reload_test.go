@@ -479,3 +479,18 @@ func TestReloadUnderLoad(t *testing.T) {
 		t.Errorf("SSE after the reloads: %q, want the last event", line)
 	}
 }
+
+func TestListenFlagWins(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "devproxy.yaml")
+	os.WriteFile(file, []byte("listen: 127.0.0.1:9999\nroutes:\n  /x:\n    respond: {body: hi}\n"), 0o644)
+	p := startProxyOpts(t, file, func(o *Options) { o.Listen = "127.0.0.1:7777" })
+	if got := p.srv.ListenAddr(); got != "127.0.0.1:7777" {
+		t.Errorf("ListenAddr() = %q with -listen 127.0.0.1:7777, want the flag", got)
+	}
+	saveByRename(t, file, "listen: 127.0.0.1:9998\nroutes:\n  /x:\n    respond: {body: hi}\n")
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.log.waitFor(t, "listen change to 127.0.0.1:9998 ignored: -listen 127.0.0.1:7777 wins")
+	p.wantBody(t, "/x", "hi")
+}
