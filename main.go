@@ -24,6 +24,8 @@ Examples:
   devproxy                          serve with ./devproxy.yaml, open http://localhost:8080
   devproxy -config dev.yaml         serve with another config file
   devproxy -listen 127.0.0.1:3000   serve on another address
+  devproxy -verbose                 also log every frontend asset request
+  devproxy -log json > log.jsonl    log one JSON object per line, for tools
   devproxy check                    validate the config and print its routes
 
 Usage:
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	config := fset.String("config", "devproxy.yaml", "the config `file`")
 	listen := fset.String("listen", "", "the `address` to listen on; overrides the config's listen")
 	version := fset.Bool("version", false, "print the version and exit")
+	logFormat := fset.String("log", "text", "log `format`: text (aligned, colored on a terminal) or json (one object per line)")
+	verbose := fset.Bool("verbose", false, "log every frontend request, not only page loads and failures")
 	if err := fset.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -71,7 +75,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 
-	opts := devproxy.Options{Config: *config, Listen: *listen, Log: stdout}
+	if *logFormat != "text" && *logFormat != "json" {
+		fmt.Fprintf(stderr, "devproxy: error: unknown log format %q\ndevproxy: hint: write -log text or -log json\n", *logFormat)
+		return 2
+	}
+	opts := devproxy.Options{Config: *config, Listen: *listen, Log: stdout, LogJSON: *logFormat == "json", Verbose: *verbose}
 	srv, err := devproxy.New(opts)
 	if err != nil {
 		return configFailed(stderr, *config, err)
@@ -89,7 +97,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "devproxy: hint: stop the program that uses it, or pick another address with -listen\n")
 		return 1
 	}
-	devproxy.WriteBanner(stdout, srv.Config(), ln.Addr().String())
 	if err := srv.Serve(ctx, ln); err != nil {
 		fmt.Fprintf(stderr, "devproxy: error: %v\n", err)
 		return 1

@@ -110,7 +110,7 @@ func startBinary(t *testing.T, bin string, args ...string) *process {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if u, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "open "); ok {
+			if _, u, ok := strings.Cut(sc.Text(), "➜ open "); ok {
 				urls <- u
 			}
 		}

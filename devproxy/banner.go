@@ -1,9 +1,15 @@
 package devproxy
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
 	"text/tabwriter"
+	"time"
 )
 
 // ExampleConfig is a minimal devproxy.yaml, shown when none is found.
@@ -12,58 +18,205 @@ const ExampleConfig = `  frontend: http://localhost:5173   # your dev server, or
     /api: http://localhost:5000      # your API
 `
 
-// WriteBanner prints what devproxy serves: the URL to open and the routes.
-func WriteBanner(w io.Writer, cfg *Config, listen string) {
-	fmt.Fprintf(w, "devproxy %s serving %s\n", Version, cfg.File)
-	fmt.Fprintf(w, "  open %s\n", URL(listen))
-	WriteRoutes(w, cfg)
+// probeTimeout bounds the startup check of each upstream: a local server
+// that is up accepts at once.
+const probeTimeout = 300 * time.Millisecond
+
+// routeRow is one line of a route table.
+type routeRow struct {
+	path   string
+	dest   string   // target URL, "mock", or the frontend
+	opts   string   // " (strip_prefix, …)" or ""
+	target *url.URL // what to probe; nil for mocks and folders
+}
+
+// routeRows lists cfg's routes longest prefix first, as the router
+// matches, then the frontend.
+func routeRows(cfg *Config) []routeRow {
+	routes := make([]*route, 0, len(cfg.Routes))
+	for i := range cfg.Routes {
+		routes = append(routes, &route{Route: &cfg.Routes[i]})
+	}
+	sortRoutes(routes)
+	rows := make([]routeRow, 0, len(routes)+1)
+	for _, r := range routes {
+		row := routeRow{path: r.Path, dest: "mock", opts: routeOptions(r.Route), target: r.Target}
+		if r.Target != nil {
+			row.dest = r.Target.String()
+		}
+		rows = append(rows, row)
+	}
+	switch f := cfg.Frontend; {
+	case f == nil:
+		rows = append(rows, routeRow{path: "/", dest: "no frontend: / lists the routes"})
+	case f.URL != nil:
+		rows = append(rows, routeRow{path: "/", dest: f.URL.String(), opts: " (frontend dev server)", target: f.URL})
+	case f.SPA:
+		rows = append(rows, routeRow{path: "/", dest: f.Dir, opts: " (folder, SPA fallback)"})
+	default:
+		rows = append(rows, routeRow{path: "/", dest: f.Dir, opts: " (folder)"})
+	}
+	return rows
 }
 
 // WriteRoutes prints the route table of cfg, longest prefix first as the
 // router matches, then the frontend.
 func WriteRoutes(w io.Writer, cfg *Config) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	routes := make([]*route, 0, len(cfg.Routes))
-	for i := range cfg.Routes {
-		routes = append(routes, &route{Route: &cfg.Routes[i]})
-	}
-	sortRoutes(routes)
-	for _, r := range routes {
-		dest := "mock"
-		if r.Target != nil {
-			dest = r.Target.String()
-		}
-		fmt.Fprintf(tw, "  %s\t→ %s%s\n", r.Path, dest, routeOptions(r.Route))
-	}
-	switch f := cfg.Frontend; {
-	case f == nil:
-		fmt.Fprintf(tw, "  /\t→ no frontend: / lists the routes\n")
-	case f.URL != nil:
-		fmt.Fprintf(tw, "  /\t→ %s (frontend dev server)\n", f.URL)
-	case f.SPA:
-		fmt.Fprintf(tw, "  /\t→ %s (folder, SPA fallback)\n", f.Dir)
-	default:
-		fmt.Fprintf(tw, "  /\t→ %s (folder)\n", f.Dir)
+	for _, r := range routeRows(cfg) {
+		fmt.Fprintf(tw, "  %s\t→ %s%s\n", r.path, r.dest, r.opts)
 	}
 	_ = tw.Flush()
 }
 
 func routeOptions(r *Route) string {
-	var s string
+	var opts []string
 	if r.StripPrefix {
-		s += " strip_prefix"
+		opts = append(opts, "strip_prefix")
 	}
 	if r.PreserveHost {
-		s += " host: preserve"
+		opts = append(opts, "host: preserve")
 	}
 	if r.Insecure {
-		s += " insecure"
+		opts = append(opts, "insecure")
 	}
 	if r.Timeout != 0 && r.Timeout != DefaultTimeout {
-		s += " timeout " + r.Timeout.String()
+		opts = append(opts, "timeout "+r.Timeout.String())
 	}
-	if s == "" {
+	if len(opts) == 0 {
 		return ""
 	}
-	return " (" + s[1:] + ")"
+	return " (" + strings.Join(opts, ", ") + ")"
+}
+
+// probe connects once to every upstream of rows and returns, by target
+// host, why it could not (nil when it is up).
+func probe(ctx context.Context, rows []routeRow) map[string]error {
+	d := loopbackDialer{&net.Dialer{Timeout: probeTimeout}}
+	res := map[string]error{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, r := range rows {
+		if r.target == nil {
+			continue
+		}
+		hp := hostPort(r.target)
+		mu.Lock()
+		_, seen := res[hp]
+		res[hp] = nil
+		mu.Unlock()
+		if seen {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+			defer cancel()
+			c, err := d.DialContext(pctx, "tcp", hp)
+			if err == nil {
+				c.Close()
+			}
+			mu.Lock()
+			res[hp] = err
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return res
+}
+
+// probeReason says in a few words why the upstream target is down.
+func probeReason(target *url.URL, err error) string {
+	u := &upstream{target: target, hostport: hostPort(target), frontend: true}
+	return u.classify(err, "").Err
+}
+
+// banner logs what devproxy serves: its version, the URL to open, the
+// config file, and every route with the state of its upstream.
+func (l *logger) banner(cfg *Config, listen string, probes map[string]error) {
+	rows := routeRows(cfg)
+	open := URL(listen)
+	if l.json {
+		l.jsonLine(jsonLine{Level: "info", Msg: "devproxy listening", Version: Version, URL: open, Config: cfg.File})
+		for _, r := range rows {
+			jl := jsonLine{Level: "info", Msg: "route", Route: r.path, Target: r.dest}
+			if r.target != nil {
+				err := probes[hostPort(r.target)]
+				up := err == nil
+				jl.Up = &up
+				if err != nil {
+					jl.Level, jl.Error = "warn", probeReason(r.target, err)
+				}
+			}
+			l.jsonLine(jl)
+		}
+		return
+	}
+	b := l.p.title.add(nil, "devproxy "+Version)
+	b = append(b, "  config "+cfg.File+"\n"...)
+	b = append(b, "  ➜ open "...)
+	b = l.p.url.add(b, open)
+	b = append(b, "\n\n"...)
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r.path))
+	}
+	for _, r := range rows {
+		b = append(b, "  "...)
+		p := l.p.route(r.path)
+		if r.path == "/" {
+			p = l.p.frontend
+		}
+		b = p.add(b, r.path)
+		b = append(b, strings.Repeat(" ", width-len(r.path))...)
+		b = append(b, "  → "...)
+		dp := l.p.target
+		if r.dest == "mock" {
+			dp = l.p.mock
+		}
+		b = dp.add(b, r.dest)
+		b = append(b, r.opts...)
+		if r.target != nil {
+			if err := probes[hostPort(r.target)]; err != nil {
+				b = append(b, "  "...)
+				b = l.p.bad.add(b, "down: "+probeReason(r.target, err))
+			} else {
+				b = append(b, "  "...)
+				b = l.p.good.add(b, "up")
+			}
+		}
+		b = append(b, '\n')
+	}
+	b = append(b, '\n')
+	l.out.write(b)
+}
+
+// exposed returns the network addresses a listen address is reachable on
+// from other machines, or nil when it is loopback only.
+func exposed(listen string) []string {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return nil
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		var addrs []string
+		ifaddrs, _ := net.InterfaceAddrs()
+		for _, a := range ifaddrs {
+			if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLoopback() {
+				addrs = append(addrs, ipn.IP.String())
+			}
+		}
+		if len(addrs) == 0 {
+			addrs = []string{"every interface"}
+		}
+		return addrs
+	}
+	if isLoopbackName(strings.ToLower(host)) {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return []string{host}
 }

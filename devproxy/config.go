@@ -41,6 +41,16 @@ type Config struct {
 	// Routes are the path-prefixed routes in file order. The router matches
 	// the longest prefix whatever the order.
 	Routes []Route
+	// Log tunes the request log.
+	Log LogSettings
+}
+
+// LogSettings tune the request log (the log key).
+type LogSettings struct {
+	// FrontendAll logs every frontend request (frontend: all). Default
+	// false (frontend: pages): successful asset requests are not logged,
+	// page loads and failures are.
+	FrontendAll bool
 }
 
 // Frontend is where requests that no route claims go: a dev server to forward

@@ -161,6 +161,9 @@ func dumpConfig(cfg *Config) string {
 	for _, o := range cfg.AllowedOrigins {
 		fmt.Fprintf(&b, "allowed_origin %s\n", o)
 	}
+	if cfg.Log.FrontendAll {
+		fmt.Fprintf(&b, "log frontend all\n")
+	}
 	for _, r := range cfg.Routes {
 		fmt.Fprintf(&b, "route %s (line %d)\n", r.Path, r.Line)
 		if r.Target != nil {

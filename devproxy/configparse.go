@@ -24,8 +24,10 @@ import (
 // The fields each mapping in devproxy.yaml accepts, in the order the
 // documentation lists them; unknown-field hints list them in this order too.
 func topFields() []string {
-	return []string{"listen", "frontend", "allowed_hosts", "allowed_origins", "routes"}
+	return []string{"listen", "frontend", "allowed_hosts", "allowed_origins", "routes", "log"}
 }
+
+func logFields() []string { return []string{"frontend"} }
 
 func frontendFields() []string { return []string{"dir", "spa"} }
 
@@ -151,8 +153,35 @@ func (p *parser) document(data []byte, cfg *Config) {
 			cfg.AllowedOrigins = p.list(f, p.origin)
 		case "routes":
 			cfg.Routes = p.routes(f)
+		case "log":
+			cfg.Log = p.logSettings(f)
 		}
 	}
+}
+
+// logSettings reads the log mapping: log: {frontend: all}.
+func (p *parser) logSettings(f field) LogSettings {
+	var ls LogSettings
+	n := resolve(f.val)
+	if n.Kind != yaml.MappingNode {
+		p.add(n, f.path, `write "log: {frontend: all}"`, "want a mapping, got %s", describe(n))
+		return ls
+	}
+	for _, g := range p.fields(n, f.path, logFields(), nil) {
+		s, ok := p.text(g.val, g.path, `"all" or "pages"`)
+		if !ok {
+			continue
+		}
+		switch s {
+		case "all":
+			ls.FrontendAll = true
+		case "pages":
+		default:
+			p.add(resolve(g.val), g.path, `write "all" to log every frontend request, or "pages" (the default) for page loads and failures only`,
+				"unknown value %s", quote(s))
+		}
+	}
+	return ls
 }
 
 // syntaxError turns an error of the YAML library into a ConfigError. The

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"net"
 	"net/http"
+	"sync/atomic"
 )
 
 // recorder wraps the ResponseWriter of one request to learn what the log
@@ -15,6 +16,10 @@ type recorder struct {
 	wroteHeader bool
 	hijacked    bool
 	err         *proxyError
+	// onHijack is called once a WebSocket upgrade took the connection.
+	onHijack func()
+	// conn counts the bytes of a hijacked connection.
+	conn *countingConn
 }
 
 func (rec *recorder) WriteHeader(code int) {
@@ -45,11 +50,34 @@ func (rec *recorder) Flush() {
 // Hijack takes over the connection for a WebSocket upgrade.
 func (rec *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, brw, err := http.NewResponseController(rec.ResponseWriter).Hijack()
-	if err == nil {
-		rec.hijacked = true
-		rec.status, rec.wroteHeader = http.StatusSwitchingProtocols, true
+	if err != nil {
+		return c, brw, err
 	}
-	return c, brw, err
+	rec.hijacked = true
+	rec.status, rec.wroteHeader = http.StatusSwitchingProtocols, true
+	rec.conn = &countingConn{Conn: c}
+	if rec.onHijack != nil {
+		rec.onHijack()
+	}
+	return rec.conn, brw, nil
+}
+
+// countingConn counts the bytes of a WebSocket each way for the log.
+type countingConn struct {
+	net.Conn
+	up, down atomic.Int64
+}
+
+func (c *countingConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.up.Add(int64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.down.Add(int64(n))
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the connection's own writer.

@@ -30,7 +30,7 @@ func (s *Server) watch(ctx context.Context) {
 	defer s.watchOnce.Do(func() { close(s.watching) })
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		s.log.printf("warning: cannot watch %s for changes (%v); restart devproxy to apply edits", s.opts.Config, err)
+		s.log.warn(fmt.Sprintf("cannot watch %s for changes (%v); restart devproxy to apply edits", s.opts.Config, err))
 		return
 	}
 	defer w.Close()
@@ -53,7 +53,7 @@ func (s *Server) watch(ctx context.Context) {
 			dir := filepath.Dir(p)
 			if !watched[dir] {
 				if err := w.Add(dir); err != nil {
-					s.log.printf("warning: cannot watch %s for changes (%v); restart devproxy to apply edits", dir, err)
+					s.log.warn(fmt.Sprintf("cannot watch %s for changes (%v); restart devproxy to apply edits", dir, err))
 					continue
 				}
 				watched[dir] = true
@@ -83,7 +83,7 @@ func (s *Server) watch(ctx context.Context) {
 			}
 			// An overflowed event queue may have hidden a save: reload to
 			// be sure.
-			s.log.printf("warning: watching %s: %v", s.opts.Config, err)
+			s.log.warn(fmt.Sprintf("watching %s: %v", s.opts.Config, err))
 			timer.Reset(settle)
 		case <-timer.C:
 			track()
@@ -108,12 +108,12 @@ func (s *Server) reloadFile(ctx context.Context) error {
 	case errors.Is(err, fs.ErrNotExist):
 		if !s.deleted {
 			s.deleted = true
-			s.log.printf("warning: %s was deleted; the last good config keeps serving until it is back", s.opts.Config)
+			s.log.warn(s.opts.Config + " was deleted; the last good config keeps serving until it is back")
 			s.setReload(fmt.Errorf("%s was deleted; serving the last good config", s.opts.Config))
 		}
 		return nil
 	case err != nil:
-		s.log.printf("warning: cannot read %s: %v; kept previous config", s.opts.Config, err)
+		s.log.fail(fmt.Sprintf("cannot read %s: %v; kept previous config", s.opts.Config, err), "")
 		s.setReload(err)
 		return err
 	}
@@ -121,7 +121,7 @@ func (s *Server) reloadFile(ctx context.Context) error {
 	s.deleted = false
 	if bytes.Equal(data, s.lastData) {
 		if wasDeleted {
-			s.log.printf("%s is back, unchanged", s.opts.Config)
+			s.log.info(s.opts.Config + " is back, unchanged")
 			s.setReload(nil)
 		}
 		return nil // touch, chmod, or a save of the same bytes
@@ -146,12 +146,12 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 		// A valid config has at least a key; an empty file is a save in
 		// progress or a mistake, never a request to drop every route.
 		err := fmt.Errorf("%s: %w", s.opts.Config, errEmptyConfig)
-		s.log.printf("config error: %v; kept previous config", err)
+		s.log.fail(fmt.Sprintf("config error: %v; kept previous config", err), "")
 		return err
 	}
 	cfg, err := ParseConfig(s.opts.Config, data, s.opts.LookupEnv)
 	if err != nil {
-		s.log.printf("config error, kept previous config:\n%v", err)
+		s.log.fail("config error, kept previous config:", err.Error())
 		return err
 	}
 	old := s.router.Load()
@@ -170,9 +170,9 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 	s.router.Store(rt)
 	s.transports.retain(rt.transports())
 	if len(changes) == 0 {
-		s.log.printf("config reloaded: nothing changed")
+		s.log.info("config reloaded: nothing changed")
 	} else {
-		s.log.printf("config reloaded: %s", strings.Join(changes, "; "))
+		s.log.info("config reloaded: " + strings.Join(changes, "; "))
 	}
 	return nil
 }

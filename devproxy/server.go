@@ -11,9 +11,14 @@ import (
 	"net/url"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/term"
+	"github.com/muesli/termenv"
 )
 
 // Version is devproxy's version, shown by -version and the status endpoint.
@@ -41,7 +46,32 @@ type Options struct {
 	// OnReload, when not nil, is called after each reload of a changed
 	// config file with nil when it was applied or the reason it was not.
 	OnReload func(error)
+	// LogJSON writes the log as one JSON object per line. Default false:
+	// aligned text lines.
+	LogJSON bool
+	// Verbose logs every frontend request. Default false: successful
+	// frontend asset requests are left out, page loads and failures are
+	// logged.
+	Verbose bool
+	// Color says when the text log is colored. Default ColorAuto.
+	Color ColorMode
+	// Width is the width paths are shortened to fit; 0 means the width of
+	// the terminal Log is, or no shortening when Log is not a terminal.
+	Width int
 }
+
+// ColorMode says when the text log is colored.
+type ColorMode int
+
+const (
+	// ColorAuto colors the log when it goes to a terminal, unless
+	// NO_COLOR is set; CLICOLOR_FORCE or FORCE_COLOR force it.
+	ColorAuto ColorMode = iota
+	// ColorAlways colors the log wherever it goes.
+	ColorAlways
+	// ColorNever writes plain text.
+	ColorNever
+)
 
 // Server is a running devproxy: it serves requests with the current router
 // and swaps in a new one when the config changes.
@@ -96,9 +126,19 @@ func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	color, width := terminal(opts.Log, opts.Color, opts.LookupEnv)
+	if opts.Width != 0 {
+		width = opts.Width
+	}
+	var p *paints
+	if color {
+		r := lipgloss.NewRenderer(opts.Log)
+		r.SetColorProfile(termenv.ANSI)
+		p = compileStyles(DefaultStyles(r))
+	}
 	s := &Server{
+		log:        newLogger(opts.Log, p, opts.LogJSON, opts.Verbose, width, opts.Now),
 		opts:       opts,
-		log:        newLogger(opts.Log, opts.Now),
 		transports: newTransports(),
 		buffers:    newBufferPool(),
 		watching:   make(chan struct{}),
@@ -162,8 +202,8 @@ func (s *Server) compile(cfg *Config) *router {
 // ServeHTTP serves one request with the router current when it arrives.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := s.router.Load()
-	rec := &recorder{ResponseWriter: w}
-	e := &logEntry{start: s.opts.Now(), method: r.Method, uri: r.RequestURI}
+	e := &logEntry{start: s.opts.Now(), method: r.Method, uri: r.RequestURI, navigation: r.Method == http.MethodGet && wantsHTML(r), showAll: rt.cfg.Log.FrontendAll}
+	rec := &recorder{ResponseWriter: w, onHijack: func() { s.log.wsOpened(e) }}
 	defer s.finish(rec, r, e)
 
 	path := r.URL.Path
@@ -203,7 +243,7 @@ func (s *Server) finish(rec *recorder, r *http.Request, e *logEntry) {
 		// client sees a cut-off response, never a clean truncated one.
 		e.err = &proxyError{Err: "the response was cut off: the target closed or reset the connection mid-body", Route: e.route, Hint: "check the target's own log"}
 	default:
-		s.log.write(fmt.Sprintf("panic serving %s %s: %v\n%s", sanitize(r.Method), sanitize(r.RequestURI), v, debug.Stack()))
+		s.log.fail(fmt.Sprintf("panic serving %s %s: %v", sanitize(r.Method), sanitize(r.RequestURI), v), string(debug.Stack()))
 		e.err = &proxyError{Status: http.StatusInternalServerError, Err: fmt.Sprintf("internal error: %v", v), Route: e.route, Hint: "this is a bug in devproxy; its log has the stack"}
 		if !rec.wroteHeader {
 			writeProxyError(rec, r, e.err)
@@ -213,9 +253,15 @@ func (s *Server) finish(rec *recorder, r *http.Request, e *logEntry) {
 	if e.status == 0 {
 		e.status = http.StatusOK
 	}
-	// devproxy's own endpoints are polled (the demo page checks the status
-	// every few seconds): only their failures are worth a line.
-	if e.route != "devproxy" || e.status >= 400 || e.err != nil {
+	switch {
+	case rec.hijacked:
+		e.ws, e.wsUp, e.wsDown = true, rec.conn.up.Load(), rec.conn.down.Load()
+		s.log.wsClosed(e)
+	case e.route == "devproxy" && e.status < 400 && e.err == nil:
+		// devproxy's own endpoints are polled (the demo page checks the
+		// status every few seconds): only their failures are worth a line.
+	default:
+		e.stream = strings.HasPrefix(rec.Header().Get("Content-Type"), "text/event-stream")
 		s.log.request(e)
 	}
 	if abort {
@@ -230,7 +276,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.mu.Lock()
 	s.errc = make(chan error, 1)
 	s.mu.Unlock()
+	s.log.out.start()
+	defer s.log.out.close()
+	defer s.log.flushRepeats()
 	s.startListener(ln)
+	cfg := s.Config()
+	s.log.banner(cfg, ln.Addr().String(), probe(ctx, routeRows(cfg)))
+	if addrs := exposed(ln.Addr().String()); addrs != nil {
+		s.log.warn("listening on " + ln.Addr().String() + ": your dev stack is reachable from the network at " + strings.Join(addrs, ", "))
+	}
 
 	wctx, stopWatch := context.WithCancel(ctx)
 	watched := make(chan struct{})
@@ -246,7 +300,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopWatch()
 	<-watched
-	s.log.printf("shutting down: in-flight requests have %s to finish", shutdownGrace)
+	s.log.info("shutting down: in-flight requests have " + shutdownGrace.String() + " to finish")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	s.mu.Lock()
@@ -342,4 +396,28 @@ func URL(listen string) string {
 		host = "localhost"
 	}
 	return (&url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}).String()
+}
+
+// terminal says whether the log written to w is colored, and how wide the
+// terminal is (0 when w is not one).
+func terminal(w io.Writer, mode ColorMode, lookupEnv func(string) (string, bool)) (color bool, width int) {
+	isTTY := false
+	if f, ok := w.(*os.File); ok && term.IsTerminal(f.Fd()) {
+		isTTY = true
+		if wd, _, err := term.GetSize(f.Fd()); err == nil {
+			width = wd
+		}
+	}
+	set := func(k string) bool { v, ok := lookupEnv(k); return ok && v != "" && v != "0" }
+	switch {
+	case mode == ColorAlways:
+		return true, width
+	case mode == ColorNever:
+		return false, width
+	case set("NO_COLOR"):
+		return false, width
+	case set("CLICOLOR_FORCE"), set("FORCE_COLOR"):
+		return true, width
+	}
+	return isTTY, width
 }

@@ -41,5 +41,5 @@ func TestFolderFrontendThroughServer(t *testing.T) {
 			t.Errorf("GET %s: served the dotfile", tt.path)
 		}
 	}
-	p.log.waitFor(t, "/users/42", "→ static "+dist)
+	p.log.waitFor(t, "/users/42", "→ static ", "(folder, SPA fallback)")
 }
