@@ -252,11 +252,13 @@ func (l *logger) request(e *logEntry) {
 
 // wsOpened logs a WebSocket upgrade that succeeded.
 func (l *logger) wsOpened(e *logEntry) {
+	open := *e
+	open.ws = true
 	if l.json {
-		l.jsonRequest(e, "websocket open")
+		l.jsonRequest(&open, "websocket open")
 		return
 	}
-	l.out.write(l.line(e, 101, "open", ""))
+	l.out.write(l.line(&open, 101, "open", ""))
 }
 
 // wsClosed logs the end of a WebSocket, with the bytes each way.

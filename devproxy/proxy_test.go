@@ -293,7 +293,7 @@ func TestWebSocketThroughRouteAndFrontend(t *testing.T) {
 		}
 		c.close()
 	}
-	p.log.waitFor(t, "GET     /api/ws", " 101 ")
+	p.log.waitFor(t, "WS      /api/ws", " 101     open", "closed")
 }
 
 func TestServerSentEventsStream(t *testing.T) {

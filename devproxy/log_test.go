@@ -1,0 +1,272 @@
+package devproxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+)
+
+// fakeClock returns times one millisecond apart from a fixed start.
+func fakeClock() func() time.Time {
+	t := time.Date(2026, 11, 28, 14, 2, 11, 0, time.UTC)
+	return func() time.Time {
+		t = t.Add(time.Millisecond)
+		return t
+	}
+}
+
+// logScript writes one of every kind of log line.
+func logScript(t *testing.T, l *logger) {
+	t.Helper()
+	start := time.Date(2026, 11, 28, 14, 2, 11, 0, time.UTC)
+	api, _ := url.Parse("http://localhost:5000")
+	fe, _ := url.Parse("http://localhost:5173")
+	cfg := &Config{
+		File:     "devproxy.yaml",
+		Frontend: &Frontend{URL: fe},
+		Routes: []Route{
+			{Path: "/api", Target: api, StripPrefix: true, Timeout: 30 * time.Second},
+			{Path: "/api/hello", Respond: &Respond{}},
+		},
+	}
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	down5000 := &loopbackDialError{port: "5000", err4: refused, err6: refused}
+	l.banner(cfg, "127.0.0.1:8080", map[string]error{"localhost:5000": down5000, "localhost:5173": nil})
+	down := &proxyError{Status: 502, Err: "connection refused: nothing listens on 127.0.0.1:5000 or [::1]:5000", Route: "/api", Target: "http://localhost:5000", Hint: "is the API running? start it, or fix routes./api.target in the config"}
+	entries := []*logEntry{
+		{method: "GET", uri: "/api/users?id=1", route: "/api", dest: "localhost:5000", status: 200, duration: 12300 * time.Microsecond, bytes: 1234},
+		{method: "POST", uri: "/api/login", route: "/api", dest: "localhost:5000", status: 201, duration: 800 * time.Microsecond, bytes: 17},
+		{method: "GET", uri: "/api/report", route: "/api", dest: "localhost:5000", status: 200, duration: 2500 * time.Millisecond, bytes: 3 << 20},
+		{method: "GET", uri: "/api/hello", route: "/api/hello", dest: "mock", status: 404, duration: 5 * time.Microsecond, bytes: 9},
+		{method: "GET", uri: "/src/main.js", route: "frontend", dest: "localhost:5173", status: 200, duration: time.Millisecond, bytes: 500},
+		{method: "GET", uri: "/", route: "frontend", dest: "localhost:5173", status: 200, duration: 2 * time.Millisecond, bytes: 900, navigation: true},
+		{method: "GET", uri: "/missing.js", route: "frontend", dest: "localhost:5173", status: 404, duration: time.Millisecond, bytes: 0},
+		{method: "GET", uri: "/api/a", route: "/api", dest: "localhost:5000", status: 502, duration: 400 * time.Microsecond, bytes: 171, err: down},
+		{method: "GET", uri: "/api/b", route: "/api", dest: "localhost:5000", status: 502, duration: 300 * time.Microsecond, bytes: 171, err: down},
+		{method: "GET", uri: "/api/c", route: "/api", dest: "localhost:5000", status: 502, duration: 300 * time.Microsecond, bytes: 171, err: down},
+		{method: "GET", uri: "/api/d", route: "/api", dest: "localhost:5000", status: 200, duration: 3 * time.Millisecond, bytes: 20},
+		{method: "GET", uri: "/api/slow", route: "/api", dest: "localhost:5000", status: 504, duration: 30 * time.Second, bytes: 150,
+			err: &proxyError{Status: 504, Err: "no response headers within 30s", Route: "/api", Hint: "the target is slow or stuck; raise timeout for this route if that is expected"}},
+		{method: "GET", uri: "/api/wait", route: "/api", dest: "localhost:5000", status: StatusClientClosed, duration: 700 * time.Millisecond},
+		{method: "GET", uri: "/events", route: "/api", dest: "localhost:5000", status: 200, duration: 90 * time.Second, bytes: 4096, stream: true},
+	}
+	for i, e := range entries {
+		e.start = start.Add(time.Duration(i) * time.Second)
+		l.request(e)
+	}
+	ws := &logEntry{start: start.Add(20 * time.Second), method: "GET", uri: "/api/ws", route: "/api", dest: "localhost:5000"}
+	l.wsOpened(ws)
+	ws.ws, ws.duration, ws.wsUp, ws.wsDown = true, 65*time.Second, 2048, 1<<20
+	l.wsClosed(ws)
+	l.info("config reloaded: added /new → mock; changed /api: http://localhost:5000 → http://localhost:5001; removed /old")
+	l.fail("config error, kept previous config:", "devproxy.yaml:7:11: routes./api: \"localhost:5000\" has no scheme\n  hint: write \"http://localhost:5000\"")
+	l.warn("devproxy.yaml was deleted; the last good config keeps serving until it is back")
+	l.flushRepeats()
+}
+
+func TestLogGolden(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		json bool
+	}{{"plain", false}, {"json", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			l := newLogger(&buf, nil, tt.json, false, 0, fakeClock())
+			logScript(t, l)
+			got := buf.String()
+			golden := filepath.Join("testdata", "log", tt.name+".golden")
+			if *update {
+				os.WriteFile(golden, []byte(got), 0o644)
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("log differs from %s (run with -update to accept):\ngot:\n%s\nwant:\n%s", golden, got, want)
+			}
+			if tt.json {
+				for i, line := range strings.Split(strings.TrimSpace(got), "\n") {
+					var m map[string]any
+					if err := json.Unmarshal([]byte(line), &m); err != nil {
+						t.Errorf("JSON log line %d is not JSON: %v\n%s", i+1, err, line)
+					}
+					for _, k := range []string{"time", "level", "msg"} {
+						if _, ok := m[k]; !ok {
+							t.Errorf("JSON log line %d lacks %q: %s", i+1, k, line)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestLogColorsFromStyles(t *testing.T) {
+	var buf bytes.Buffer
+	r := lipgloss.NewRenderer(&buf)
+	r.SetColorProfile(termenv.ANSI)
+	st := DefaultStyles(r)
+	l := newLogger(&buf, compileStyles(st), false, false, 0, fakeClock())
+	e := &logEntry{start: time.Date(2026, 11, 28, 14, 2, 11, 0, time.UTC), method: "GET", uri: "/api/users", route: "/api", dest: "localhost:5000",
+		status: 502, duration: 400 * time.Microsecond, bytes: 171,
+		err: &proxyError{Err: "connection refused", Hint: "is the API running?"}}
+	l.request(e)
+	routeStyle := st.Routes[0]
+	for i, rs := range st.Routes {
+		if compile(rs) == l.p.route("/api") {
+			routeStyle = st.Routes[i]
+		}
+	}
+	want := st.Time.Render("14:02:11") + " " + st.Method.Render("GET") + "     " +
+		st.Path.Render("/api/users") + strings.Repeat(" ", plainPathWidth-len("/api/users")) + " → " +
+		routeStyle.Render("/api") + " " + st.Target.Render("localhost:5000") + strings.Repeat(" ", whereWidth-len("/api localhost:5000")) + " " +
+		st.Status5xx.Render("502") + "    " + st.Duration.Render("400µs") + "     " + st.Size.Render("171B") + "\n" +
+		"         ↳ " + st.Error.Render("connection refused") + " — " + st.Hint.Render("is the API running?") + "\n"
+	if got := buf.String(); got != want {
+		t.Errorf("colored line:\ngot  %q\nwant %q", got, want)
+	}
+	if !strings.Contains(buf.String(), "\x1b[") {
+		t.Error("forced color wrote no escape sequence")
+	}
+}
+
+func TestLogShortensLongPathsToTheWidth(t *testing.T) {
+	var buf bytes.Buffer
+	l := newLogger(&buf, nil, false, false, 120, fakeClock())
+	path := "/api/" + strings.Repeat("segment/", 20) + "end.json?query=kept"
+	l.request(&logEntry{start: time.Now(), method: "GET", uri: path, route: "/api", dest: "localhost:5000", status: 200, duration: time.Millisecond, bytes: 10})
+	line := strings.TrimSuffix(buf.String(), "\n")
+	if n := utf8.RuneCountInString(line); n > 120 {
+		t.Errorf("line is %d wide on a 120-column terminal:\n%s", n, line)
+	}
+	if !strings.Contains(line, "/api/segment/") || !strings.Contains(line, "end.json?query=kept") || !strings.Contains(line, "…") {
+		t.Errorf("shortened path lost its start or end:\n%s", line)
+	}
+	if strings.Count(buf.String(), "\n") != 1 {
+		t.Errorf("a long path wrapped onto more lines:\n%s", buf.String())
+	}
+}
+
+func TestLogEscapesHostileText(t *testing.T) {
+	var buf bytes.Buffer
+	l := newLogger(&buf, nil, false, false, 0, fakeClock())
+	hostile := "/x\x1b[2J\x1b]0;owned\x07\r\n14:00:00 GET     /admin → fake 200\u202e"
+	l.request(&logEntry{start: time.Now(), method: "GET\x1b[31m", uri: hostile, route: "frontend", dest: "localhost:5173", status: 404})
+	out := buf.String()
+	if strings.ContainsAny(out, "\x1b\x07\r\u202e") {
+		t.Errorf("log carries raw control characters: %q", out)
+	}
+	if strings.Count(out, "\n") != 1 {
+		t.Errorf("a request forged a second log line: %q", out)
+	}
+	if !strings.Contains(out, `\x1b[2J`) {
+		t.Errorf("escape sequence not shown escaped: %q", out)
+	}
+}
+
+func TestColorChoice(t *testing.T) {
+	var buf bytes.Buffer
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	tests := []struct {
+		name string
+		mode ColorMode
+		env  map[string]string
+		want bool
+	}{
+		{"pipe", ColorAuto, nil, false},
+		{"NO_COLOR", ColorAuto, map[string]string{"NO_COLOR": "1"}, false},
+		{"NO_COLOR wins over FORCE_COLOR", ColorAuto, map[string]string{"NO_COLOR": "1", "FORCE_COLOR": "1"}, false},
+		{"CLICOLOR_FORCE", ColorAuto, map[string]string{"CLICOLOR_FORCE": "1"}, true},
+		{"FORCE_COLOR", ColorAuto, map[string]string{"FORCE_COLOR": "1"}, true},
+		{"FORCE_COLOR=0", ColorAuto, map[string]string{"FORCE_COLOR": "0"}, false},
+		{"always", ColorAlways, map[string]string{"NO_COLOR": "1"}, true},
+		{"never", ColorNever, map[string]string{"FORCE_COLOR": "1"}, false},
+	}
+	for _, tt := range tests {
+		env := func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
+		for _, w := range []any{&buf, devnull} {
+			got, width := terminal(w.(interface{ Write([]byte) (int, error) }), tt.mode, env)
+			if got != tt.want || width != 0 {
+				t.Errorf("%s to %T: color %t width %d, want %t 0", tt.name, w, got, width, tt.want)
+			}
+		}
+	}
+}
+
+func TestServerLogModes(t *testing.T) {
+	be := namedBackend(t, "api")
+	config := "routes:\n  /api: " + be.URL + "\n"
+	file := filepath.Join(t.TempDir(), "devproxy.yaml")
+	os.WriteFile(file, []byte(config), 0o644)
+
+	p := startProxyOpts(t, file, func(o *Options) {
+		o.LookupEnv = func(k string) (string, bool) { return "1", k == "NO_COLOR" }
+		o.Color = ColorAuto
+	})
+	p.get(t, "/api/x")
+	if out := p.log.waitFor(t, "/api/x"); strings.Contains(out, "\x1b") {
+		t.Errorf("NO_COLOR log has escape sequences:\n%q", out)
+	}
+
+	p = startProxyOpts(t, file, func(o *Options) { o.LogJSON = true })
+	p.get(t, "/api/x")
+	out := p.log.waitFor(t, `"path":"/api/x"`)
+	for i, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("-log json line %d is not JSON: %s", i+1, line)
+		}
+	}
+	if !strings.Contains(out, `"msg":"devproxy listening"`) {
+		t.Errorf("-log json banner missing:\n%s", out)
+	}
+}
+
+func TestLogLinesSurviveShutdown(t *testing.T) {
+	lb := newLogBuffer()
+	file := filepath.Join(t.TempDir(), "devproxy.yaml")
+	os.WriteFile(file, []byte("routes:\n  /m:\n    respond: {body: x}\n"), 0o644)
+	srv, err := New(Options{Config: file, Log: lb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	client := &http.Client{}
+	const n = 300
+	for i := range n {
+		res, err := client.Get("http://" + ln.Addr().String() + "/m?i=" + strconv.Itoa(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	cancel()
+	<-done
+	if got := strings.Count(lb.String(), " /m?i="); got != n {
+		t.Errorf("log has %d of %d request lines after shutdown", got, n)
+	}
+}
