@@ -3,6 +3,7 @@ package devproxy
 import (
 	"net/http"
 	"net/http/httputil"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"sync"
@@ -148,6 +149,11 @@ func stripRawPrefix(raw string, n int) string {
 // modifyResponse keeps the browser on devproxy's origin: redirects and
 // cookies that name the target are mapped back to devproxy.
 func (u *upstream) modifyResponse(res *http.Response) error {
+	if res.StatusCode == http.StatusSwitchingProtocols {
+		// ReverseProxy strips hop-by-hop headers from every final
+		// response; those of a 101 go here.
+		stripHopByHop(res.Header, true)
+	}
 	req := res.Request
 	for _, key := range [...]string{"Location", "Content-Location"} {
 		if v := res.Header.Get(key); v != "" {
@@ -310,3 +316,24 @@ func newBufferPool() *bufferPool {
 
 func (bp *bufferPool) Get() []byte  { return *bp.p.Get().(*[]byte) }
 func (bp *bufferPool) Put(b []byte) { bp.p.Put(&b) }
+
+// stripHopByHop removes the hop-by-hop headers ReverseProxy leaves on
+// 1xx responses. A 101 keeps Connection: Upgrade and Upgrade, which the
+// client needs.
+func stripHopByHop(h http.Header, upgrade bool) {
+	for _, v := range h["Connection"] {
+		for name := range strings.SplitSeq(v, ",") {
+			if name = textproto.TrimString(name); name != "" && !(upgrade && strings.EqualFold(name, "Upgrade")) {
+				h.Del(name)
+			}
+		}
+	}
+	for _, name := range [...]string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding"} {
+		h.Del(name)
+	}
+	if upgrade {
+		h.Set("Connection", "Upgrade")
+	} else {
+		h.Del("Upgrade")
+	}
+}

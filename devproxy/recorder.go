@@ -23,7 +23,12 @@ type recorder struct {
 }
 
 func (rec *recorder) WriteHeader(code int) {
-	if !rec.wroteHeader && code >= 200 {
+	switch {
+	case code < 200:
+		// ReverseProxy relays 1xx responses (103 Early Hints) with every
+		// header the target sent.
+		stripHopByHop(rec.Header(), false)
+	case !rec.wroteHeader:
 		rec.status = code
 		rec.wroteHeader = true
 	}

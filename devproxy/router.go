@@ -14,6 +14,7 @@ type router struct {
 	// is the longest one, whatever the order in the file.
 	routes   []*route
 	frontend *frontend
+	guards   *guards
 }
 
 // route is a compiled Route with the handler that serves it.

@@ -171,7 +171,7 @@ func (s *Server) ListenAddr() string {
 
 // compile builds the immutable router for cfg.
 func (s *Server) compile(cfg *Config) *router {
-	rt := &router{cfg: cfg}
+	rt := &router{cfg: cfg, guards: newGuards(cfg, cfg.AllowedOrigins)}
 	for i := range cfg.Routes {
 		r := &cfg.Routes[i]
 		cr := &route{Route: r}
@@ -207,23 +207,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.finish(rec, r, e)
 
 	path := r.URL.Path
-	if hasPathPrefix(path, ReservedPrefix) {
+	var h http.Handler
+	switch m := rt.match(path); {
+	case hasPathPrefix(path, ReservedPrefix):
 		e.route = "devproxy"
+	case m != nil:
+		e.route, e.dest, h = m.Path, m.dest, m.handler
+	case rt.frontend != nil:
+		e.route, e.dest, h = rt.frontend.kind, rt.frontend.dest, rt.frontend.handler
+	default:
+		e.route = "devproxy"
+	}
+	if pe := rt.guards.check(r, rt.frontend != nil && h == rt.frontend.handler); pe != nil {
+		writeProxyError(rec, r, pe)
+		return
+	}
+	dropOtherUpgrades(r)
+	switch {
+	case h != nil:
+		h.ServeHTTP(rec, r)
+	case e.route == "devproxy" && hasPathPrefix(path, ReservedPrefix):
 		s.serveOwn(rec, r, rt)
-		return
+	default:
+		serveNoFrontend(rec, r, rt)
 	}
-	if m := rt.match(path); m != nil {
-		e.route, e.dest = m.Path, m.dest
-		m.handler.ServeHTTP(rec, r)
-		return
-	}
-	if rt.frontend != nil {
-		e.route, e.dest = rt.frontend.kind, rt.frontend.dest
-		rt.frontend.handler.ServeHTTP(rec, r)
-		return
-	}
-	e.route = "devproxy"
-	serveNoFrontend(rec, r, rt)
 }
 
 // finish logs the request. A panic costs only this request: it is logged
