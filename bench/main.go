@@ -30,6 +30,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -66,6 +67,7 @@ func main() {
 // bench is one run's settings and the backend every target leads to.
 type bench struct {
 	duration, warmup time.Duration
+	rounds           int
 	conns, bigConns  int
 	backend          *backend
 }
@@ -75,6 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fset.SetOutput(stderr)
 	duration := fset.Duration("duration", 5*time.Second, "measured `time` per scenario and target")
 	warmup := fset.Duration("warmup", 500*time.Millisecond, "unmeasured `time` before each measurement")
+	rounds := fset.Int("rounds", 1, "measurements per scenario and target, interleaved; the table shows the median")
 	conns := fset.Int("conns", 50, "connections for small and ws")
 	bigConns := fset.Int("bigconns", 8, "connections for download and upload")
 	only := fset.String("only", "", "comma-separated `scenarios` to run: small,small1,download,upload,ws,sse,reload (default all)")
@@ -95,8 +98,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if fset.NArg() > 0 {
 		return usage("unexpected argument %q", fset.Arg(0))
 	}
-	if *duration <= 0 || *warmup < 0 || *conns < 1 || *bigConns < 1 {
-		return usage("-duration, -conns and -bigconns must be positive, -warmup not negative")
+	if *duration <= 0 || *warmup < 0 || *rounds < 1 || *conns < 1 || *bigConns < 1 {
+		return usage("-duration, -rounds, -conns and -bigconns must be positive, -warmup not negative")
 	}
 	if *logMode != "file" && *logMode != "off" && *logMode != "compare" {
 		return usage("-log %q: want file, off or compare", *logMode)
@@ -119,7 +122,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		proxyPin = proxyCPU
 	}
 
-	b := &bench{duration: *duration, warmup: *warmup, conns: *conns, bigConns: *bigConns}
+	b := &bench{duration: *duration, warmup: *warmup, rounds: *rounds, conns: *conns, bigConns: *bigConns}
 	if err := b.run(ctx, stdout, stderr, selected, *logMode, proxyPin, absPath(*cpuProfile), absPath(*memProfile)); err != nil {
 		fmt.Fprintf(stderr, "bench: error: %v\n", err)
 		return 1
@@ -236,17 +239,30 @@ func (b *bench) run(ctx context.Context, stdout, stderr io.Writer, selected []sc
 			}
 			targets = append(targets, target{name: in.name, url: in.url, in: in})
 		}
+		// Rounds interleave the targets, each round starting with the
+		// next one, so that a slow spell of a shared machine does not
+		// land on one target only.
+		runs := make([][]row, len(targets))
+		for round := range b.rounds {
+			for k := range targets {
+				i := (k + round) % len(targets)
+				r := b.measure(ctx, sc, targets[i], &peakWarned, stderr)
+				runs[i] = append(runs[i], r)
+				fmt.Fprintf(stderr, "%-8s %-18s %s\n", sc.name, targets[i].name, r.summary())
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+			}
+		}
 		var direct *row
-		for _, t := range targets {
-			r := b.measure(ctx, sc, t, direct, &peakWarned, stderr)
+		for i, t := range targets {
+			r := median(runs[i])
 			if t.in == nil {
 				direct = &r
+			} else {
+				r.direct = direct
 			}
 			rows = append(rows, r)
-			fmt.Fprintf(stderr, "%-8s %-18s %s\n", sc.name, t.name, r.summary())
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
 		}
 	}
 	if cpuProfile != "" {
@@ -269,7 +285,7 @@ func (b *bench) run(ctx context.Context, stdout, stderr io.Writer, selected []sc
 		cpus = n
 	}
 	fmt.Fprintf(stdout, "%s (%s), %s %s/%s, %d CPUs, %s\n", strings.TrimSpace(string(version)), root, runtime.Version(), runtime.GOOS, runtime.GOARCH, cpus, time.Now().Format("2006-01-02 15:04"))
-	fmt.Fprintf(stdout, "%s; per target: %s warm-up, %s measured; devproxy's request log: %s\n\n", pinDesc, b.warmup, b.duration, logDesc(logMode))
+	fmt.Fprintf(stdout, "%s; per target: %s warm-up, %s measured, %s; devproxy's request log: %s\n\n", pinDesc, b.warmup, b.duration, roundsDesc(b.rounds), logDesc(logMode))
 	writeTable(stdout, rows)
 	var peak int64 = -1
 	for _, r := range rows {
@@ -287,6 +303,32 @@ func (b *bench) run(ctx context.Context, stdout, stderr io.Writer, selected []sc
 	return nil
 }
 
+func roundsDesc(n int) string {
+	if n == 1 {
+		return "1 round"
+	}
+	return fmt.Sprintf("median of %d interleaved rounds", n)
+}
+
+// median returns the run with the median rate, or for scenarios without
+// a rate the median p50, and records the spread of the runs in it.
+func median(runs []row) row {
+	key := func(r *row) float64 {
+		if r.scenario.unit == "" {
+			return float64(r.w.percentile(0.5))
+		}
+		return r.rate()
+	}
+	slices.SortFunc(runs, func(a, b row) int { return cmp.Compare(key(&a), key(&b)) })
+	m := runs[len(runs)/2]
+	if lo, hi := key(&runs[0]), key(&runs[len(runs)-1]); len(runs) > 1 && key(&m) > 0 {
+		m.spread = (hi - lo) / key(&m)
+	} else {
+		m.spread = -1
+	}
+	return m
+}
+
 func logDesc(mode string) string {
 	switch mode {
 	case "off":
@@ -299,9 +341,9 @@ func logDesc(mode string) string {
 
 // measure runs sc against t and reads devproxy's CPU time at the edges of
 // the measured window and its peak RSS after it.
-func (b *bench) measure(ctx context.Context, sc scenario, t target, direct *row, peakWarned *bool, stderr io.Writer) row {
+func (b *bench) measure(ctx context.Context, sc scenario, t target, peakWarned *bool, stderr io.Writer) row {
 	title := strings.NewReplacer("-bigconns", strconv.Itoa(b.bigConns)+" conns", "-conns", strconv.Itoa(b.conns)+" conns").Replace(sc.title)
-	r := row{scenario: sc, title: title, target: t.name, proxied: t.in != nil, direct: direct, cpu: -1, rss: -1}
+	r := row{scenario: sc, title: title, target: t.name, proxied: t.in != nil, cpu: -1, rss: -1}
 	if t.in != nil {
 		if err := t.in.resetPeak(); err != nil && !*peakWarned {
 			*peakWarned = true

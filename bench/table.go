@@ -19,6 +19,9 @@ type row struct {
 	cpu      time.Duration // devproxy's CPU time in the window; -1 unknown
 	rss      int64         // devproxy's peak RSS in bytes; -1 unknown
 	conns    int64         // connections the backend accepted in the window
+	// spread is (max - min) / median of the rate, or of p50 without a
+	// rate, over the rounds; -1 with one round.
+	spread float64
 }
 
 func (r *row) rate() float64 {
@@ -107,7 +110,14 @@ func (r *row) summary() string {
 	return s
 }
 
-var header = []string{"scenario", "via", "rate", "vs direct", "MiB/s", "p50", "p99", "CPU µs/op", "peak RSS", "conns/1k", "errors"}
+func (r *row) spreadCell() string {
+	if r.spread < 0 {
+		return "–"
+	}
+	return strconv.FormatFloat(r.spread*100, 'f', 0, 64) + "%"
+}
+
+var header = []string{"scenario", "via", "rate", "spread", "vs direct", "MiB/s", "p50", "p99", "CPU µs/op", "peak RSS", "conns/1k", "errors"}
 
 // writeTable prints rows as an aligned table: text columns to the left,
 // numbers to the right, then the first error of each row that had any.
@@ -120,7 +130,7 @@ func writeTable(w io.Writer, rows []row) {
 			title = ""
 		}
 		p50, p99 := r.latencies()
-		cells = append(cells, []string{title, r.target, r.rateCell(), r.vsDirect(), r.mibps(), p50, p99,
+		cells = append(cells, []string{title, r.target, r.rateCell(), r.spreadCell(), r.vsDirect(), r.mibps(), p50, p99,
 			r.cpuPerOp(), r.peakRSS(), r.connsPer1k(), strconv.FormatInt(r.w.errs, 10)})
 	}
 	widths := make([]int, len(header))
@@ -144,7 +154,8 @@ func writeTable(w io.Writer, rows []row) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 	}
-	fmt.Fprintln(w, "\nrate: operations per second in the window; vs direct: rate / direct's rate (latency-only rows: added median)")
+	fmt.Fprintln(w, "\nrate: operations per second in the window; spread: (max - min) / median over the rounds (of p50 for latency-only rows)")
+	fmt.Fprintln(w, "vs direct: rate / direct's rate (latency-only rows: added median)")
 	fmt.Fprintln(w, "CPU µs/op: devproxy's user+sys time per operation; peak RSS: devproxy's VmHWM during the scenario")
 	fmt.Fprintln(w, "conns/1k: TCP connections the backend accepted per 1000 operations (devproxy rows: devproxy's upstream connections)")
 	for i := range rows {
