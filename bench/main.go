@@ -7,8 +7,8 @@
 //	go run ./bench -pin                   devproxy on CPU 1; load and backend on CPU 0
 //	go run ./bench -duration 2s -only small,small1
 //	go run ./bench -log compare           add devproxy with its log sent to /dev/null
-//	go run ./bench -only small -cpuprofile cpu.out -memprofile mem.out
-//	go tool pprof -top cpu.out
+//	go run ./bench -pin -only small -cpuprofile cpu.prof -memprofile mem.prof
+//	go tool pprof -top cpu.prof
 //
 // devproxy is built from the module root with go build and runs as a
 // process of its own, with a generated config and its request log written
