@@ -23,10 +23,12 @@
 // time from saving a config that adds a route to that route answering,
 // over 20 saves).
 //
-// Profiles are of devproxy, over every measured window of the run: build
-// with an extra file added by go build -overlay that lets bench start and
-// stop them. -memprofile writes the allocs profile (everything allocated
-// since devproxy started; go tool pprof -sample_index=alloc_space).
+// Profiles are devproxy's, from the start of the first scenario to the end
+// of the last (it idles while the backend is hit directly). With a profile
+// flag devproxy is built with one extra file, added by go build -overlay,
+// through which bench starts and stops them. -memprofile writes the allocs
+// profile: everything allocated since devproxy started (go tool pprof
+// -sample_index=alloc_space).
 package main
 
 import (
