@@ -1,0 +1,177 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// row is one scenario measured on one target.
+type row struct {
+	scenario scenario
+	title    string // the scenario's title with its connection counts
+	target   string
+	proxied  bool
+	direct   *row // the same scenario hit directly, when measured
+	w        window
+	cpu      time.Duration // devproxy's CPU time in the window; -1 unknown
+	rss      int64         // devproxy's peak RSS in bytes; -1 unknown
+	conns    int64         // connections the backend accepted in the window
+	// spread is (max - min) / median of the rate, or of p50 without a
+	// rate, over the rounds; -1 with one round.
+	spread float64
+}
+
+func (r *row) rate() float64 {
+	if r.w.elapsed <= 0 {
+		return 0
+	}
+	return float64(r.w.ops) / r.w.elapsed.Seconds()
+}
+
+func (r *row) rateCell() string {
+	if r.scenario.unit == "" {
+		return "–"
+	}
+	return strconv.FormatFloat(r.rate(), 'f', 0, 64) + " " + r.scenario.unit
+}
+
+// vsDirect is the rate as a fraction of direct's, or for latency-only
+// scenarios the added median latency.
+func (r *row) vsDirect() string {
+	if !r.proxied {
+		if r.scenario.unit == "" || r.scenario.proxyOnly {
+			return "–"
+		}
+		return "1.00"
+	}
+	if r.direct == nil {
+		return "–"
+	}
+	if r.scenario.unit == "" {
+		return "+" + formatLatency(r.w.percentile(0.5)-r.direct.w.percentile(0.5))
+	}
+	if r.direct.rate() == 0 {
+		return "–"
+	}
+	return strconv.FormatFloat(r.rate()/r.direct.rate(), 'f', 2, 64)
+}
+
+func (r *row) mibps() string {
+	if !r.scenario.mibps || r.w.elapsed <= 0 {
+		return "–"
+	}
+	return strconv.FormatFloat(float64(r.w.bytes)/mib/r.w.elapsed.Seconds(), 'f', 0, 64)
+}
+
+func (r *row) cpuPerOp() string {
+	if !r.proxied || r.cpu < 0 || r.w.ops == 0 || r.scenario.proxyOnly {
+		return "–"
+	}
+	return strconv.FormatFloat(float64(r.cpu.Microseconds())/float64(r.w.ops), 'f', 1, 64)
+}
+
+func (r *row) peakRSS() string {
+	if !r.proxied || r.rss < 0 {
+		return "–"
+	}
+	return strconv.FormatFloat(float64(r.rss)/mib, 'f', 1, 64) + " MiB"
+}
+
+func (r *row) connsPer1k() string {
+	if r.w.ops == 0 || r.scenario.proxyOnly {
+		return "–"
+	}
+	return strconv.FormatFloat(float64(r.conns)*1000/float64(r.w.ops), 'f', 1, 64)
+}
+
+func (r *row) latencies() (string, string) {
+	if len(r.w.lat) == 0 {
+		return "–", "–"
+	}
+	return formatLatency(r.w.percentile(0.5)), formatLatency(r.w.percentile(0.99))
+}
+
+// summary is the progress line printed as each measurement ends.
+func (r *row) summary() string {
+	p50, p99 := r.latencies()
+	s := fmt.Sprintf("%s, p50 %s, p99 %s", r.rateCell(), p50, p99)
+	if r.scenario.mibps {
+		s += ", " + r.mibps() + " MiB/s"
+	}
+	if r.proxied {
+		s += ", CPU " + r.cpuPerOp() + " µs/op, peak RSS " + r.peakRSS()
+	}
+	if r.w.errs > 0 {
+		s += fmt.Sprintf(", %d errors (first: %v)", r.w.errs, r.w.err)
+	}
+	return s
+}
+
+func (r *row) spreadCell() string {
+	if r.spread < 0 {
+		return "–"
+	}
+	return strconv.FormatFloat(r.spread*100, 'f', 0, 64) + "%"
+}
+
+var header = []string{"scenario", "via", "rate", "spread", "vs direct", "MiB/s", "p50", "p99", "CPU µs/op", "peak RSS", "conns/1k", "errors"}
+
+// writeTable prints rows as an aligned table: text columns to the left,
+// numbers to the right, then the first error of each row that had any.
+func writeTable(w io.Writer, rows []row) {
+	cells := [][]string{header}
+	for i := range rows {
+		r := &rows[i]
+		title := r.title
+		if i > 0 && rows[i-1].scenario.name == r.scenario.name {
+			title = ""
+		}
+		p50, p99 := r.latencies()
+		cells = append(cells, []string{title, r.target, r.rateCell(), r.spreadCell(), r.vsDirect(), r.mibps(), p50, p99,
+			r.cpuPerOp(), r.peakRSS(), r.connsPer1k(), strconv.FormatInt(r.w.errs, 10)})
+	}
+	widths := make([]int, len(header))
+	for _, c := range cells {
+		for j, s := range c {
+			widths[j] = max(widths[j], len([]rune(s)))
+		}
+	}
+	for _, c := range cells {
+		var b strings.Builder
+		for j, s := range c {
+			pad := strings.Repeat(" ", widths[j]-len([]rune(s)))
+			if j > 0 {
+				b.WriteString("  ")
+			}
+			if j < 2 {
+				b.WriteString(s + pad)
+			} else {
+				b.WriteString(pad + s)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+	fmt.Fprintln(w, "\nrate: operations per second in the window; spread: (max - min) / median over the rounds (of p50 for latency-only rows)")
+	fmt.Fprintln(w, "vs direct: rate / direct's rate (latency-only rows: added median)")
+	fmt.Fprintln(w, "CPU µs/op: devproxy's user+sys time per operation; peak RSS: devproxy's VmHWM during the scenario")
+	fmt.Fprintln(w, "conns/1k: TCP connections the backend accepted per 1000 operations (devproxy rows: devproxy's upstream connections)")
+	for i := range rows {
+		if r := &rows[i]; r.w.err != nil {
+			fmt.Fprintf(w, "%s via %s: %d errors, first: %v\n", r.scenario.name, r.target, r.w.errs, r.w.err)
+		}
+	}
+}
+
+func formatLatency(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return strconv.FormatInt(d.Microseconds(), 10) + "µs"
+	case d < time.Second:
+		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + "ms"
+	default:
+		return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + "s"
+	}
+}
