@@ -141,6 +141,9 @@ func (s *Server) compile(cfg *Config) *router {
 			u := newUpstream(r.Path, r, r.Target, s.transports.get(r.Target, r.Insecure, r.Timeout), s.buffers)
 			cr.handler, cr.dest = u, u.hostport
 		}
+		if r.CORS != nil {
+			cr.handler = newCORSHandler(r.CORS, r.Path, cfg.File, cr.handler, s.log.printf)
+		}
 		rt.routes = append(rt.routes, cr)
 	}
 	sortRoutes(rt.routes)
