@@ -25,10 +25,13 @@ Examples:
   devproxy -config dev.yaml         serve with another config file
   devproxy -listen 127.0.0.1:3000   serve on another address
   devproxy check                    validate the config and print its routes
+  devproxy doctor URL --origin http://localhost:3000
+                                    explain why the browser blocks a cross-origin call
 
 Usage:
   devproxy [flags]
   devproxy check [flags]
+  devproxy doctor [URL] [flags]
 
 Flags:
 `
@@ -43,6 +46,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "doctor" {
+		return devproxy.Doctor(ctx, args[1:], stdout, stderr)
+	}
 	check := len(args) > 0 && args[0] == "check"
 	if check {
 		args = args[1:]
