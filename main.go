@@ -27,10 +27,13 @@ Examples:
   devproxy -verbose                 also log every frontend asset request
   devproxy -log json > log.jsonl    log one JSON object per line, for tools
   devproxy check                    validate the config and print its routes
+  devproxy doctor URL --origin http://localhost:3000
+                                    explain why the browser blocks a cross-origin call
 
 Usage:
   devproxy [flags]
   devproxy check [flags]
+  devproxy doctor [URL] [flags]
 
 Flags:
 `
@@ -45,6 +48,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "doctor" {
+		return devproxy.Doctor(ctx, args[1:], stdout, stderr)
+	}
 	check := len(args) > 0 && args[0] == "check"
 	if check {
 		args = args[1:]

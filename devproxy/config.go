@@ -14,6 +14,11 @@ const DefaultListen = "127.0.0.1:8080"
 // target when the route does not set timeout.
 const DefaultTimeout = 60 * time.Second
 
+// DefaultCORSMaxAge is how long a browser may cache devproxy's answer to a
+// preflight when a route's cors block does not set max_age. It is short so
+// that a change to the cors block shows in the browser within a minute.
+const DefaultCORSMaxAge = time.Minute
+
 // ReservedPrefix is the path prefix devproxy answers itself; no route may
 // claim it.
 const ReservedPrefix = "/__devproxy"
@@ -94,6 +99,9 @@ type Route struct {
 	// Respond makes devproxy answer the route itself (a mock); nil for a
 	// proxied route.
 	Respond *Respond
+	// CORS lets pages on other origins call the route (cors mode); nil
+	// leaves CORS to the target.
+	CORS *CORS
 	// Line is the line of the route's key in the file, 0 when unknown.
 	Line int
 }
@@ -122,4 +130,60 @@ type Respond struct {
 	File string
 	// Delay is how long devproxy waits before answering. Default 0.
 	Delay time.Duration
+}
+
+// CORS is a route's cors block: devproxy answers preflights itself and sets
+// the Access-Control-* response headers for the origins it lists, replacing
+// any the target sent.
+type CORS struct {
+	// Origins are the origins allowed to call the route, normalised to
+	// scheme://host[:port] in lower case, e.g. "http://localhost:3000".
+	// Never empty.
+	Origins []string
+	// Credentials allows requests with cookies or HTTP authentication
+	// (fetch's credentials: 'include'). Default false.
+	Credentials bool
+	// Headers are the request headers a preflight may ask for, in canonical
+	// form. Nil (the default) allows whatever the preflight asks for.
+	Headers []string
+	// Methods are the methods a preflight may ask for. Nil (the default)
+	// allows whatever the preflight asks for.
+	Methods []string
+	// Expose are the response headers a page may read besides the
+	// safelisted ones. Nil (the default) exposes every header of the
+	// response.
+	Expose []string
+	// MaxAge is how long the browser may cache a preflight answer.
+	// DefaultCORSMaxAge when the file does not set it; Chromium caps it at
+	// 2 hours.
+	MaxAge time.Duration
+	// Line is the line of the origins key in the file (of the cors key
+	// when origins is missing), 0 when unknown: the line to change to let
+	// another origin in.
+	Line int
+}
+
+// TrustedOrigins returns every browser origin the config trusts:
+// AllowedOrigins, then the origins of each route's cors block, without
+// repeats. The cross-site checks accept requests from these origins.
+func (c *Config) TrustedOrigins() []string {
+	var out []string
+	seen := make(map[string]bool)
+	add := func(o string) {
+		if !seen[o] {
+			seen[o] = true
+			out = append(out, o)
+		}
+	}
+	for _, o := range c.AllowedOrigins {
+		add(o)
+	}
+	for _, r := range c.Routes {
+		if r.CORS != nil {
+			for _, o := range r.CORS.Origins {
+				add(o)
+			}
+		}
+	}
+	return out
 }

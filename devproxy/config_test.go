@@ -182,6 +182,18 @@ func dumpConfig(cfg *Config) string {
 			}
 			headers("    ", m.Headers)
 		}
+		if c := r.CORS; c != nil {
+			fmt.Fprintf(&b, "  cors origins %q credentials %t max_age %s (line %d)\n", c.Origins, c.Credentials, c.MaxAge, c.Line)
+			if c.Headers != nil {
+				fmt.Fprintf(&b, "    headers %q\n", c.Headers)
+			}
+			if c.Methods != nil {
+				fmt.Fprintf(&b, "    methods %q\n", c.Methods)
+			}
+			if c.Expose != nil {
+				fmt.Fprintf(&b, "    expose %q\n", c.Expose)
+			}
+		}
 	}
 	return b.String()
 }
@@ -426,8 +438,8 @@ func TestSuggest(t *testing.T) {
 		{"strip-prefix", `did you mean "strip_prefix"?`},
 		{"STRIP_PREFIX", `did you mean "strip_prefix"?`},
 		{"insecur", `did you mean "insecure"?`},
-		{"x", "known fields: target, strip_prefix, host, insecure, headers, timeout, respond"},
-		{"upstream", "known fields: target, strip_prefix, host, insecure, headers, timeout, respond"},
+		{"x", "known fields: target, strip_prefix, host, insecure, headers, timeout, respond, cors"},
+		{"upstream", "known fields: target, strip_prefix, host, insecure, headers, timeout, respond, cors"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -32,7 +32,11 @@ func logFields() []string { return []string{"frontend"} }
 func frontendFields() []string { return []string{"dir", "spa"} }
 
 func routeFields() []string {
-	return []string{"target", "strip_prefix", "host", "insecure", "headers", "timeout", "respond"}
+	return []string{"target", "strip_prefix", "host", "insecure", "headers", "timeout", "respond", "cors"}
+}
+
+func corsFields() []string {
+	return []string{"origins", "credentials", "headers", "methods", "expose", "max_age"}
 }
 
 func respondFields() []string { return []string{"status", "json", "body", "file", "headers", "delay"} }
@@ -728,6 +732,8 @@ func (p *parser) route(k, v *yaml.Node, fp string) Route {
 		case "respond":
 			respond = &f
 			r.Respond = p.respond(f)
+		case "cors":
+			r.CORS = p.cors(f)
 		case "strip_prefix":
 			proxyOnly = append(proxyOnly, f)
 			r.StripPrefix, _ = p.boolean(f.val, f.path)

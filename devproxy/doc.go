@@ -5,11 +5,17 @@
 //
 //	client ─▶ Server ─▶ router (loaded once per request from an atomic.Pointer)
 //	                      ├─ /__devproxy/…  devproxy's own endpoints (status)
-//	                      ├─ longest route prefix ─▶ mock (respond) or httputil.ReverseProxy ─▶ target
+//	                      ├─ longest route prefix ─▶ [cors mode] ─▶ mock (respond) or httputil.ReverseProxy ─▶ target
 //	                      └─ everything else     ─▶ frontend: dev server (proxied) or folder (static, SPA)
 //
 // Configuration flows one way: devproxy.yaml ─▶ ParseConfig ─▶ Config ─▶
 // compile ─▶ immutable router ─▶ one atomic store. A reload builds the whole
 // new router first and swaps it in only when it is complete, so a request is
 // served entirely by the config that was current when it started.
+//
+// Cors mode (cors.go) wraps a route's handler when its config has a cors
+// block: it answers preflights and owns the Access-Control-* headers. Doctor
+// (doctor.go, diagnose.go) is the other side: it sends the requests a browser
+// would and judges the answers as Chromium does, which the browser suite
+// (doctor_browser_test.go) checks case by case.
 package devproxy

@@ -8,7 +8,8 @@ import (
 
 func BenchmarkLogRequest(b *testing.B) {
 	start := time.Date(2026, 11, 28, 14, 2, 11, 0, time.UTC)
-	l := newLogger(io.Discard, func() time.Time { return start })
+	// Verbose, so that the frontend line is formatted, not filtered.
+	l := newLogger(io.Discard, nil, false, true, 0, func() time.Time { return start })
 	for _, c := range []struct {
 		name string
 		e    logEntry

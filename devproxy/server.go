@@ -171,7 +171,7 @@ func (s *Server) ListenAddr() string {
 
 // compile builds the immutable router for cfg.
 func (s *Server) compile(cfg *Config) *router {
-	rt := &router{cfg: cfg, guards: newGuards(cfg, cfg.AllowedOrigins)}
+	rt := &router{cfg: cfg, guards: newGuards(cfg, cfg.TrustedOrigins())}
 	for i := range cfg.Routes {
 		r := &cfg.Routes[i]
 		cr := &route{Route: r}
@@ -180,6 +180,9 @@ func (s *Server) compile(cfg *Config) *router {
 		} else {
 			u := newUpstream(r.Path, r, r.Target, s.transports.get(r.Target, r.Insecure, r.Timeout), s.buffers)
 			cr.handler, cr.dest = u, u.hostport
+		}
+		if r.CORS != nil {
+			cr.handler = newCORSHandler(r.CORS, r.Path, cfg.File, cr.handler, func(format string, args ...any) { s.log.warn(fmt.Sprintf(format, args...)) })
 		}
 		rt.routes = append(rt.routes, cr)
 	}

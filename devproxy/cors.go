@@ -1,0 +1,251 @@
+package devproxy
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// corsHandler puts a route in cors mode: it answers preflights itself and
+// gives every response the Access-Control-* headers of the route's cors
+// block, replacing any the target sent, so that a page on a listed origin
+// may call the route and a page on any other origin may not.
+type corsHandler struct {
+	c     *CORS
+	route string
+	// where names the config line to change, e.g.
+	// "routes./api.cors.origins (devproxy.yaml line 7)".
+	where string
+	next  http.Handler
+	logf  func(format string, args ...any)
+	// reported holds the refusals already logged, so that a page polling
+	// the route costs one log line, not one per request.
+	reported sync.Map
+}
+
+func newCORSHandler(c *CORS, route, file string, next http.Handler, logf func(string, ...any)) *corsHandler {
+	where := "routes." + route + ".cors.origins"
+	if c.Line > 0 {
+		where += fmt.Sprintf(" (%s line %d)", file, c.Line)
+	}
+	return &corsHandler{c: c, route: route, where: where, next: next, logf: logf}
+}
+
+func (h *corsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	origin := r.Header.Get("Origin")
+	switch {
+	case origin == "":
+		// Not a cross-origin call; the response still varies by Origin,
+		// or a cache could hand it to a page that needs CORS headers.
+		h.serve(w, r, addVaryOrigin)
+	case h.allows(origin):
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			h.preflight(w, r, origin)
+			return
+		}
+		h.serve(w, r, func(hd http.Header) { h.allow(hd, origin) })
+	case strings.EqualFold(origin, "http://"+r.Host):
+		// A page served by devproxy itself: same origin, no CORS.
+		h.serve(w, r, addVaryOrigin)
+	default:
+		h.report(origin, "", fmt.Sprintf("%s: refused the cross-origin call from %s: it is not in %s — add it there to allow it",
+			h.route, sanitize(origin), h.where))
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			w.Header().Set("Vary", "Origin")
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprintf(w, "devproxy: origin %s may not call %s; add it to %s\n", sanitize(origin), h.route, "routes."+h.route+".cors.origins")
+			return
+		}
+		h.serve(w, r, func(hd http.Header) {
+			deleteCORSHeaders(hd)
+			addVaryOrigin(hd)
+		})
+	}
+}
+
+// serve runs the route's handler with set applied to the response headers
+// just before they are written. The proxy and the mocks report failures to
+// the *recorder they are given, so a recorder wraps the corsWriter too and
+// hands on what it learnt.
+func (h *corsHandler) serve(w http.ResponseWriter, r *http.Request, set func(http.Header)) {
+	cw := &corsWriter{ResponseWriter: w, set: set}
+	outer, ok := w.(*recorder)
+	if !ok {
+		h.next.ServeHTTP(cw, r)
+		return
+	}
+	inner := &recorder{ResponseWriter: cw}
+	h.next.ServeHTTP(inner, r)
+	if inner.err != nil {
+		outer.err = inner.err
+	}
+	if inner.status == StatusClientClosed {
+		outer.status = inner.status
+	}
+}
+
+func (h *corsHandler) allows(origin string) bool {
+	return slices.Contains(h.c.Origins, strings.ToLower(origin))
+}
+
+// preflight answers a preflight from an allowed origin. A method or header
+// the cors block does not list is left out of the answer, so that the
+// browser reports exactly which one, and the log says where to add it.
+func (h *corsHandler) preflight(w http.ResponseWriter, r *http.Request, origin string) {
+	method := r.Header.Get("Access-Control-Request-Method")
+	asked := splitList(r.Header.Values("Access-Control-Request-Headers"))
+	hd := w.Header()
+	hd.Set("Access-Control-Allow-Origin", origin)
+	if h.c.Credentials {
+		hd.Set("Access-Control-Allow-Credentials", "true")
+	}
+	methods := h.c.Methods
+	if methods == nil {
+		methods = []string{method}
+	} else if !slices.Contains(methods, method) && !corsSafelistedMethod(method) {
+		h.report(origin, "method "+method, fmt.Sprintf("%s: refused the %s preflight from %s: %s is not in routes.%s.cors.methods — add it there to allow it",
+			h.route, sanitize(method), sanitize(origin), sanitize(method), h.route))
+	}
+	hd.Set("Access-Control-Allow-Methods", strings.Join(methods, ", "))
+	headers := h.c.Headers
+	if headers == nil {
+		headers = asked
+	} else {
+		for _, name := range asked {
+			if !slices.ContainsFunc(headers, func(s string) bool { return strings.EqualFold(s, name) }) {
+				h.report(origin, "header "+strings.ToLower(name), fmt.Sprintf("%s: refused the preflight from %s: header %s is not in routes.%s.cors.headers — add it there to allow it",
+					h.route, sanitize(origin), sanitize(name), h.route))
+			}
+		}
+	}
+	if len(headers) > 0 {
+		hd.Set("Access-Control-Allow-Headers", strings.Join(headers, ", "))
+	}
+	hd.Set("Access-Control-Max-Age", strconv.Itoa(int(h.c.MaxAge.Seconds())))
+	hd.Set("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// allow replaces the CORS headers of a response to an allowed origin.
+func (h *corsHandler) allow(hd http.Header, origin string) {
+	deleteCORSHeaders(hd)
+	hd.Set("Access-Control-Allow-Origin", origin)
+	if h.c.Credentials {
+		hd.Set("Access-Control-Allow-Credentials", "true")
+	}
+	expose := h.c.Expose
+	if expose == nil {
+		for name := range hd {
+			if !corsSafelistedResponseHeader(name) {
+				expose = append(expose, name)
+			}
+		}
+		slices.Sort(expose)
+	}
+	if len(expose) > 0 {
+		hd.Set("Access-Control-Expose-Headers", strings.Join(expose, ", "))
+	}
+	addVaryOrigin(hd)
+}
+
+// report logs msg once per origin and subject.
+func (h *corsHandler) report(origin, subject, msg string) {
+	if _, seen := h.reported.LoadOrStore(origin+"\x00"+subject, true); !seen {
+		h.logf("%s", msg)
+	}
+}
+
+// deleteCORSHeaders removes the CORS headers a target sent, so that the
+// browser never sees two Access-Control-Allow-Origin values.
+func deleteCORSHeaders(hd http.Header) {
+	for name := range hd {
+		if strings.HasPrefix(name, "Access-Control-") {
+			delete(hd, name)
+		}
+	}
+}
+
+func addVaryOrigin(hd http.Header) {
+	for _, v := range splitList(hd.Values("Vary")) {
+		if v == "*" || strings.EqualFold(v, "Origin") {
+			return
+		}
+	}
+	hd.Add("Vary", "Origin")
+}
+
+// splitList splits comma-separated header values into trimmed, non-empty
+// elements.
+func splitList(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
+}
+
+// corsSafelistedMethod reports whether a request with method m needs no
+// preflight on its method's account (Fetch standard, "CORS-safelisted
+// method").
+func corsSafelistedMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodPost
+}
+
+// corsSafelistedResponseHeader reports whether listing the response header
+// name in Access-Control-Expose-Headers is pointless: a page may read it
+// anyway, may never read it (Set-Cookie), or it is a CORS header itself.
+func corsSafelistedResponseHeader(name string) bool {
+	switch http.CanonicalHeaderKey(name) {
+	case "Cache-Control", "Content-Language", "Content-Length", "Content-Type", "Expires",
+		"Last-Modified", "Pragma", "Set-Cookie", "Set-Cookie2", "Vary":
+		return true
+	}
+	return strings.HasPrefix(http.CanonicalHeaderKey(name), "Access-Control-")
+}
+
+// corsWriter calls set on the response headers just before they are
+// written, after the target's headers have been copied in.
+type corsWriter struct {
+	http.ResponseWriter
+	set  func(http.Header)
+	done bool
+}
+
+func (w *corsWriter) apply() {
+	if !w.done {
+		w.done = true
+		w.set(w.ResponseWriter.Header())
+	}
+}
+
+func (w *corsWriter) WriteHeader(code int) {
+	// 1xx headers (103 Early Hints, 101 for a WebSocket) are not the
+	// response's own.
+	if code >= 200 {
+		w.apply()
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *corsWriter) Write(b []byte) (int, error) {
+	w.apply()
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush writes the headers, with the CORS ones, and passes the flush on.
+func (w *corsWriter) Flush() {
+	w.apply()
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Unwrap lets http.ResponseController reach the connection's own writer,
+// for a WebSocket upgrade.
+func (w *corsWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
