@@ -326,4 +326,3 @@ func probeListen(ctx context.Context, addr string) (ok bool, detail, hint string
 	return false, "something else listens on " + addr + ", so devproxy cannot start there",
 		"stop that program, or pick another address with listen: or -listen"
 }
-
