@@ -96,6 +96,10 @@ type Server struct {
 	errc     chan error  // the current listener's fatal error
 	drains   sync.WaitGroup
 
+	// readHeaderTimeout bounds the time a client may take to send its
+	// request headers (slowloris); 10 s, shorter in tests.
+	readHeaderTimeout time.Duration
+
 	// watching is closed once the config file is watched (or cannot be).
 	watching  chan struct{}
 	watchOnce sync.Once
@@ -142,6 +146,8 @@ func New(opts Options) (*Server, error) {
 		transports: newTransports(),
 		buffers:    newBufferPool(),
 		watching:   make(chan struct{}),
+
+		readHeaderTimeout: 10 * time.Second,
 	}
 	data, err := os.ReadFile(opts.Config)
 	if err != nil {
@@ -338,7 +344,7 @@ func (s *Server) startListener(ln net.Listener) {
 			// A slow client may take its time over a body, never over
 			// headers. There is no write timeout: SSE streams, HMR
 			// sockets and large downloads run as long as they need.
-			ReadHeaderTimeout: 10 * time.Second,
+			ReadHeaderTimeout: s.readHeaderTimeout,
 			IdleTimeout:       2 * time.Minute,
 			MaxHeaderBytes:    1 << 20,
 			ErrorLog:          log.New(io.Discard, "", 0),
