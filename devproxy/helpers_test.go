@@ -73,6 +73,8 @@ type testProxy struct {
 	log  *logBuffer
 	// reloads receives the result of every reload of a changed file.
 	reloads chan error
+	// stop shuts the server down and waits for Serve to return.
+	stop func()
 }
 
 // startProxy writes config into a temp folder and serves it until the test
@@ -134,13 +136,17 @@ func startProxyOpts(t *testing.T, file string, set func(*Options)) *testProxy {
 	case <-time.After(waitTimeout):
 		t.Fatal("the config file was never watched")
 	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return &testProxy{srv: srv, url: "http://" + ln.Addr().String(), host: ln.Addr().String(), dir: dir, file: file, log: lb, reloads: reloads}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return &testProxy{srv: srv, url: "http://" + ln.Addr().String(), host: ln.Addr().String(), dir: dir, file: file, log: lb, reloads: reloads, stop: stop}
 }
 
 // get sends a request to the proxy and returns the response with its body

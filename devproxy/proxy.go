@@ -27,10 +27,13 @@ type upstream struct {
 	headers      []Header
 	frontend     bool
 	proxy        *httputil.ReverseProxy
+	// streams tracks event streams, which a shutdown ends.
+	streams *streams
 }
 
-func newUpstream(name string, r *Route, target *url.URL, rt http.RoundTripper, pool httputil.BufferPool) *upstream {
+func newUpstream(name string, r *Route, target *url.URL, rt http.RoundTripper, pool httputil.BufferPool, ss *streams) *upstream {
 	u := &upstream{
+		streams:  ss,
 		name:     name,
 		target:   target,
 		base:     strings.TrimSuffix(target.EscapedPath(), "/"),
@@ -153,6 +156,11 @@ func (u *upstream) modifyResponse(res *http.Response) error {
 		// ReverseProxy strips hop-by-hop headers from every final
 		// response; those of a 101 go here.
 		stripHopByHop(res.Header, true)
+	}
+	if u.streams != nil && strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		sb := &streamBody{ReadCloser: res.Body, reg: u.streams}
+		u.streams.add(sb)
+		res.Body = sb
 	}
 	req := res.Request
 	for _, key := range [...]string{"Location", "Content-Location"} {

@@ -33,7 +33,7 @@ func browserRequest(target string) *http.Request {
 
 func benchUpstream(b *testing.B, r *Route) *upstream {
 	b.Helper()
-	return newUpstream(r.Path, r, r.Target, http.DefaultTransport, newBufferPool())
+	return newUpstream(r.Path, r, r.Target, http.DefaultTransport, newBufferPool(), nil)
 }
 
 func mustURL(b *testing.B, s string) *url.URL {

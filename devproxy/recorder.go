@@ -17,7 +17,7 @@ type recorder struct {
 	hijacked    bool
 	err         *proxyError
 	// onHijack is called once a WebSocket upgrade took the connection.
-	onHijack func()
+	onHijack func(*countingConn)
 	// conn counts the bytes of a hijacked connection.
 	conn *countingConn
 }
@@ -62,7 +62,7 @@ func (rec *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	rec.status, rec.wroteHeader = http.StatusSwitchingProtocols, true
 	rec.conn = &countingConn{Conn: c}
 	if rec.onHijack != nil {
-		rec.onHijack()
+		rec.onHijack(rec.conn)
 	}
 	return rec.conn, brw, nil
 }

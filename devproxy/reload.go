@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -86,10 +87,22 @@ func (s *Server) watch(ctx context.Context) {
 			s.log.warn(fmt.Sprintf("watching %s: %v", s.opts.Config, err))
 			timer.Reset(settle)
 		case <-timer.C:
-			track()
-			s.reloadFile(ctx)
+			s.safeReload(ctx, track)
 		}
 	}
+}
+
+// safeReload reloads; a panic costs only this reload, which is logged with
+// its stack, and the watcher goes on.
+func (s *Server) safeReload(ctx context.Context, track func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.fail(fmt.Sprintf("panic while reloading %s: %v; kept previous config", s.opts.Config, v), string(debug.Stack()))
+			s.setReload(fmt.Errorf("internal error while reloading: %v", v))
+		}
+	}()
+	track()
+	s.reloadFile(ctx)
 }
 
 // Reload reads the config file again and applies it if it changed and is

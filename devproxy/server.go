@@ -80,6 +80,7 @@ type Server struct {
 	log        *logger
 	transports *transports
 	buffers    *bufferPool
+	streams    *streams
 	router     atomic.Pointer[router]
 	reload     atomic.Pointer[reloadStatus]
 	listen     atomic.Pointer[string]
@@ -145,6 +146,7 @@ func New(opts Options) (*Server, error) {
 		opts:       opts,
 		transports: newTransports(),
 		buffers:    newBufferPool(),
+		streams:    newStreams(),
 		watching:   make(chan struct{}),
 
 		readHeaderTimeout: 10 * time.Second,
@@ -184,7 +186,7 @@ func (s *Server) compile(cfg *Config) *router {
 		if r.Respond != nil {
 			cr.handler, cr.dest = &mockHandler{name: r.Path, r: r.Respond}, "mock"
 		} else {
-			u := newUpstream(r.Path, r, r.Target, s.transports.get(r.Target, r.Insecure, r.Timeout), s.buffers)
+			u := newUpstream(r.Path, r, r.Target, s.transports.get(r.Target, r.Insecure, r.Timeout), s.buffers, s.streams)
 			cr.handler, cr.dest = u, u.hostport
 		}
 		if r.CORS != nil {
@@ -200,7 +202,7 @@ func (s *Server) compile(cfg *Config) *router {
 		// certificate (Vite's basic-ssl plugin); it is trusted as the
 		// browser would be told to.
 		insecure := isLoopbackName(f.URL.Hostname())
-		u := newUpstream("frontend", nil, f.URL, s.transports.get(f.URL, insecure, DefaultTimeout), s.buffers)
+		u := newUpstream("frontend", nil, f.URL, s.transports.get(f.URL, insecure, DefaultTimeout), s.buffers, s.streams)
 		rt.frontend = &frontend{handler: u, kind: "frontend", dest: u.hostport}
 	default:
 		rt.frontend = &frontend{handler: newStaticHandler(f.Dir, f.SPA), kind: "static", dest: f.Dir}
@@ -212,7 +214,10 @@ func (s *Server) compile(cfg *Config) *router {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := s.router.Load()
 	e := &logEntry{start: s.opts.Now(), method: r.Method, uri: r.RequestURI, navigation: r.Method == http.MethodGet && wantsHTML(r), showAll: rt.cfg.Log.FrontendAll}
-	rec := &recorder{ResponseWriter: w, onHijack: func() { s.log.wsOpened(e) }}
+	rec := &recorder{ResponseWriter: w, onHijack: func(c *countingConn) {
+		s.streams.add(c)
+		s.log.wsOpened(e)
+	}}
 	defer s.finish(rec, r, e)
 
 	path := r.URL.Path
@@ -271,6 +276,7 @@ func (s *Server) finish(rec *recorder, r *http.Request, e *logEntry) {
 	}
 	switch {
 	case rec.hijacked:
+		s.streams.remove(rec.conn)
 		e.ws, e.wsUp, e.wsDown = true, rec.conn.up.Load(), rec.conn.down.Load()
 		s.log.wsClosed(e)
 	case e.route == "devproxy" && e.status < 400 && e.err == nil:
@@ -316,7 +322,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopWatch()
 	<-watched
-	s.log.info("shutting down: in-flight requests have " + shutdownGrace.String() + " to finish")
+	s.log.info("shutting down: in-flight requests have " + shutdownGrace.String() + " to finish; WebSockets and event streams end now")
+	// WebSockets and event streams never finish on their own: end them
+	// now, cleanly, rather than cut them at the end of the grace period.
+	s.streams.stopAll()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	s.mu.Lock()

@@ -1,7 +1,11 @@
 package devproxy
 
 import (
+	"bufio"
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,4 +46,47 @@ func TestFolderFrontendThroughServer(t *testing.T) {
 		}
 	}
 	p.log.waitFor(t, "/users/42", "→ static ", "(folder, SPA fallback)")
+}
+
+func TestShutdownEndsStreamsCleanly(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" {
+			wsEchoHandler(t, "", nil)(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, "data: first\n\n")
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // a stream that never ends by itself
+	}))
+	defer be.Close()
+	p := startProxy(t, "routes:\n  /api: "+be.URL+"\n", nil)
+
+	ws, _, err := wsDial(t, p.host, "/api/ws", nil)
+	if err != nil || ws == nil {
+		t.Fatalf("WebSocket: %v", err)
+	}
+	defer ws.Close()
+	res, err := http.Get(p.url + "/api/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	br := bufio.NewReader(res.Body)
+	if line, _ := br.ReadString('\n'); line != "data: first\n" {
+		t.Fatalf("first event: %q", line)
+	}
+
+	p.stop()
+
+	// The event stream ended as a complete response, which an EventSource
+	// answers by reconnecting, not as a broken one.
+	rest, err := io.ReadAll(br)
+	if err != nil {
+		t.Errorf("event stream at shutdown: %v after %q, want a clean end", err, rest)
+	}
+	if _, err := ws.recv(); err == nil {
+		t.Error("WebSocket still open after shutdown")
+	}
+	p.log.waitFor(t, "shutting down", "WS      /api/ws", "closed", "/api/events")
 }
