@@ -17,6 +17,9 @@ import (
 // evalTimeout bounds one script run in the page.
 const evalTimeout = 30 * time.Second
 
+// loadTimeout bounds a page load, until the app has run.
+const loadTimeout = 30 * time.Second
+
 // browser is one headless Chromium with one tab, and what the tab has
 // reported: console messages and WebSockets.
 type browser struct {
@@ -71,11 +74,11 @@ func startBrowser(t *testing.T, chromium string) *browser {
 // (body[data-ready]).
 func (b *browser) navigate(t *testing.T, url string) {
 	t.Helper()
-	ctx := withTimeout(t, b.ctx, startTimeout)
+	ctx := withTimeout(t, b.ctx, loadTimeout)
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
-	if err := b.waitFor(`document.body && document.body.dataset.ready === "true"`, startTimeout); err != nil {
+	if err := b.waitFor(`document.body && document.body.dataset.ready === "true"`, loadTimeout); err != nil {
 		t.Fatalf("open %s: the app did not start: %v", url, err)
 	}
 }
