@@ -25,7 +25,6 @@ const sseGap = 300 * time.Millisecond
 // backend is the API behind devproxy's /api route. It listens on 127.0.0.1
 // and can be stopped and started again on the same port.
 type backend struct {
-	t    *testing.T
 	addr string // 127.0.0.1:port, fixed by the first start
 
 	mu   sync.Mutex
@@ -35,8 +34,8 @@ type backend struct {
 
 // startBackend starts the API on a free port; it stops when the test ends.
 func startBackend(t *testing.T) *backend {
-	b := &backend{t: t, addr: "127.0.0.1:0"}
-	b.start()
+	b := &backend{addr: "127.0.0.1:0"}
+	b.start(t)
 	t.Cleanup(b.stop)
 	return b
 }
@@ -50,14 +49,14 @@ func (b *backend) origin() string {
 }
 
 // start listens on the backend's address and serves.
-func (b *backend) start() {
-	b.t.Helper()
+func (b *backend) start(t *testing.T) {
+	t.Helper()
 	b.mu.Lock()
 	addr := b.addr
 	b.mu.Unlock()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		b.t.Fatalf("backend: %v", err)
+		t.Fatalf("backend: %v", err)
 	}
 	srv := &http.Server{Handler: b.handler()}
 	done := make(chan struct{})

@@ -73,7 +73,10 @@ func testDevServer(t *testing.T, kind string) {
 }
 
 // config is the devproxy.yaml of the scene, with extra appended to its
-// routes.
+// routes. The frontend is named localhost, as the browser names devproxy:
+// webpack-dev-server closes a hot-reload socket whose Origin host differs
+// from its Host, which devproxy sets to the target's (127.0.0.1 here
+// breaks hot reload, unless the dev server's allowedHosts lists localhost).
 func (s *scene) config(extra string) string {
 	return fmt.Sprintf("frontend: http://localhost:%d\nroutes:\n  /api: %s\n%s", s.devPort, s.api.origin(), extra)
 }
@@ -358,7 +361,7 @@ func (s *scene) backendDown(t *testing.T) {
 		t.Errorf("devproxy's log has no request line for /api/echo?backend=down followed by the hint %q:\n%s", hint, s.proxy.log)
 	}
 
-	s.api.start()
+	s.api.start(t)
 	up, err := s.fetch("/api/echo?backend=up")
 	if err != nil {
 		t.Fatal(err)
