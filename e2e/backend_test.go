@@ -1,0 +1,264 @@
+package e2e
+
+import (
+	"bufio"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+// sseGap is the pause between two server-sent events: long enough that a
+// proxy which buffers the stream shows up as events arriving together.
+const sseGap = 300 * time.Millisecond
+
+// backend is the API behind devproxy's /api route. It listens on 127.0.0.1
+// and can be stopped and started again on the same port.
+type backend struct {
+	addr string // 127.0.0.1:port, fixed by the first start
+
+	mu   sync.Mutex
+	srv  *http.Server
+	done chan struct{}
+}
+
+// startBackend starts the API on a free port; it stops when the test ends.
+func startBackend(t *testing.T) *backend {
+	b := &backend{addr: "127.0.0.1:0"}
+	b.start(t)
+	t.Cleanup(b.stop)
+	return b
+}
+
+// origin is the backend's own origin, which the browser must never be sent
+// to.
+func (b *backend) origin() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return "http://" + b.addr
+}
+
+// start listens on the backend's address and serves.
+func (b *backend) start(t *testing.T) {
+	t.Helper()
+	b.mu.Lock()
+	addr := b.addr
+	b.mu.Unlock()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("backend: %v", err)
+	}
+	srv := &http.Server{Handler: b.handler()}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln)
+	}()
+	b.mu.Lock()
+	b.addr, b.srv, b.done = ln.Addr().String(), srv, done
+	b.mu.Unlock()
+}
+
+// stop closes the listener and every connection, so that nothing listens
+// on the port any more.
+func (b *backend) stop() {
+	b.mu.Lock()
+	srv, done := b.srv, b.done
+	b.srv = nil
+	b.mu.Unlock()
+	if srv == nil {
+		return
+	}
+	_ = srv.Close()
+	<-done
+}
+
+func (b *backend) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/echo", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]string{
+			"path":              r.URL.RequestURI(),
+			"host":              r.Host,
+			"x_forwarded_for":   r.Header.Get("X-Forwarded-For"),
+			"x_forwarded_host":  r.Header.Get("X-Forwarded-Host"),
+			"x_forwarded_proto": r.Header.Get("X-Forwarded-Proto"),
+		})
+	})
+	mux.HandleFunc("GET /api/events", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Cache-Control", "no-cache")
+		rc := http.NewResponseController(w)
+		for i := 1; i <= 3; i++ {
+			if i > 1 {
+				select {
+				case <-time.After(sseGap):
+				case <-r.Context().Done():
+					return
+				}
+			}
+			fmt.Fprintf(w, "data: tick %d\n\n", i)
+			if err := rc.Flush(); err != nil {
+				return
+			}
+		}
+		fmt.Fprint(w, "event: done\ndata: end\n\n")
+	})
+	mux.HandleFunc("POST /api/login", func(w http.ResponseWriter, r *http.Request) {
+		// The Domain names the backend's host, as an API that does not
+		// know it is proxied would write it.
+		host := "127.0.0.1"
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "s3cret", Domain: host, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+		writeJSON(w, map[string]string{"login": "ok"})
+	})
+	mux.HandleFunc("GET /api/whoami", func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie("session")
+		if err != nil {
+			writeJSON(w, map[string]string{"session": ""})
+			return
+		}
+		writeJSON(w, map[string]string{"session": c.Value})
+	})
+	mux.HandleFunc("GET /api/redirect", func(w http.ResponseWriter, r *http.Request) {
+		// An absolute Location to the backend itself, as a framework
+		// that builds URLs from its own address writes it.
+		http.Redirect(w, r, b.origin()+"/api/landed", http.StatusFound)
+	})
+	mux.HandleFunc("GET /api/landed", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, "<!doctype html><title>landed</title><p id=landed>landed</p>")
+	})
+	mux.HandleFunc("POST /api/upload", func(w http.ResponseWriter, r *http.Request) {
+		h := sha256.New()
+		n, err := io.Copy(h, r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		writeJSON(w, map[string]any{"bytes": n, "sha256": hex.EncodeToString(h.Sum(nil))})
+	})
+	mux.HandleFunc("GET /api/ws", serveEcho)
+	mux.HandleFunc("GET /reports/summary", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]string{"report": "summary"})
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// serveEcho is a WebSocket endpoint (RFC 6455, text messages without
+// fragmentation, which is all a browser sends for short strings): it greets
+// first, so both directions are proven, then echoes each message.
+func serveEcho(w http.ResponseWriter, r *http.Request) {
+	key := r.Header.Get("Sec-WebSocket-Key")
+	if r.Header.Get("Upgrade") != "websocket" || key == "" {
+		http.Error(w, "websocket upgrade expected", http.StatusBadRequest)
+		return
+	}
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	fmt.Fprintf(brw, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+		base64.StdEncoding.EncodeToString(sum[:]))
+	if err := writeFrame(brw.Writer, opText, []byte("welcome")); err != nil {
+		return
+	}
+	for {
+		op, msg, err := readFrame(brw.Reader)
+		if err != nil {
+			return
+		}
+		switch op {
+		case opText:
+			err = writeFrame(brw.Writer, opText, append([]byte("echo: "), msg...))
+		case opPing:
+			err = writeFrame(brw.Writer, opPong, msg)
+		case opClose:
+			_ = writeFrame(brw.Writer, opClose, msg)
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+const (
+	opText  = 0x1
+	opClose = 0x8
+	opPing  = 0x9
+	opPong  = 0xA
+)
+
+// readFrame reads one masked client frame.
+func readFrame(r *bufio.Reader) (op byte, payload []byte, err error) {
+	var h [2]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return 0, nil, err
+	}
+	if h[0]&0x80 == 0 || h[1]&0x80 == 0 {
+		return 0, nil, errors.New("websocket: fragmented or unmasked frame")
+	}
+	n := uint64(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var b [2]byte
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return 0, nil, err
+		}
+		n = uint64(binary.BigEndian.Uint16(b[:]))
+	case 127:
+		var b [8]byte
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return 0, nil, err
+		}
+		n = binary.BigEndian.Uint64(b[:])
+	}
+	if n > 1<<20 {
+		return 0, nil, errors.New("websocket: frame too large")
+	}
+	var mask [4]byte
+	if _, err := io.ReadFull(r, mask[:]); err != nil {
+		return 0, nil, err
+	}
+	payload = make([]byte, n)
+	if _, err := io.ReadFull(r, payload); err != nil {
+		return 0, nil, err
+	}
+	for i := range payload {
+		payload[i] ^= mask[i%4]
+	}
+	return h[0] & 0x0f, payload, nil
+}
+
+// writeFrame writes one unmasked server frame and flushes it.
+func writeFrame(w *bufio.Writer, op byte, payload []byte) error {
+	w.WriteByte(0x80 | op)
+	switch n := len(payload); {
+	case n < 126:
+		w.WriteByte(byte(n))
+	case n <= 0xffff:
+		w.WriteByte(126)
+		w.Write(binary.BigEndian.AppendUint16(nil, uint16(n)))
+	default:
+		w.WriteByte(127)
+		w.Write(binary.BigEndian.AppendUint64(nil, uint64(n)))
+	}
+	w.Write(payload)
+	return w.Flush()
+}

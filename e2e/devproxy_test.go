@@ -1,0 +1,93 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/devproxy/devproxy/devproxy"
+)
+
+// reloadTimeout bounds how long devproxy may take to apply a saved config.
+const reloadTimeout = 10 * time.Second
+
+// proxy is devproxy running in the test's process, on 127.0.0.1 with a
+// port of its own, as `devproxy -config FILE -listen 127.0.0.1:PORT` runs.
+type proxy struct {
+	origin  string // http://localhost:PORT, the origin the browser uses
+	config  string // the config file's path
+	log     *syncBuffer
+	reloads chan error // one value per reload of the config file
+}
+
+// startDevproxy writes config to a devproxy.yaml in dir and serves it until
+// the test ends.
+func startDevproxy(t *testing.T, dir, config string) *proxy {
+	t.Helper()
+	p := &proxy{
+		config:  filepath.Join(dir, "devproxy.yaml"),
+		log:     &syncBuffer{},
+		reloads: make(chan error, 16),
+	}
+	if err := os.WriteFile(p.config, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := devproxy.New(devproxy.Options{
+		Config: p.config,
+		Listen: ln.Addr().String(),
+		Log:    p.log,
+		OnReload: func(err error) {
+			select {
+			case p.reloads <- err:
+			default:
+			}
+		},
+	})
+	if err != nil {
+		ln.Close()
+		t.Fatalf("devproxy.New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("devproxy Serve: %v", err)
+		}
+	})
+	p.origin = fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
+	return p
+}
+
+// save replaces the config the way editors save: a new file renamed over
+// the old one. It waits until devproxy has applied it.
+func (p *proxy) save(t *testing.T, config string) {
+	t.Helper()
+	for len(p.reloads) > 0 {
+		<-p.reloads
+	}
+	tmp := p.config + ".tmp"
+	if err := os.WriteFile(tmp, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, p.config); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.reloads:
+		if err != nil {
+			t.Fatalf("reload of the saved config: %v", err)
+		}
+	case <-time.After(reloadTimeout):
+		t.Fatalf("saved config not applied after %s; log:\n%s", reloadTimeout, p.log)
+	}
+}

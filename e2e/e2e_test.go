@@ -1,0 +1,420 @@
+package e2e
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// hmrTimeout bounds how long an edit may take to reach the page.
+const hmrTimeout = 20 * time.Second
+
+// TestViteBehindDevproxy proves the README's Vite line: a Vite dev server
+// needs no setting behind devproxy.
+func TestViteBehindDevproxy(t *testing.T) { testDevServer(t, "vite") }
+
+// TestWebpackDevServerBehindDevproxy proves the README's webpack-dev-server
+// line: client.webSocketURL 'auto://0.0.0.0:0/ws' (in app/serve.mjs) and
+// nothing else.
+func TestWebpackDevServerBehindDevproxy(t *testing.T) { testDevServer(t, "webpack") }
+
+// scene is one dev server, the API and devproxy in front of both, with the
+// app open in one browser tab that every check shares.
+type scene struct {
+	kind    string // "vite" or "webpack", the app folder in app/
+	root    string // the served copy of the app, which the checks edit
+	devPort int
+	api     *backend
+	proxy   *proxy
+	page    *browser
+	// hmr is the dev server's hot-reload socket, found when the page
+	// loaded.
+	hmr string
+}
+
+func testDevServer(t *testing.T, kind string) {
+	chromium := requireChromium(t)
+	requireNode(t)
+	start := time.Now()
+	api := startBackend(t)
+	root, port, dev := startDevServer(t, kind)
+	s := &scene{kind: kind, root: root, devPort: port, api: api}
+	s.proxy = startDevproxy(t, t.TempDir(), s.config(""))
+	s.page = startBrowser(t, chromium)
+	s.page.navigate(t, s.proxy.origin+"/")
+	t.Logf("%s, devproxy and chromium up, page loaded in %s", kind, time.Since(start).Round(time.Millisecond))
+
+	t.Run("page loads without console errors", s.pageLoads)
+	t.Run("fetch reaches the API with X-Forwarded headers", s.fetchAPI)
+	t.Run("hot module replacement over devproxy", s.hotUpdate)
+	t.Run("API WebSocket echoes both ways", s.apiWebSocket)
+	t.Run("server-sent events arrive one by one", s.serverSentEvents)
+	t.Run("cookie with the backend's Domain works on devproxy's origin", s.cookie)
+	t.Run("redirect to the backend stays on devproxy's origin", s.redirect)
+	t.Run("5 MiB upload arrives intact", s.upload)
+	t.Run("stopped backend gives the 502 JSON, restart recovers", s.backendDown)
+	t.Run("saved devproxy.yaml adds a route to the open page", s.reloadConfig)
+	t.Run("no unexpected console errors", s.consoleClean)
+
+	s.page.screenshot(t, kind)
+	if t.Failed() {
+		t.Logf("devproxy log:\n%s", s.proxy.log)
+		t.Logf("%s output:\n%s", kind, dev.out)
+		t.Logf("console:\n%s", strings.Join(s.page.rec.errors(nil), "\n"))
+	}
+	t.Logf("%s suite took %s", kind, time.Since(start).Round(time.Millisecond))
+}
+
+// config is the devproxy.yaml of the scene, with extra appended to its
+// routes. The frontend is named localhost, as the browser names devproxy:
+// webpack-dev-server closes a hot-reload socket whose Origin host differs
+// from its Host, which devproxy sets to the target's (127.0.0.1 here
+// breaks hot reload, unless the dev server's allowedHosts lists localhost).
+func (s *scene) config(extra string) string {
+	return fmt.Sprintf("frontend: http://localhost:%d\nroutes:\n  /api: %s\n%s", s.devPort, s.api.origin(), extra)
+}
+
+// onDevproxy reports whether a socket URL is on devproxy's origin.
+func (s *scene) onDevproxy(socketURL string) bool {
+	u, err := url.Parse(socketURL)
+	if err != nil {
+		return false
+	}
+	return u.Scheme == "ws" && "http://"+u.Host == s.proxy.origin
+}
+
+// hmrSocket returns the recorded state of the hot-reload socket.
+func (s *scene) hmrSocket() (socket, bool) {
+	for _, ws := range s.page.rec.socketsSnapshot() {
+		if ws.url == s.hmr {
+			return ws, true
+		}
+	}
+	return socket{}, false
+}
+
+// waitSocketFrames waits until the hot-reload socket has received more
+// than n text frames.
+func (s *scene) waitSocketFrames(n int) (socket, bool) {
+	deadline := time.Now().Add(hmrTimeout)
+	for {
+		ws, ok := s.hmrSocket()
+		if ok && len(ws.received) > n {
+			return ws, true
+		}
+		if time.Now().After(deadline) {
+			return ws, false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (s *scene) pageLoads(t *testing.T) {
+	if errs := s.page.rec.errors(nil); len(errs) > 0 {
+		t.Errorf("console errors on load:\n%s", strings.Join(errs, "\n"))
+	}
+	label, err := eval[string](s.page, `document.getElementById("label").textContent`)
+	if err != nil || label != "version 1" {
+		t.Errorf("#label = %q (%v), want %q", label, err, "version 1")
+	}
+	// The dev server's client opens its socket as the page loads and the
+	// server greets it; wait for the greeting.
+	deadline := time.Now().Add(hmrTimeout)
+	for {
+		ss := s.page.rec.socketsSnapshot()
+		if len(ss) > 0 && len(ss[0].received) > 0 {
+			s.hmr = ss[0].url
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no hot-reload socket greeted within %s; sockets: %s", hmrTimeout, describeSockets(ss))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !s.onDevproxy(s.hmr) {
+		t.Errorf("hot-reload socket %s, want one on devproxy's origin %s", s.hmr, s.proxy.origin)
+	}
+}
+
+func (s *scene) fetchAPI(t *testing.T) {
+	got, err := eval[map[string]string](s.page, `fetch("/api/echo?from=page").then(r => r.json())`)
+	if err != nil {
+		t.Fatalf("fetch /api/echo: %v", err)
+	}
+	want := map[string]string{
+		"path":              "/api/echo?from=page",
+		"host":              strings.TrimPrefix(s.api.origin(), "http://"),
+		"x_forwarded_for":   "127.0.0.1",
+		"x_forwarded_host":  strings.TrimPrefix(s.proxy.origin, "http://"),
+		"x_forwarded_proto": "http",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("backend saw %s = %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+// edit rewrites the app's label module, as a person saving in an editor.
+func (s *scene) edit(t *testing.T, label string) {
+	t.Helper()
+	src := fmt.Sprintf("export const label = %q;\n", label)
+	if err := os.WriteFile(filepath.Join(s.root, "label.js"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hotUpdate edits a module and waits for the page to show it. The marker
+// on window proves the page was updated in place, not reloaded; the frames
+// on the socket prove the update came over devproxy.
+func (s *scene) hotUpdate(t *testing.T) {
+	s.checkHotUpdate(t, "version 2")
+}
+
+func (s *scene) checkHotUpdate(t *testing.T, label string) {
+	t.Helper()
+	if s.hmr == "" {
+		t.Fatal("no hot-reload socket was found when the page loaded")
+	}
+	marker := fmt.Sprintf("marker-%d", time.Now().UnixNano())
+	if _, err := eval[chromedp.Void](s.page, fmt.Sprintf(`window.devproxyMarker = %q`, marker)); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := s.hmrSocket()
+	s.edit(t, label)
+	if err := s.page.waitFor(fmt.Sprintf(`document.getElementById("label").textContent === %q`, label), hmrTimeout); err != nil {
+		t.Fatalf("the edit did not reach the page: %v; sockets: %s", err, describeSockets(s.page.rec.socketsSnapshot()))
+	}
+	if got, err := eval[string](s.page, `String(window.devproxyMarker)`); err != nil || got != marker {
+		t.Errorf("window.devproxyMarker = %q (%v), want %q: the page was reloaded, not updated", got, err, marker)
+	}
+	after, ok := s.waitSocketFrames(len(before.received))
+	if !ok {
+		t.Errorf("hot-reload socket %s received no frame for the update", s.hmr)
+	}
+	if after.closed {
+		t.Errorf("hot-reload socket %s closed", s.hmr)
+	}
+	// Neither Vite's fallback to the dev server's port nor a socket
+	// pointed at it may have carried the update.
+	for _, ws := range s.page.rec.socketsSnapshot() {
+		if !s.onDevproxy(ws.url) {
+			t.Errorf("the page opened WebSocket %s, want only devproxy's origin %s", ws.url, s.proxy.origin)
+		}
+	}
+}
+
+func (s *scene) apiWebSocket(t *testing.T) {
+	got, err := eval[[]string](s.page, `new Promise((resolve, reject) => {
+		const ws = new WebSocket(location.origin.replace(/^http/, "ws") + "/api/ws");
+		const got = [];
+		const timer = setTimeout(() => reject(new Error("no echo within 10s, got " + JSON.stringify(got))), 10000);
+		ws.onerror = () => reject(new Error("websocket error, got " + JSON.stringify(got)));
+		ws.onmessage = (e) => {
+			got.push(e.data);
+			if (got.length === 1) ws.send("one");
+			else if (got.length === 2) ws.send("two");
+			else { clearTimeout(timer); ws.close(); resolve(got); }
+		};
+	})`)
+	if err != nil {
+		t.Fatalf("WebSocket /api/ws: %v", err)
+	}
+	if want := []string{"welcome", "echo: one", "echo: two"}; !slices.Equal(got, want) {
+		t.Errorf("WebSocket /api/ws messages = %q, want %q", got, want)
+	}
+}
+
+func (s *scene) serverSentEvents(t *testing.T) {
+	type event struct {
+		Data string  `json:"data"`
+		At   float64 `json:"at"` // ms, performance.now()
+	}
+	got, err := eval[[]event](s.page, `new Promise((resolve, reject) => {
+		const es = new EventSource("/api/events");
+		const got = [];
+		es.onmessage = (e) => got.push({data: e.data, at: performance.now()});
+		es.addEventListener("done", () => { es.close(); resolve(got); });
+		es.onerror = () => { es.close(); reject(new Error("EventSource error, got " + JSON.stringify(got))); };
+	})`)
+	if err != nil {
+		t.Fatalf("EventSource /api/events: %v", err)
+	}
+	var data []string
+	for _, e := range got {
+		data = append(data, e.Data)
+	}
+	if want := []string{"tick 1", "tick 2", "tick 3"}; !slices.Equal(data, want) {
+		t.Fatalf("events = %q, want %q", data, want)
+	}
+	// The backend waits sseGap between events: a stream held back by a
+	// buffer would deliver all three at once.
+	if spread := time.Duration((got[2].At - got[0].At) * float64(time.Millisecond)); spread < sseGap {
+		t.Errorf("the first event came %s before the last, want at least %s: the stream was buffered", spread, sseGap)
+	}
+}
+
+func (s *scene) cookie(t *testing.T) {
+	got, err := eval[map[string]any](s.page, `(async () => {
+		const login = await fetch("/api/login", {method: "POST"});
+		const who = await (await fetch("/api/whoami")).json();
+		return {status: login.status, session: who.session};
+	})()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["status"] != float64(200) || got["session"] != "s3cret" {
+		t.Errorf("login then whoami = %v, want status 200 and session \"s3cret\": the cookie with Domain=127.0.0.1 was not kept on %s", got, s.proxy.origin)
+	}
+}
+
+func (s *scene) redirect(t *testing.T) {
+	got, err := eval[map[string]string](s.page, `(async () => {
+		const fetched = await fetch("/api/redirect");
+		const framed = await new Promise((resolve) => {
+			const f = document.createElement("iframe");
+			f.onload = () => {
+				let href;
+				try { href = f.contentWindow.location.href; } catch (e) { href = "another origin: " + e.message; }
+				f.remove();
+				resolve(href);
+			};
+			f.src = "/api/redirect";
+			document.body.appendChild(f);
+		});
+		return {fetch: fetched.url, frame: framed};
+	})()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := s.proxy.origin + "/api/landed"
+	if got["fetch"] != want {
+		t.Errorf("fetch /api/redirect ended at %q, want %q", got["fetch"], want)
+	}
+	if got["frame"] != want {
+		t.Errorf("navigation to /api/redirect ended at %q, want %q", got["frame"], want)
+	}
+}
+
+func (s *scene) upload(t *testing.T) {
+	const size = 5 << 20
+	got, err := eval[map[string]any](s.page, fmt.Sprintf(`(async () => {
+		const data = new Uint8Array(%d);
+		for (let i = 0; i < data.length; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
+		const sum = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+		const want = Array.from(sum, (b) => b.toString(16).padStart(2, "0")).join("");
+		const r = await fetch("/api/upload", {method: "POST", body: data});
+		const got = await r.json();
+		return {status: r.status, want, got: got.sha256, bytes: got.bytes};
+	})()`, size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["status"] != float64(200) || got["bytes"] != float64(size) {
+		t.Errorf("upload: status %v, backend read %v bytes, want 200 and %d", got["status"], got["bytes"], size)
+	}
+	if got["got"] != got["want"] {
+		t.Errorf("upload: backend's sha256 %v, want the page's %v", got["got"], got["want"])
+	}
+}
+
+// fetchResult is what the page learns from one fetch.
+type fetchResult struct {
+	Status int               `json:"status"`
+	Marker string            `json:"marker"` // X-Devproxy-Error
+	Body   map[string]string `json:"body"`
+	Text   string            `json:"text"`
+}
+
+// fetch fetches path from the page and decodes a JSON body when there is
+// one.
+func (s *scene) fetch(path string) (fetchResult, error) {
+	return eval[fetchResult](s.page, fmt.Sprintf(`(async () => {
+		const r = await fetch(%q);
+		const text = await r.text();
+		let body = null;
+		try { body = JSON.parse(text); } catch (e) {}
+		return {status: r.status, marker: r.headers.get("X-Devproxy-Error") || "", body, text: text.slice(0, 200)};
+	})()`, path))
+}
+
+func (s *scene) backendDown(t *testing.T) {
+	s.api.stop()
+	down, err := s.fetch("/api/echo?backend=down")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if down.Status != 502 || down.Marker != "1" {
+		t.Errorf("GET /api/echo with the backend stopped: status %d, X-Devproxy-Error %q, want 502 and \"1\"", down.Status, down.Marker)
+	}
+	if down.Body["route"] != "/api" || down.Body["target"] != s.api.origin() || down.Body["error"] == "" || down.Body["hint"] == "" {
+		t.Errorf("502 body = %v, want route /api, target %s, an error and a hint", down.Body, s.api.origin())
+	}
+	if hint := down.Body["hint"]; hint != "" && !logHasHint(s.proxy.log.String(), "/api/echo?backend=down", hint) {
+		t.Errorf("devproxy's log has no request line for /api/echo?backend=down followed by the hint %q:\n%s", hint, s.proxy.log)
+	}
+
+	s.api.start(t)
+	up, err := s.fetch("/api/echo?backend=up")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Status != 200 || up.Body["path"] != "/api/echo?backend=up" {
+		t.Errorf("GET /api/echo after the restart: status %d, body %s, want 200 from the backend", up.Status, up.Text)
+	}
+}
+
+// logHasHint reports whether the log has the request line for uri followed
+// by a ↳ line with the hint.
+func logHasHint(log, uri, hint string) bool {
+	lines := strings.Split(log, "\n")
+	for i, l := range lines {
+		if strings.Contains(l, uri) && i+1 < len(lines) {
+			next := lines[i+1]
+			if strings.Contains(next, "↳") && strings.Contains(next, hint) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (s *scene) reloadConfig(t *testing.T) {
+	before, err := s.fetch("/reports/summary?config=before")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Body["report"] != "" {
+		t.Fatalf("GET /reports/summary before the route exists: got the backend's %s", before.Text)
+	}
+	s.proxy.save(t, s.config(fmt.Sprintf("  /reports: %s\n", s.api.origin())))
+	after, err := s.fetch("/reports/summary?config=after")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Status != 200 || after.Body["report"] != "summary" {
+		t.Errorf("GET /reports/summary after the save: status %d, body %s, want 200 and the backend's report", after.Status, after.Text)
+	}
+	// The page was not reloaded, its hot-reload socket still works.
+	s.checkHotUpdate(t, "version 3")
+}
+
+// expectedError reports the console errors the checks cause on purpose:
+// the 502 of the stopped backend, and the dev server's 404 for a route
+// that does not exist yet.
+func expectedError(m chromedp.ConsoleMessage) bool {
+	return m.Source == "network" && (strings.Contains(m.URL, "backend=down") || strings.Contains(m.URL, "config=before"))
+}
+
+func (s *scene) consoleClean(t *testing.T) {
+	if errs := s.page.rec.errors(expectedError); len(errs) > 0 {
+		t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
