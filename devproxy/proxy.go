@@ -114,6 +114,15 @@ func (u *upstream) rewrite(pr *httputil.ProxyRequest) {
 	// client can pass for another address.
 	out.Header.Del("X-Real-Ip")
 	pr.SetXForwarded()
+	if u.frontend && !u.preserveHost && isWebSocket(in) {
+		// Dev servers check the hot-reload socket's Origin against the
+		// Host they get (webpack-dev-server refuses a mismatch); the
+		// browser's own origin is devproxy's, so it becomes the target's
+		// as the Host did.
+		if o := in.Header.Get("Origin"); o != "" && strings.EqualFold(strings.TrimPrefix(strings.TrimPrefix(o, "http://"), "https://"), in.Host) {
+			out.Header.Set("Origin", u.target.Scheme+"://"+u.target.Host)
+		}
+	}
 	for _, h := range u.headers {
 		if h.Value == "" {
 			out.Header.Del(h.Name)

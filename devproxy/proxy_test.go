@@ -271,13 +271,22 @@ func TestWebSocketThroughRouteAndFrontend(t *testing.T) {
 	p := startProxy(t, fmt.Sprintf("frontend: %s\nroutes:\n  /api: %s\n", fe.URL, api.URL), nil)
 
 	for _, tt := range []struct{ path, prefix string }{{"/api/ws", "api:"}, {"/", "hmr:"}} {
-		c, res, err := wsDial(t, p.host, tt.path, http.Header{"Sec-Websocket-Protocol": {"vite-hmr"}})
+		c, res, err := wsDial(t, p.host, tt.path, http.Header{"Sec-Websocket-Protocol": {"vite-hmr"}, "Origin": {"http://" + p.host}})
 		if err != nil || c == nil {
 			t.Fatalf("upgrade %s: err %v, response %v", tt.path, err, res)
 		}
 		h := <-seen
 		if got := h.Get("Sec-Websocket-Protocol"); got != "vite-hmr" {
 			t.Errorf("upgrade %s: upstream Sec-WebSocket-Protocol = %q, want vite-hmr", tt.path, got)
+		}
+		// The frontend's socket carries the target's origin, matching the
+		// Host it gets; an API keeps the browser's.
+		wantOrigin := "http://" + p.host
+		if tt.prefix == "hmr:" {
+			wantOrigin = fe.URL
+		}
+		if got := h.Get("Origin"); got != wantOrigin {
+			t.Errorf("upgrade %s: upstream Origin = %q, want %q", tt.path, got, wantOrigin)
 		}
 		for i, msg := range []string{"hello", strings.Repeat("x", 70000)} {
 			if err := c.send([]byte(msg)); err != nil {
