@@ -91,6 +91,12 @@ func (p paint) add(b []byte, s string) []byte {
 	return append(b, p.post...)
 }
 
+func (p paint) addBytes(b, s []byte) []byte {
+	b = append(b, p.pre...)
+	b = append(b, s...)
+	return append(b, p.post...)
+}
+
 // paints are Styles compiled; the zero value writes plain text.
 type paints struct {
 	time, method, path, target, size, duration, slow paint
@@ -243,7 +249,8 @@ func (l *logger) request(e *logEntry) {
 		l.jsonRequest(e, "request")
 		return
 	}
-	b := l.line(e, e.status, formatDuration(e.duration), formatBytes(e.bytes))
+	var dur, size [16]byte
+	b := l.lineBytes(e, e.status, appendDuration(dur[:0], e.duration), appendBytes(size[:0], e.bytes))
 	if e.err != nil {
 		b = l.hintLine(b, e.err.Err, e.err.Hint)
 	}
@@ -332,8 +339,16 @@ func plural(n int, one, many string) string {
 
 // line formats one request line with aligned columns.
 func (l *logger) line(e *logEntry, status int, dur, size string) []byte {
+	return l.lineBytes(e, status, []byte(dur), []byte(size))
+}
+
+// lineBytes is line, with the duration and size already formatted: the
+// request path of the log allocates only the line itself.
+func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 	b := make([]byte, 0, 192)
-	b = l.p.time.add(b, e.start.Format("15:04:05"))
+	b = append(b, l.p.time.pre...)
+	b = e.start.AppendFormat(b, "15:04:05")
+	b = append(b, l.p.time.post...)
 	b = append(b, ' ')
 	method := sanitize(e.method)
 	if e.ws {
@@ -377,18 +392,21 @@ func (l *logger) line(e *logEntry, status int, dur, size string) []byte {
 		b = append(b, ' ')
 	}
 	b = append(b, ' ')
-	b = l.p.status(status).add(b, strconv.Itoa(status))
+	sp := l.p.status(status)
+	b = append(b, sp.pre...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, sp.post...)
 	b = append(b, ' ')
 	dp := l.p.duration
 	if e.duration >= slowAfter && !e.stream && !e.ws {
 		dp = l.p.slow
 	}
 	b = padLeft(b, dur, 8)
-	b = dp.add(b, dur)
-	if size != "" {
+	b = dp.addBytes(b, dur)
+	if len(size) > 0 {
 		b = append(b, ' ')
 		b = padLeft(b, size, 8)
-		b = l.p.size.add(b, size)
+		b = l.p.size.addBytes(b, size)
 	}
 	return append(b, '\n')
 }
@@ -412,8 +430,8 @@ func pad(b []byte, s string, width int) []byte {
 	return b
 }
 
-func padLeft(b []byte, s string, width int) []byte {
-	for n := utf8.RuneCountInString(s); n < width; n++ {
+func padLeft(b, s []byte, width int) []byte {
+	for n := utf8.RuneCount(s); n < width; n++ {
 		b = append(b, ' ')
 	}
 	return b
@@ -540,25 +558,29 @@ func sanitizeSlow(s string) string {
 	return s
 }
 
-func formatDuration(d time.Duration) string {
+func formatDuration(d time.Duration) string { return string(appendDuration(nil, d)) }
+
+func formatBytes(n int64) string { return string(appendBytes(nil, n)) }
+
+func appendDuration(b []byte, d time.Duration) []byte {
 	switch {
 	case d < time.Millisecond:
-		return strconv.FormatInt(d.Microseconds(), 10) + "µs"
+		return append(strconv.AppendInt(b, d.Microseconds(), 10), "µs"...)
 	case d < time.Second:
-		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + "ms"
+		return append(strconv.AppendFloat(b, float64(d)/float64(time.Millisecond), 'f', 1, 64), "ms"...)
 	default:
-		return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + "s"
+		return append(strconv.AppendFloat(b, d.Seconds(), 'f', 2, 64), 's')
 	}
 }
 
-func formatBytes(n int64) string {
+func appendBytes(b []byte, n int64) []byte {
 	switch {
 	case n < 1024:
-		return strconv.FormatInt(n, 10) + "B"
+		return append(strconv.AppendInt(b, n, 10), 'B')
 	case n < 1024*1024:
-		return strconv.FormatFloat(float64(n)/1024, 'f', 1, 64) + "KiB"
+		return append(strconv.AppendFloat(b, float64(n)/1024, 'f', 1, 64), "KiB"...)
 	default:
-		return strconv.FormatFloat(float64(n)/(1024*1024), 'f', 1, 64) + "MiB"
+		return append(strconv.AppendFloat(b, float64(n)/(1024*1024), 'f', 1, 64), "MiB"...)
 	}
 }
 

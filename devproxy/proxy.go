@@ -324,16 +324,39 @@ func (u *upstream) mapCookie(c string) string {
 	return strings.Join(parts, ";")
 }
 
-// bufferPool reuses the 32 KiB buffers ReverseProxy copies bodies with.
-type bufferPool struct{ p sync.Pool }
-
-func newBufferPool() *bufferPool {
-	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32*1024); return &b }}}
+// bufferPool reuses the 32 KiB buffers ReverseProxy copies bodies with. A
+// plain free list: sync.Pool would allocate on every Put of a slice.
+type bufferPool struct {
+	mu   sync.Mutex
+	free [][]byte
 }
 
-func (bp *bufferPool) Get() []byte  { return *bp.p.Get().(*[]byte) }
-func (bp *bufferPool) Put(b []byte) { bp.p.Put(&b) }
+// maxFreeBuffers bounds what the pool keeps: 2 MiB.
+const maxFreeBuffers = 64
 
+func newBufferPool() *bufferPool {
+	return &bufferPool{free: make([][]byte, 0, maxFreeBuffers)}
+}
+
+func (bp *bufferPool) Get() []byte {
+	bp.mu.Lock()
+	if n := len(bp.free); n > 0 {
+		b := bp.free[n-1]
+		bp.free = bp.free[:n-1]
+		bp.mu.Unlock()
+		return b
+	}
+	bp.mu.Unlock()
+	return make([]byte, 32*1024)
+}
+
+func (bp *bufferPool) Put(b []byte) {
+	bp.mu.Lock()
+	if len(bp.free) < maxFreeBuffers {
+		bp.free = append(bp.free, b)
+	}
+	bp.mu.Unlock()
+}
 // stripHopByHop removes the hop-by-hop headers ReverseProxy leaves on
 // 1xx responses. A 101 keeps Connection: Upgrade and Upgrade, which the
 // client needs.

@@ -16,8 +16,12 @@ type recorder struct {
 	wroteHeader bool
 	hijacked    bool
 	err         *proxyError
-	// onHijack is called once a WebSocket upgrade took the connection.
-	onHijack func(*countingConn)
+	// srv, when set, learns of a WebSocket upgrade that took the
+	// connection.
+	srv *Server
+	// e is what the log says of this request; recorder and entry are one
+	// allocation.
+	e logEntry
 	// conn counts the bytes of a hijacked connection.
 	conn *countingConn
 }
@@ -61,8 +65,9 @@ func (rec *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	rec.hijacked = true
 	rec.status, rec.wroteHeader = http.StatusSwitchingProtocols, true
 	rec.conn = &countingConn{Conn: c}
-	if rec.onHijack != nil {
-		rec.onHijack(rec.conn)
+	if rec.srv != nil {
+		rec.srv.streams.add(rec.conn)
+		rec.srv.log.wsOpened(&rec.e)
 	}
 	return rec.conn, brw, nil
 }

@@ -213,12 +213,12 @@ func (s *Server) compile(cfg *Config) *router {
 // ServeHTTP serves one request with the router current when it arrives.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := s.router.Load()
-	e := &logEntry{start: s.opts.Now(), method: r.Method, uri: r.RequestURI, navigation: r.Method == http.MethodGet && wantsHTML(r), showAll: rt.cfg.Log.FrontendAll}
-	rec := &recorder{ResponseWriter: w, onHijack: func(c *countingConn) {
-		s.streams.add(c)
-		s.log.wsOpened(e)
-	}}
-	defer s.finish(rec, r, e)
+	rec := &recorder{ResponseWriter: w, srv: s}
+	e := &rec.e
+	e.start, e.method, e.uri = s.opts.Now(), r.Method, r.RequestURI
+	e.navigation = r.Method == http.MethodGet && wantsHTML(r)
+	e.showAll = rt.cfg.Log.FrontendAll
+	defer s.finish(rec, r)
 
 	path := r.URL.Path
 	var h http.Handler
@@ -250,8 +250,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // finish logs the request. A panic costs only this request: it is logged
 // with its stack, and the connection is aborted unless a response can
 // still be sent.
-func (s *Server) finish(rec *recorder, r *http.Request, e *logEntry) {
+func (s *Server) finish(rec *recorder, r *http.Request) {
 	v := recover()
+	e := &rec.e
 	e.duration = s.opts.Now().Sub(e.start)
 	e.status, e.bytes, e.err = rec.status, rec.bytes, rec.err
 	abort := v == http.ErrAbortHandler || (v != nil && rec.wroteHeader)
