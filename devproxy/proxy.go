@@ -357,6 +357,7 @@ func (bp *bufferPool) Put(b []byte) {
 	}
 	bp.mu.Unlock()
 }
+
 // stripHopByHop removes the hop-by-hop headers ReverseProxy leaves on
 // 1xx responses. A 101 keeps Connection: Upgrade and Upgrade, which the
 // client needs.
