@@ -2,9 +2,7 @@ package devproxy
 
 import (
 	"bufio"
-	"crypto/sha1"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -12,17 +10,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devproxy/devproxy/internal/wsframe"
 )
 
-// A minimal RFC 6455 implementation for tests: a real handshake and real
-// frames, enough to prove that upgrades and messages pass through devproxy.
+// A real WebSocket handshake and real frames (internal/wsframe), enough to
+// prove that upgrades and messages pass through devproxy.
 
-const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-func wsAccept(key string) string {
-	h := sha1.Sum([]byte(key + wsGUID))
-	return base64.StdEncoding.EncodeToString(h[:])
-}
+func wsAccept(key string) string { return wsframe.Accept(key) }
 
 // wsEchoHandler accepts a WebSocket and echoes every message back with
 // prefix prepended, until the client closes. seen receives the upgrade
@@ -114,65 +109,11 @@ func (c *wsConn) close() error {
 }
 
 func wsWrite(w io.Writer, op byte, msg []byte, mask bool) error {
-	hdr := []byte{0x80 | op, 0}
-	switch n := len(msg); {
-	case n < 126:
-		hdr[1] = byte(n)
-	case n < 1<<16:
-		hdr[1] = 126
-		hdr = binary.BigEndian.AppendUint16(hdr, uint16(n))
-	default:
-		hdr[1] = 127
-		hdr = binary.BigEndian.AppendUint64(hdr, uint64(n))
-	}
-	body := msg
-	if mask {
-		hdr[1] |= 0x80
-		key := []byte{1, 2, 3, 4}
-		hdr = append(hdr, key...)
-		body = make([]byte, len(msg))
-		for i := range msg {
-			body[i] = msg[i] ^ key[i%4]
-		}
-	}
-	_, err := w.Write(append(hdr, body...))
-	return err
+	var f wsframe.Framer
+	return f.Write(w, op, msg, mask)
 }
 
 func wsRead(r *bufio.Reader) (byte, []byte, error) {
-	var h [2]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil {
-		return 0, nil, err
-	}
-	op, masked, n := h[0]&0x0f, h[1]&0x80 != 0, uint64(h[1]&0x7f)
-	switch n {
-	case 126:
-		var b [2]byte
-		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return 0, nil, err
-		}
-		n = uint64(binary.BigEndian.Uint16(b[:]))
-	case 127:
-		var b [8]byte
-		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return 0, nil, err
-		}
-		n = binary.BigEndian.Uint64(b[:])
-	}
-	var key [4]byte
-	if masked {
-		if _, err := io.ReadFull(r, key[:]); err != nil {
-			return 0, nil, err
-		}
-	}
-	msg := make([]byte, n)
-	if _, err := io.ReadFull(r, msg); err != nil {
-		return 0, nil, err
-	}
-	if masked {
-		for i := range msg {
-			msg[i] ^= key[i%4]
-		}
-	}
-	return op, msg, nil
+	var f wsframe.Framer
+	return f.Read(r)
 }

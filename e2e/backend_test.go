@@ -1,14 +1,9 @@
 package e2e
 
 import (
-	"bufio"
-	"crypto/sha1"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -16,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/devproxy/devproxy/internal/wsframe"
 )
 
 // sseGap is the pause between two server-sent events: long enough that a
@@ -172,93 +169,34 @@ func serveEcho(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer conn.Close()
-	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 	fmt.Fprintf(brw, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-		base64.StdEncoding.EncodeToString(sum[:]))
-	if err := writeFrame(brw.Writer, opText, []byte("welcome")); err != nil {
+		wsframe.Accept(key))
+	f := wsframe.Framer{Max: 1 << 20}
+	send := func(op byte, msg []byte) error {
+		if err := f.Write(brw.Writer, op, msg, false); err != nil {
+			return err
+		}
+		return brw.Flush()
+	}
+	if err := send(wsframe.OpText, []byte("welcome")); err != nil {
 		return
 	}
 	for {
-		op, msg, err := readFrame(brw.Reader)
+		op, msg, err := f.Read(brw.Reader)
 		if err != nil {
 			return
 		}
 		switch op {
-		case opText:
-			err = writeFrame(brw.Writer, opText, append([]byte("echo: "), msg...))
-		case opPing:
-			err = writeFrame(brw.Writer, opPong, msg)
-		case opClose:
-			_ = writeFrame(brw.Writer, opClose, msg)
+		case wsframe.OpText:
+			err = send(wsframe.OpText, append([]byte("echo: "), msg...))
+		case wsframe.OpPing:
+			err = send(wsframe.OpPong, msg)
+		case wsframe.OpClose:
+			_ = send(wsframe.OpClose, msg)
 			return
 		}
 		if err != nil {
 			return
 		}
 	}
-}
-
-const (
-	opText  = 0x1
-	opClose = 0x8
-	opPing  = 0x9
-	opPong  = 0xA
-)
-
-// readFrame reads one masked client frame.
-func readFrame(r *bufio.Reader) (op byte, payload []byte, err error) {
-	var h [2]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil {
-		return 0, nil, err
-	}
-	if h[0]&0x80 == 0 || h[1]&0x80 == 0 {
-		return 0, nil, errors.New("websocket: fragmented or unmasked frame")
-	}
-	n := uint64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var b [2]byte
-		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return 0, nil, err
-		}
-		n = uint64(binary.BigEndian.Uint16(b[:]))
-	case 127:
-		var b [8]byte
-		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return 0, nil, err
-		}
-		n = binary.BigEndian.Uint64(b[:])
-	}
-	if n > 1<<20 {
-		return 0, nil, errors.New("websocket: frame too large")
-	}
-	var mask [4]byte
-	if _, err := io.ReadFull(r, mask[:]); err != nil {
-		return 0, nil, err
-	}
-	payload = make([]byte, n)
-	if _, err := io.ReadFull(r, payload); err != nil {
-		return 0, nil, err
-	}
-	for i := range payload {
-		payload[i] ^= mask[i%4]
-	}
-	return h[0] & 0x0f, payload, nil
-}
-
-// writeFrame writes one unmasked server frame and flushes it.
-func writeFrame(w *bufio.Writer, op byte, payload []byte) error {
-	w.WriteByte(0x80 | op)
-	switch n := len(payload); {
-	case n < 126:
-		w.WriteByte(byte(n))
-	case n <= 0xffff:
-		w.WriteByte(126)
-		w.Write(binary.BigEndian.AppendUint16(nil, uint16(n)))
-	default:
-		w.WriteByte(127)
-		w.Write(binary.BigEndian.AppendUint64(nil, uint64(n)))
-	}
-	w.Write(payload)
-	return w.Flush()
 }
