@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -226,4 +227,25 @@ func (p *testProxy) waitReload(t *testing.T) error {
 func startProxyExisting(t *testing.T, file string) *testProxy {
 	t.Helper()
 	return startProxyFile(t, file)
+}
+
+// streamBackend answers a WebSocket upgrade with an echo, and any other
+// request with an event stream: a first event at once, then a last one if
+// more, called after the first, says so.
+func streamBackend(t *testing.T, more func(r *http.Request) bool) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" {
+			wsEchoHandler(t, "", nil)(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: first\n\n")
+		w.(http.Flusher).Flush()
+		if more(r) {
+			io.WriteString(w, "data: last\n\n")
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }

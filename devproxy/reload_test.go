@@ -366,22 +366,14 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 	api := namedBackend(t, "api")
 	release := make(chan struct{})
-	stream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Upgrade") != "" {
-			wsEchoHandler(t, "", nil)(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "text/event-stream")
-		fmt.Fprint(w, "data: first\n\n")
-		w.(http.Flusher).Flush()
+	stream := streamBackend(t, func(r *http.Request) bool {
 		select {
 		case <-release:
+			return true
 		case <-r.Context().Done():
-			return
+			return false
 		}
-		fmt.Fprint(w, "data: last\n\n")
-	}))
-	defer stream.Close()
+	})
 	cfgA := fmt.Sprintf("routes:\n  /api: %s\n  /stream: %s\n  /extra:\n    respond: {body: A}\n", api.URL, stream.URL)
 	cfgB := fmt.Sprintf("routes:\n  /api: %s\n  /stream: %s\n  /other:\n    respond: {body: B}\n", api.URL, stream.URL)
 	p := startProxy(t, cfgA, nil)

@@ -2,10 +2,8 @@ package devproxy
 
 import (
 	"bufio"
-	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,17 +47,8 @@ func TestFolderFrontendThroughServer(t *testing.T) {
 }
 
 func TestShutdownEndsStreamsCleanly(t *testing.T) {
-	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Upgrade") != "" {
-			wsEchoHandler(t, "", nil)(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "text/event-stream")
-		fmt.Fprint(w, "data: first\n\n")
-		w.(http.Flusher).Flush()
-		<-r.Context().Done() // a stream that never ends by itself
-	}))
-	defer be.Close()
+	// A stream that never ends by itself.
+	be := streamBackend(t, func(r *http.Request) bool { <-r.Context().Done(); return false })
 	p := startProxy(t, "routes:\n  /api: "+be.URL+"\n", nil)
 
 	ws, _, err := wsDial(t, p.host, "/api/ws", nil)
