@@ -161,8 +161,9 @@ const (
 	// status, duration, size and the spaces between them.
 	fixedWidth   = 8 + 1 + methodWidth + 1 + 1 + 2 + whereWidth + 1 + 3 + 1 + 8 + 1 + 8
 	minPathWidth = 16
-	// plainPathWidth pads paths when the output is not a terminal; longer
-	// paths are printed whole.
+	// plainPathWidth is the column paths are padded to; on a terminal too
+	// narrow for it, less. Longer paths are printed whole, or shortened
+	// to fit a terminal.
 	plainPathWidth = 40
 	// slowAfter marks a response as slow in the log.
 	slowAfter = time.Second
@@ -360,8 +361,11 @@ func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 	path := sanitize(e.uri)
 	pathWidth := plainPathWidth
 	if l.width > 0 {
-		pathWidth = max(l.width-fixedWidth, minPathWidth)
-		path = shorten(path, pathWidth)
+		// Paths are padded to a readable column and shortened only when
+		// the terminal has no room for them.
+		room := max(l.width-fixedWidth, minPathWidth)
+		path = shorten(path, room)
+		pathWidth = min(pathWidth, room)
 	}
 	b = pad(l.p.path.add(b, path), path, pathWidth)
 	b = append(b, " → "...)
