@@ -589,9 +589,11 @@ func appendBytes(b []byte, n int64) []byte {
 }
 
 // lineWriter hands lines to a goroutine that writes them, so that a
-// request never waits on a slow terminal; lines written together go out
-// in one write. Before start and after close it writes directly. Nothing
-// is dropped: past maxPending bytes a writer waits.
+// request never waits on a slow terminal. The goroutine writes at most
+// every flushEvery, all the lines that came meanwhile in one write, which
+// keeps the log's cost per request low under load. Before start and after
+// close it writes directly. Nothing is dropped: past maxPending bytes a
+// writer waits.
 type lineWriter struct {
 	w io.Writer
 
@@ -601,10 +603,16 @@ type lineWriter struct {
 	buf     []byte
 	running bool
 	closing bool
+	closed  chan struct{} // closed by close, ends a wait between writes
 	done    chan struct{}
 }
 
-const maxPending = 1 << 20
+const (
+	maxPending = 1 << 20
+	// flushEvery is the longest a line waits to be written: too short for
+	// a person to notice, long enough to batch a burst.
+	flushEvery = 10 * time.Millisecond
+)
 
 func newLineWriter(w io.Writer) *lineWriter {
 	lw := &lineWriter{w: w}
@@ -614,22 +622,20 @@ func newLineWriter(w io.Writer) *lineWriter {
 
 func (lw *lineWriter) write(b []byte) {
 	lw.mu.Lock()
+	for lw.running && len(lw.buf) > maxPending {
+		lw.room.Wait()
+	}
 	if !lw.running {
 		// Not started or closed: write in order, under the lock.
 		_, _ = lw.w.Write(b)
 		lw.mu.Unlock()
 		return
 	}
-	for lw.running && len(lw.buf) > maxPending {
-		lw.room.Wait()
-	}
-	if !lw.running {
-		_, _ = lw.w.Write(b)
-		lw.mu.Unlock()
-		return
-	}
+	wake := len(lw.buf) == 0
 	lw.buf = append(lw.buf, b...)
-	lw.ready.Signal()
+	if wake {
+		lw.ready.Signal()
+	}
 	lw.mu.Unlock()
 }
 
@@ -641,6 +647,7 @@ func (lw *lineWriter) start() {
 		return
 	}
 	lw.running, lw.closing = true, false
+	lw.closed = make(chan struct{})
 	lw.done = make(chan struct{})
 	go lw.loop()
 }
@@ -648,12 +655,14 @@ func (lw *lineWriter) start() {
 func (lw *lineWriter) loop() {
 	defer close(lw.done)
 	var spare []byte
-	lw.mu.Lock()
+	pause := time.NewTimer(flushEvery)
+	defer pause.Stop()
 	for {
+		lw.mu.Lock()
 		for len(lw.buf) == 0 && !lw.closing {
 			lw.ready.Wait()
 		}
-		if len(lw.buf) == 0 && lw.closing {
+		if len(lw.buf) == 0 {
 			lw.running = false
 			lw.room.Broadcast()
 			lw.mu.Unlock()
@@ -661,22 +670,30 @@ func (lw *lineWriter) loop() {
 		}
 		out := lw.buf
 		lw.buf = spare[:0]
+		closing := lw.closing
 		lw.room.Broadcast()
 		lw.mu.Unlock()
 		_, _ = lw.w.Write(out)
 		spare = out
-		lw.mu.Lock()
+		if !closing {
+			pause.Reset(flushEvery)
+			select {
+			case <-pause.C:
+			case <-lw.closed:
+			}
+		}
 	}
 }
 
 // close writes every pending line and returns to direct writes.
 func (lw *lineWriter) close() {
 	lw.mu.Lock()
-	if !lw.running {
+	if !lw.running || lw.closing {
 		lw.mu.Unlock()
 		return
 	}
 	lw.closing = true
+	close(lw.closed)
 	lw.ready.Signal()
 	done := lw.done
 	lw.mu.Unlock()
