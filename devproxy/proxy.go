@@ -1,6 +1,7 @@
 package devproxy
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httputil"
 	"net/textproto"
@@ -150,6 +151,12 @@ func stripRawPrefix(raw string, n int) string {
 // cookies that name the target are mapped back to devproxy.
 func (u *upstream) modifyResponse(res *http.Response) error {
 	if res.StatusCode == http.StatusSwitchingProtocols {
+		if up := res.Request.Header.Get("Upgrade"); up == "" || !strings.EqualFold(up, res.Header.Get("Upgrade")) {
+			// ReverseProxy refuses such a 101 itself, but without closing
+			// its body, which is the upstream connection; an error here
+			// makes it close it.
+			return fmt.Errorf("the target switched protocols to %q, which the request did not ask for", res.Header.Get("Upgrade"))
+		}
 		// ReverseProxy strips hop-by-hop headers from every final
 		// response; those of a 101 go here.
 		stripHopByHop(res.Header, true)
