@@ -94,7 +94,7 @@ func (u *upstream) classify(err error, timeout string) *proxyError {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
 		pe.Err = "the target closed the connection without a response"
 		pe.Hint = "check the target's own log: it may have crashed, or the port may not be an HTTP server"
-	case strings.Contains(err.Error(), "malformed HTTP"), strings.Contains(err.Error(), "bad status"):
+	case strings.Contains(err.Error(), "malformed HTTP"), strings.Contains(err.Error(), "bad status"), strings.Contains(err.Error(), "malformed MIME header"):
 		pe.Err = "the target sent an invalid HTTP response: " + err.Error()
 		pe.Hint = "is " + u.hostport + " an HTTP server? check " + u.field()
 	default:
