@@ -2,12 +2,14 @@ package devproxy
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httputil"
 	"net/textproto"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // upstream forwards requests to one target: a route's or the frontend dev
@@ -110,6 +112,9 @@ func (u *upstream) rewrite(pr *httputil.ProxyRequest) {
 	// ReverseProxy already dropped the client's Forwarded and X-Forwarded-*
 	// headers because Rewrite is set; X-Real-IP is dropped here so no
 	// client can pass for another address.
+	if out.Body != nil && out.Body != http.NoBody {
+		out.Body = &clientBody{ReadCloser: out.Body}
+	}
 	out.Header.Del("X-Real-Ip")
 	pr.SetXForwarded()
 	for _, h := range u.headers {
@@ -119,6 +124,30 @@ func (u *upstream) rewrite(pr *httputil.ProxyRequest) {
 			out.Header.Set(h.Name, h.Value)
 		}
 	}
+}
+
+// clientBody is a client's request body on its way upstream. It remembers
+// why reading it failed, so that a malformed body is answered as the
+// client's mistake rather than the target's.
+type clientBody struct {
+	io.ReadCloser
+	err atomic.Pointer[error]
+}
+
+func (b *clientBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.err.Store(&err)
+	}
+	return n, err
+}
+
+// failed returns the error reading the body ended with, or nil.
+func (b *clientBody) failed() error {
+	if err := b.err.Load(); err != nil {
+		return *err
+	}
+	return nil
 }
 
 // rawPath returns the request's path exactly as the client sent it.

@@ -129,6 +129,14 @@ func (u *upstream) errorHandler(w http.ResponseWriter, r *http.Request, err erro
 		}
 		return
 	}
+	if b, ok := r.Body.(*clientBody); ok && b.failed() != nil {
+		// r is the outgoing request: its body is the client's, which
+		// broke off in nonsense (a malformed chunk), not the target.
+		writeProxyError(w, r, &proxyError{Status: http.StatusBadRequest, Route: u.name,
+			Err:  "the request body is malformed: " + b.failed().Error(),
+			Hint: "the client sent a broken body; check the code that makes this request"})
+		return
+	}
 	timeout := ""
 	if t, ok := u.proxy.Transport.(*http.Transport); ok {
 		timeout = t.ResponseHeaderTimeout.String()
