@@ -401,3 +401,82 @@ func TestKeepAliveStaysInStep(t *testing.T) {
 		t.Errorf("the upstream saw %d requests, want %d", n, len(reqs))
 	}
 }
+
+// TestMalformedChunkedBodyIsTheClients: a chunked body that breaks off in
+// nonsense is the client's mistake: devproxy answers 400 and says so, never
+// a 502 that blames the target, and the upstream never gets a whole request.
+func TestMalformedChunkedBodyIsTheClients(t *testing.T) {
+	be, seen := wireBackend(t)
+	p := startProxy(t, "routes:\n  /api: "+be.url+"\n", nil)
+	for _, chunks := range []string{"zz\r\nhello\r\n0\r\n\r\n", "5\r\nhello\r\n\r\n0\r\n\r\n", "5\r\nhelloXX\r\n0\r\n\r\n"} {
+		got := rawRequest(t, p.host, "POST /api/x HTTP/1.1\r\nHost: "+p.host+"\r\nTransfer-Encoding: chunked\r\n\r\n"+chunks)
+		if !strings.HasPrefix(got, "HTTP/1.1 400 ") || !strings.Contains(got, "request body") {
+			t.Errorf("POST with chunks %q: got %q, want 400 saying the request body is malformed", chunks, got)
+		}
+		if strings.Contains(got, "target") {
+			t.Errorf("POST with chunks %q: the answer blames the target: %q", chunks, got)
+		}
+		if wrs := drain(seen); len(wrs) != 0 {
+			t.Errorf("POST with chunks %q: the upstream read a whole request %q", chunks, wrs[0].line)
+		}
+	}
+	p.log.waitFor(t, "POST", "/api/x", "400")
+}
+
+// TestMalformedUpstreamResponses: whatever bytes come back, the client gets
+// a 502 naming the route, and the next request on a healthy route is
+// served.
+func TestMalformedUpstreamResponses(t *testing.T) {
+	healthy, _ := wireBackend(t)
+	tests := []struct {
+		name, response string
+		want           string // in the 502's error
+		hangUp         bool   // close the connection after the response
+	}{
+		{"garbage", "this is not HTTP at all\r\n\r\n", "invalid HTTP response", false},
+		{"binary garbage", "\x00\x01\x02\xff\xfe\r\n\r\n", "invalid HTTP response", false},
+		{"invalid status code", "HTTP/1.1 abc OK\r\nContent-Length: 0\r\n\r\n", "invalid HTTP response", false},
+		{"status code out of range", "HTTP/1.1 1000 Big\r\nContent-Length: 0\r\n\r\n", "invalid HTTP response", false},
+		{"invalid header line", "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "invalid HTTP response", false},
+		{"invalid Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", "Content-Length", false},
+		{"two different Content-Lengths", "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", "Content-Length", false},
+		{"closed without a response", "", "closed the connection without a response", true},
+		{"headers cut off", "HTTP/1.1 200 OK\r\nContent-Le", "invalid HTTP response", true},
+		{"unsolicited 101", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", "switched protocols to", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bad := startRawBackend(t, func(c net.Conn, br *bufio.Reader) {
+				if _, err := readWireRequest(br); err != nil {
+					return // devproxy's start-up probe
+				}
+				_, _ = io.WriteString(c, tt.response)
+				if tt.hangUp {
+					return
+				}
+				// Hold the connection until devproxy lets go of it, so
+				// that the test sees whether it does.
+				_, _ = io.Copy(io.Discard, br)
+			})
+			p := startProxy(t, "routes:\n  /bad: "+bad.url+"\n  /good: "+healthy.url+"\n", nil)
+			<-bad.closed // the probe
+			res, body := p.get(t, "/bad/x")
+			if res.StatusCode != http.StatusBadGateway || res.Header.Get("X-Devproxy-Error") != "1" {
+				t.Fatalf("GET /bad/x: got %d %q, want 502 from devproxy", res.StatusCode, body)
+			}
+			if !strings.Contains(body, `"route":"/bad"`) || !strings.Contains(body, tt.want) {
+				t.Errorf("GET /bad/x: body %q, want the route /bad and %q", body, tt.want)
+			}
+			if res, body := p.get(t, "/good/y"); res.StatusCode != 200 || !strings.HasPrefix(body, "GET /good/y ") {
+				t.Errorf("GET /good/y after a bad response: got %d %q, want 200", res.StatusCode, body)
+			}
+			p.log.waitFor(t, "/bad/x", "502", tt.want)
+			// devproxy closes the connection a bad response came on.
+			select {
+			case <-bad.closed:
+			case <-time.After(waitTimeout):
+				t.Errorf("devproxy kept the upstream connection after %q", tt.response)
+			}
+		})
+	}
+}
