@@ -82,6 +82,15 @@ func (u *upstream) rewrite(pr *httputil.ProxyRequest) {
 	path := rawPath(in)
 	if u.prefix != "" {
 		path = stripRawPrefix(path, len(u.prefix))
+		if path != "" && path[0] != '/' {
+			// The prefix was matched on the decoded path, so it ended at
+			// an encoded slash (/api%2Fx): that slash is the boundary, and
+			// is sent as the slash it means, keeping the path origin-form.
+			if len(path) >= 3 && strings.EqualFold(path[:3], "%2F") {
+				path = path[3:]
+			}
+			path = "/" + path
+		}
 	}
 	path = u.base + path
 	if path == "" {
