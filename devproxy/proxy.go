@@ -246,6 +246,12 @@ func (u *upstream) mapURL(v string, out *http.Request) (string, bool) {
 		}
 		b.WriteString(proto + "://" + host)
 	}
+	if b.Len() == 0 && (strings.HasPrefix(p, "//") || strings.HasPrefix(p, `/\`)) {
+		// Taking the base path off /base//other.example left a
+		// network-path reference, which a browser follows to
+		// other.example; the target meant a path on its own origin.
+		return "", false
+	}
 	b.WriteString(p)
 	if loc.RawQuery != "" || loc.ForceQuery {
 		b.WriteString("?" + loc.RawQuery)
