@@ -1,12 +1,15 @@
 package devproxy
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httputil"
 	"net/textproto"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // upstream forwards requests to one target: a route's or the frontend dev
@@ -82,6 +85,15 @@ func (u *upstream) rewrite(pr *httputil.ProxyRequest) {
 	path := rawPath(in)
 	if u.prefix != "" {
 		path = stripRawPrefix(path, len(u.prefix))
+		if path != "" && path[0] != '/' {
+			// The prefix was matched on the decoded path, so it ended at
+			// an encoded slash (/api%2Fx): that slash is the boundary, and
+			// is sent as the slash it means, keeping the path origin-form.
+			if len(path) >= 3 && strings.EqualFold(path[:3], "%2F") {
+				path = path[3:]
+			}
+			path = "/" + path
+		}
 	}
 	path = u.base + path
 	if path == "" {
@@ -112,6 +124,9 @@ func (u *upstream) rewrite(pr *httputil.ProxyRequest) {
 	// ReverseProxy already dropped the client's Forwarded and X-Forwarded-*
 	// headers because Rewrite is set; X-Real-IP is dropped here so no
 	// client can pass for another address.
+	if out.Body != nil && out.Body != http.NoBody {
+		out.Body = &clientBody{ReadCloser: out.Body}
+	}
 	out.Header.Del("X-Real-Ip")
 	pr.SetXForwarded()
 	if u.frontend && !u.preserveHost && isWebSocket(in) {
@@ -130,6 +145,30 @@ func (u *upstream) rewrite(pr *httputil.ProxyRequest) {
 			out.Header.Set(h.Name, h.Value)
 		}
 	}
+}
+
+// clientBody is a client's request body on its way upstream. It remembers
+// why reading it failed, so that a malformed body is answered as the
+// client's mistake rather than the target's.
+type clientBody struct {
+	io.ReadCloser
+	err atomic.Pointer[error]
+}
+
+func (b *clientBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.err.Store(&err)
+	}
+	return n, err
+}
+
+// failed returns the error reading the body ended with, or nil.
+func (b *clientBody) failed() error {
+	if err := b.err.Load(); err != nil {
+		return *err
+	}
+	return nil
 }
 
 // rawPath returns the request's path exactly as the client sent it.
@@ -162,6 +201,12 @@ func stripRawPrefix(raw string, n int) string {
 // cookies that name the target are mapped back to devproxy.
 func (u *upstream) modifyResponse(res *http.Response) error {
 	if res.StatusCode == http.StatusSwitchingProtocols {
+		if up := res.Request.Header.Get("Upgrade"); up == "" || !strings.EqualFold(up, res.Header.Get("Upgrade")) {
+			// ReverseProxy refuses such a 101 itself, but without closing
+			// its body, which is the upstream connection; an error here
+			// makes it close it.
+			return fmt.Errorf("the target switched protocols to %q, which the request did not ask for", res.Header.Get("Upgrade"))
+		}
 		// ReverseProxy strips hop-by-hop headers from every final
 		// response; those of a 101 go here.
 		stripHopByHop(res.Header, true)
@@ -217,6 +262,12 @@ func (u *upstream) mapURL(v string, out *http.Request) (string, bool) {
 			proto = "http"
 		}
 		b.WriteString(proto + "://" + host)
+	}
+	if b.Len() == 0 && (strings.HasPrefix(p, "//") || strings.HasPrefix(p, `/\`)) {
+		// Taking the base path off /base//other.example left a
+		// network-path reference, which a browser follows to
+		// other.example; the target meant a path on its own origin.
+		return "", false
 	}
 	b.WriteString(p)
 	if loc.RawQuery != "" || loc.ForceQuery {

@@ -94,7 +94,7 @@ func (u *upstream) classify(err error, timeout string) *proxyError {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
 		pe.Err = "the target closed the connection without a response"
 		pe.Hint = "check the target's own log: it may have crashed, or the port may not be an HTTP server"
-	case strings.Contains(err.Error(), "malformed HTTP"), strings.Contains(err.Error(), "bad status"):
+	case strings.Contains(err.Error(), "malformed HTTP"), strings.Contains(err.Error(), "bad status"), strings.Contains(err.Error(), "malformed MIME header"):
 		pe.Err = "the target sent an invalid HTTP response: " + err.Error()
 		pe.Hint = "is " + u.hostport + " an HTTP server? check " + u.field()
 	default:
@@ -127,6 +127,14 @@ func (u *upstream) errorHandler(w http.ResponseWriter, r *http.Request, err erro
 		if rec, ok := w.(*recorder); ok {
 			rec.status = StatusClientClosed
 		}
+		return
+	}
+	if b, ok := r.Body.(*clientBody); ok && b.failed() != nil {
+		// r is the outgoing request: its body is the client's, which
+		// broke off in nonsense (a malformed chunk), not the target.
+		writeProxyError(w, r, &proxyError{Status: http.StatusBadRequest, Route: u.name,
+			Err:  "the request body is malformed: " + b.failed().Error(),
+			Hint: "the client sent a broken body; check the code that makes this request"})
 		return
 	}
 	timeout := ""
