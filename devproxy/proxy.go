@@ -375,15 +375,19 @@ func (u *upstream) mapCookie(c string) string {
 	return strings.Join(parts, ";")
 }
 
-// bufferPool reuses the 32 KiB buffers ReverseProxy copies bodies with. A
+// bufferPool reuses the buffers ReverseProxy copies bodies with. A
 // plain free list: sync.Pool would allocate on every Put of a slice.
 type bufferPool struct {
 	mu   sync.Mutex
 	free [][]byte
 }
 
-// maxFreeBuffers bounds what the pool keeps: 2 MiB.
-const maxFreeBuffers = 64
+// copyBufferSize is the size of a body copy's buffer: large enough that a
+// 1 MiB body moves in a few reads and writes, not 32.
+const copyBufferSize = 128 << 10
+
+// maxFreeBuffers bounds what the pool keeps: 4 MiB.
+const maxFreeBuffers = 32
 
 func newBufferPool() *bufferPool {
 	return &bufferPool{free: make([][]byte, 0, maxFreeBuffers)}
@@ -398,7 +402,7 @@ func (bp *bufferPool) Get() []byte {
 		return b
 	}
 	bp.mu.Unlock()
-	return make([]byte, 32*1024)
+	return make([]byte, copyBufferSize)
 }
 
 func (bp *bufferPool) Put(b []byte) {
