@@ -83,10 +83,6 @@ func newTransport(insecure bool, timeout time.Duration) *http.Transport {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: timeout,
 		ExpectContinueTimeout: time.Second,
-		// Larger buffers than the default 4 KiB move big bodies in fewer
-		// system calls.
-		WriteBufferSize: 64 << 10,
-		ReadBufferSize:  64 << 10,
 		// devproxy never compresses nor decompresses: the browser's
 		// Accept-Encoding goes upstream as it is.
 		DisableCompression: true,
