@@ -221,9 +221,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.finish(rec, r)
 
 	path := r.URL.Path
+	own := hasPathPrefix(path, ReservedPrefix)
 	var h http.Handler
 	switch m := rt.match(path); {
-	case hasPathPrefix(path, ReservedPrefix):
+	case own:
 		e.route = "devproxy"
 	case m != nil:
 		e.route, e.dest, h = m.Path, m.dest, m.handler
@@ -240,7 +241,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case h != nil:
 		h.ServeHTTP(rec, r)
-	case e.route == "devproxy" && hasPathPrefix(path, ReservedPrefix):
+	case own:
 		s.serveOwn(rec, r, rt)
 	default:
 		serveNoFrontend(rec, r, rt)
