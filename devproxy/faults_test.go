@@ -3,7 +3,6 @@ package devproxy
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -11,43 +10,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 )
-
-// startTunedProxy serves config like startProxy, with tune applied to the
-// server between New and Serve, for the settings Serve reads once.
-func startTunedProxy(t *testing.T, config string, tune func(*Server)) *testProxy {
-	t.Helper()
-	dir := t.TempDir()
-	file := filepath.Join(dir, "devproxy.yaml")
-	if err := os.WriteFile(file, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	lb := newLogBuffer()
-	srv, err := New(Options{Config: file, Log: lb, LookupEnv: func(string) (string, bool) { return "", false }})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	tune(srv)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return &testProxy{srv: srv, url: "http://" + ln.Addr().String(), host: ln.Addr().String(), dir: dir, file: file, log: lb}
-}
 
 // leakCheck records the goroutines and open file descriptors of the test
 // process, to compare with once a scenario is over.

@@ -111,6 +111,24 @@ func startProxyEnv(t *testing.T, file string, env map[string]string) *testProxy 
 // startProxyOpts serves file with the options that set makes.
 func startProxyOpts(t *testing.T, file string, set func(*Options)) *testProxy {
 	t.Helper()
+	return serveTest(t, file, set, nil)
+}
+
+// startTunedProxy serves config like startProxy, with tune applied to the
+// server between New and Serve, for the settings Serve reads once.
+func startTunedProxy(t *testing.T, config string, tune func(*Server)) *testProxy {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "devproxy.yaml")
+	if err := os.WriteFile(file, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return serveTest(t, file, nil, tune)
+}
+
+// serveTest serves file until the test ends; set, when not nil, adjusts
+// the options, and tune, when not nil, the server before it serves.
+func serveTest(t *testing.T, file string, set func(*Options), tune func(*Server)) *testProxy {
+	t.Helper()
 	dir := filepath.Dir(file)
 	lb := newLogBuffer()
 	reloads := make(chan error, 1000)
@@ -120,10 +138,15 @@ func startProxyOpts(t *testing.T, file string, set func(*Options)) *testProxy {
 		LookupEnv: func(string) (string, bool) { return "", false },
 		OnReload:  func(err error) { reloads <- err },
 	}
-	set(&opts)
+	if set != nil {
+		set(&opts)
+	}
 	srv, err := New(opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
+	}
+	if tune != nil {
+		tune(srv)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -150,25 +173,31 @@ func startProxyOpts(t *testing.T, file string, set func(*Options)) *testProxy {
 	return &testProxy{srv: srv, url: "http://" + ln.Addr().String(), host: ln.Addr().String(), dir: dir, file: file, log: lb, reloads: reloads, stop: stop}
 }
 
-// get sends a request to the proxy and returns the response with its body
+// do sends a request to the proxy and returns the response with its body
 // read.
 func (p *testProxy) do(t *testing.T, method, path string, body io.Reader, header http.Header) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, p.url+path, body)
+	return fetch(t, http.DefaultClient, method, p.url+path, body, header)
+}
+
+// fetch sends a request with c and returns the response with its body read.
+func fetch(t *testing.T, c *http.Client, method, url string, body io.Reader, header http.Header) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := c.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", method, url, err)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
-		t.Fatalf("%s %s: reading body: %v", method, path, err)
+		t.Fatalf("%s %s: reading body: %v", method, url, err)
 	}
 	return res, string(b)
 }

@@ -97,23 +97,11 @@ func noRedirects(srv *httptest.Server) *http.Client {
 // its body read.
 func do(t *testing.T, c *http.Client, srv *httptest.Server, method, path string, header map[string]string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, srv.URL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := http.Header{}
 	for k, v := range header {
-		req.Header.Set(k, v)
+		h.Set(k, v)
 	}
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("%s %s: reading body: %v", method, path, err)
-	}
-	return res, string(body)
+	return fetch(t, c, method, srv.URL+path, nil, h)
 }
 
 // rawGet writes a GET request line with target exactly as given, so that no
