@@ -3,6 +3,7 @@ package devproxy
 import (
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 )
@@ -114,7 +115,11 @@ func (g *guards) hostAllowed(hostport string) bool {
 		return true
 	}
 	host := strings.TrimSuffix(strings.ToLower(hostOnly(hostport)), ".")
-	return isLocalhostName(host) || net.ParseIP(host) != nil || g.hosts[host]
+	if isLocalhostName(host) || g.hosts[host] {
+		return true
+	}
+	_, err := netip.ParseAddr(host)
+	return err == nil
 }
 
 // sameOrigin reports whether origin is devproxy's own, as the browser
