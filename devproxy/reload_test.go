@@ -487,3 +487,43 @@ func TestListenFlagWins(t *testing.T) {
 	p.log.waitFor(t, "listen change to 127.0.0.1:9998 ignored: -listen 127.0.0.1:7777 wins")
 	p.wantBody(t, "/x", "hi")
 }
+
+func TestInFlightRequestOnRemovedRouteFinishes(t *testing.T) {
+	arrived, release := make(chan struct{}), make(chan struct{})
+	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-release
+		io.WriteString(w, "finished on the old target")
+	}))
+	defer old.Close()
+	p := startProxy(t, "routes:\n  /old: "+old.URL+"\n", nil)
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	got := make(chan result, 1)
+	go func() {
+		res, err := http.Get(p.url + "/old/slow")
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		got <- result{res.StatusCode, string(b), err}
+	}()
+	<-arrived
+	saveByRename(t, p.file, "routes:\n  /new:\n    respond: {body: new}\n")
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.wantBody(t, "/new", "new")
+	if res, _ := p.get(t, "/old/next"); res.StatusCode != 404 {
+		t.Errorf("GET /old/next after the route was removed: status %d, want 404", res.StatusCode)
+	}
+	close(release)
+	if r := <-got; r.err != nil || r.status != 200 || r.body != "finished on the old target" {
+		t.Errorf("in-flight GET /old/slow across the reload: %d %q %v, want it finished by the old target", r.status, r.body, r.err)
+	}
+}
