@@ -91,6 +91,9 @@ func (u *upstream) classify(err error, timeout string) *proxyError {
 		pe.Status = http.StatusGatewayTimeout
 		pe.Err = "no response headers within " + timeout
 		pe.Hint = "the target is slow or stuck; raise timeout for this route if that is expected"
+	case errors.Is(err, errHeadersTooLarge):
+		pe.Err = err.Error()
+		pe.Hint = "the target sends oversized headers (a cookie that grows on every request?); check its code"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
 		pe.Err = "the target closed the connection without a response"
 		pe.Hint = "check the target's own log: it may have crashed, or the port may not be an HTTP server"
@@ -138,8 +141,8 @@ func (u *upstream) errorHandler(w http.ResponseWriter, r *http.Request, err erro
 		return
 	}
 	timeout := ""
-	if t, ok := u.proxy.Transport.(*http.Transport); ok {
-		timeout = t.ResponseHeaderTimeout.String()
+	if t, ok := u.proxy.Transport.(*upstreamTransport); ok {
+		timeout = t.timeout.String()
 	}
 	writeProxyError(w, r, u.classify(err, timeout))
 }

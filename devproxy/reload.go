@@ -220,11 +220,11 @@ func (s *Server) relisten(ctx context.Context, addr string) error {
 }
 
 // transports returns the upstream pools the router uses.
-func (rt *router) transports() map[*http.Transport]bool {
-	m := map[*http.Transport]bool{}
+func (rt *router) transports() map[*upstreamTransport]bool {
+	m := map[*upstreamTransport]bool{}
 	add := func(h http.Handler) {
 		if u, ok := h.(*upstream); ok {
-			if t, ok := u.proxy.Transport.(*http.Transport); ok {
+			if t, ok := u.proxy.Transport.(*upstreamTransport); ok {
 				m[t] = true
 			}
 		}

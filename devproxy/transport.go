@@ -23,26 +23,26 @@ type transportKey struct {
 	timeout      time.Duration
 }
 
-// transports hands out one http.Transport per target and setting, and keeps
-// them across reloads, so that a reload keeps the warm connections of
+// transports hands out one connection pool per target and setting, and
+// keeps them across reloads, so that a reload keeps the warm connections of
 // unchanged targets and can close those of removed ones.
 type transports struct {
 	mu sync.Mutex
-	m  map[transportKey]*http.Transport
+	m  map[transportKey]*upstreamTransport
 }
 
 func newTransports() *transports {
-	return &transports{m: make(map[transportKey]*http.Transport)}
+	return &transports{m: make(map[transportKey]*upstreamTransport)}
 }
 
-func (ts *transports) get(target *url.URL, insecure bool, timeout time.Duration) *http.Transport {
+func (ts *transports) get(target *url.URL, insecure bool, timeout time.Duration) *upstreamTransport {
 	k := transportKey{target.Scheme, target.Host, insecure, timeout}
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	if t, ok := ts.m[k]; ok {
 		return t
 	}
-	t := newTransport(insecure, timeout)
+	t := newUpstreamTransport(target.Scheme, target.Host, hostPort(target), insecure, timeout)
 	ts.m[k] = t
 	return t
 }
@@ -58,13 +58,14 @@ func (ts *transports) closeIdle() {
 
 // retain drops the pools that keep does not name, closing their idle
 // connections. Requests still in flight on a dropped pool finish; their
-// connections then close after IdleConnTimeout.
-func (ts *transports) retain(keep map[*http.Transport]bool) {
+// connections then close (on http.Transport's side after
+// IdleConnTimeout).
+func (ts *transports) retain(keep map[*upstreamTransport]bool) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	for k, t := range ts.m {
 		if !keep[t] {
-			t.CloseIdleConnections()
+			t.retire()
 			delete(ts.m, k)
 		}
 	}
@@ -73,13 +74,11 @@ func (ts *transports) retain(keep map[*http.Transport]bool) {
 func newTransport(insecure bool, timeout time.Duration) *http.Transport {
 	d := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
 	t := &http.Transport{
-		Proxy:       nil, // a dev proxy talks to its targets directly, whatever HTTP_PROXY says
-		DialContext: loopbackDialer{d}.DialContext,
-		// A page load is a burst of hundreds of module requests; Go's default
-		// of 2 idle connections per host would reopen most of them.
+		Proxy:                 nil, // a dev proxy talks to its targets directly, whatever HTTP_PROXY says
+		DialContext:           loopbackDialer{d}.DialContext,
 		MaxIdleConns:          0,
-		MaxIdleConnsPerHost:   512,
-		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConnsPerHost:   maxIdlePerTarget,
+		IdleConnTimeout:       idleTimeout,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: timeout,
 		ExpectContinueTimeout: time.Second,

@@ -1,0 +1,357 @@
+package devproxy
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	// maxIdlePerTarget is how many idle connections a target keeps. A page
+	// load is a burst of hundreds of module requests; Go's default of 2
+	// idle connections per host would reopen most of them.
+	maxIdlePerTarget = 512
+	// idleTimeout closes connections nobody used for that long.
+	idleTimeout = 90 * time.Second
+	// maxResponseHeaderBytes bounds the response headers read from a
+	// target, as http.Transport's default does.
+	maxResponseHeaderBytes = 10 << 20
+	// max1xxResponses bounds the informational responses (103 Early Hints)
+	// read before the final one.
+	max1xxResponses = 5
+)
+
+// upstreamTransport is the connection pool of one target. Nearly every
+// request of a page load is a plain-HTTP GET without a body, and those take
+// a short path: the request is written and its response read on the
+// calling goroutine over a kept-alive connection, with net/http's own wire
+// format code (Request.Write, ReadResponse). That saves the two goroutine
+// hand-offs, the channels and the timers http.Transport spends on every
+// round trip. Everything else (https targets, request bodies, upgrades,
+// other methods) goes through http.Transport, which this pool also owns.
+type upstreamTransport struct {
+	std     *http.Transport
+	timeout time.Duration // response header timeout; 0 means none
+	scheme  string
+	host    string // the target's host as in its URL
+	addr    string // host:port to dial
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	// idleAfter is how long an unused connection is kept: idleTimeout.
+	idleAfter time.Duration
+
+	mu      sync.Mutex
+	idle    []*upConn // most recently used last
+	sweep   *time.Timer
+	retired bool // dropped by a reload: connections close when done
+}
+
+func newUpstreamTransport(scheme, host, addr string, insecure bool, timeout time.Duration) *upstreamTransport {
+	std := newTransport(insecure, timeout)
+	return &upstreamTransport{
+		std:     std,
+		timeout: timeout,
+		scheme:  scheme,
+		host:    host,
+		addr:    addr,
+		dial:    std.DialContext,
+
+		idleAfter: idleTimeout,
+	}
+}
+
+// upConn is one kept-alive connection of the short path.
+type upConn struct {
+	nc        net.Conn
+	lr        headerLimiter
+	br        *bufio.Reader
+	bw        *bufio.Writer
+	idleSince time.Time
+}
+
+// headerLimiter sits under the connection's bufio.Reader and refuses to
+// read more than maxResponseHeaderBytes while response headers are read.
+// It also counts the bytes, so that a failure can tell whether the target
+// answered at all.
+type headerLimiter struct {
+	r       io.Reader
+	limited bool
+	n       int64 // bytes read since the request was written
+}
+
+var errHeadersTooLarge = errors.New("the target's response headers exceed 10 MiB")
+
+func (l *headerLimiter) Read(p []byte) (int, error) {
+	if l.limited {
+		left := maxResponseHeaderBytes - l.n
+		if left <= 0 {
+			return 0, errHeadersTooLarge
+		}
+		if int64(len(p)) > left {
+			p = p[:left]
+		}
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	return n, err
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *upstreamTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !t.short(req) {
+		return t.std.RoundTrip(req)
+	}
+	ctx := req.Context()
+	for {
+		c, reused, err := t.get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		res, answered, err := t.roundTrip(c, req)
+		if err == nil {
+			return res, nil
+		}
+		// A kept-alive connection the target closed while it sat idle
+		// fails before any answer: the request is safe to send again (it
+		// has no body and a method without side effects). The next try
+		// takes the next idle connection, or a new one.
+		if !reused || answered || ctx.Err() != nil {
+			return nil, err
+		}
+	}
+}
+
+// short reports whether req can take the short path: plain HTTP to this
+// pool's target, no body, no upgrade, and a method that may be retried.
+func (t *upstreamTransport) short(req *http.Request) bool {
+	if t.scheme != "http" || req.URL.Scheme != "http" || req.URL.Host != t.host || req.Close {
+		return false
+	}
+	if req.Body != nil && req.Body != http.NoBody {
+		return false
+	}
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default:
+		return false
+	}
+	_, upgrade := req.Header["Upgrade"]
+	return !upgrade
+}
+
+// get returns an idle connection, most recently used first, or dials a new
+// one.
+func (t *upstreamTransport) get(ctx context.Context) (*upConn, bool, error) {
+	t.mu.Lock()
+	if n := len(t.idle); n > 0 {
+		c := t.idle[n-1]
+		t.idle[n-1] = nil
+		t.idle = t.idle[:n-1]
+		t.mu.Unlock()
+		return c, true, nil
+	}
+	t.mu.Unlock()
+	nc, err := t.dial(ctx, "tcp", t.addr)
+	if err != nil {
+		return nil, false, err
+	}
+	c := &upConn{nc: nc}
+	c.lr.r = nc
+	c.br = bufio.NewReaderSize(&c.lr, 4<<10)
+	c.bw = bufio.NewWriterSize(nc, 4<<10)
+	return c, false, nil
+}
+
+// put keeps c for the next request, or closes it when the pool is full or
+// retired.
+func (t *upstreamTransport) put(c *upConn) {
+	c.idleSince = time.Now()
+	t.mu.Lock()
+	if t.retired || len(t.idle) >= maxIdlePerTarget {
+		t.mu.Unlock()
+		c.nc.Close()
+		return
+	}
+	t.idle = append(t.idle, c)
+	if t.sweep == nil {
+		t.sweep = time.AfterFunc(t.idleAfter, t.closeStale)
+	}
+	t.mu.Unlock()
+}
+
+// closeStale closes the connections idle for idleAfter or longer, and
+// looks again when the next one would be.
+func (t *upstreamTransport) closeStale() {
+	now := time.Now()
+	t.mu.Lock()
+	var stale []*upConn
+	i := 0
+	for i < len(t.idle) && now.Sub(t.idle[i].idleSince) >= t.idleAfter {
+		i++
+	}
+	stale = append(stale, t.idle[:i]...)
+	t.idle = append(t.idle[:0], t.idle[i:]...)
+	clear(t.idle[len(t.idle):cap(t.idle)])
+	if len(t.idle) > 0 {
+		t.sweep.Reset(t.idleAfter - now.Sub(t.idle[0].idleSince))
+	} else {
+		t.sweep = nil
+	}
+	t.mu.Unlock()
+	for _, c := range stale {
+		c.nc.Close()
+	}
+}
+
+// CloseIdleConnections closes every idle connection of the pool.
+func (t *upstreamTransport) CloseIdleConnections() {
+	t.mu.Lock()
+	idle := t.idle
+	t.idle = nil
+	if t.sweep != nil {
+		t.sweep.Stop()
+		t.sweep = nil
+	}
+	t.mu.Unlock()
+	for _, c := range idle {
+		c.nc.Close()
+	}
+	t.std.CloseIdleConnections()
+}
+
+// retire closes the idle connections and makes those in use close when
+// their request is done.
+func (t *upstreamTransport) retire() {
+	t.mu.Lock()
+	t.retired = true
+	t.mu.Unlock()
+	t.CloseIdleConnections()
+}
+
+// roundTrip sends req on c and reads the response headers. answered says
+// whether the target sent anything back, which makes a failure final.
+func (t *upstreamTransport) roundTrip(c *upConn, req *http.Request) (res *http.Response, answered bool, err error) {
+	ctx := req.Context()
+	// A client that goes away ends the request: closing the connection
+	// wakes the read below or the body copy later.
+	stop := context.AfterFunc(ctx, func() { c.nc.Close() })
+	fail := func(err error) (*http.Response, bool, error) {
+		stop()
+		c.nc.Close()
+		answered := c.lr.n > 0
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return nil, answered, err
+	}
+	c.lr.n = 0
+	if err := req.Write(c.bw); err != nil {
+		return fail(err)
+	}
+	if err := c.bw.Flush(); err != nil {
+		return fail(err)
+	}
+	if t.timeout > 0 {
+		if err := c.nc.SetReadDeadline(time.Now().Add(t.timeout)); err != nil {
+			return fail(err)
+		}
+	}
+	c.lr.limited = true
+	trace := httptrace.ContextClientTrace(ctx)
+	for n1xx := 0; ; n1xx++ {
+		res, err = http.ReadResponse(c.br, req)
+		if err != nil {
+			return fail(err)
+		}
+		code := res.StatusCode
+		if code < 100 || code > 199 || code == http.StatusSwitchingProtocols {
+			break
+		}
+		if n1xx == max1xxResponses {
+			return fail(errors.New("the target sent too many 1xx informational responses"))
+		}
+		if trace != nil && trace.Got1xxResponse != nil {
+			if err := trace.Got1xxResponse(code, textproto.MIMEHeader(res.Header)); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	c.lr.limited = false
+	if t.timeout > 0 {
+		if err := c.nc.SetReadDeadline(time.Time{}); err != nil {
+			return fail(err)
+		}
+	}
+	// A 101 here was not asked for (upgrades take http.Transport): what
+	// follows on the connection is not HTTP, so it is not kept.
+	keep := !res.Close && res.StatusCode != http.StatusSwitchingProtocols
+	b := &upBody{t: t, c: c, rc: res.Body, stop: stop, keep: keep}
+	if res.Body == http.NoBody {
+		b.release(bodyEnded, keep)
+		return res, true, nil
+	}
+	res.Body = b
+	return res, true, nil
+}
+
+// upBody is a response body on the short path: at its end the connection
+// goes back to the pool. Close may come from another goroutine while a Read
+// is blocked (a shutdown ending an event stream): it closes the
+// connection, which ends the Read.
+type upBody struct {
+	t     *upstreamTransport
+	c     *upConn
+	rc    io.ReadCloser
+	stop  func() bool
+	keep  bool
+	state atomic.Int32 // bodyOpen, then bodyEnded or bodyClosed
+}
+
+const (
+	bodyOpen int32 = iota
+	bodyEnded
+	bodyClosed
+)
+
+func (b *upBody) Read(p []byte) (int, error) {
+	switch b.state.Load() {
+	case bodyEnded:
+		return 0, io.EOF
+	case bodyClosed:
+		return 0, errBodyClosed
+	}
+	n, err := b.rc.Read(p)
+	if err == io.EOF {
+		b.release(bodyEnded, b.keep)
+	}
+	return n, err
+}
+
+var errBodyClosed = errors.New("read on a closed response body")
+
+// Close ends the body; before its end, that costs the connection.
+func (b *upBody) Close() error {
+	b.release(bodyClosed, false)
+	return nil
+}
+
+// release hands the connection back to the pool when keep says it is
+// reusable, or closes it; the first call decides. A connection the
+// client's context already closed is not kept.
+func (b *upBody) release(state int32, keep bool) {
+	if !b.state.CompareAndSwap(bodyOpen, state) {
+		return
+	}
+	if b.stop() && keep {
+		b.t.put(b.c)
+		return
+	}
+	b.c.nc.Close()
+}

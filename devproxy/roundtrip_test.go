@@ -1,0 +1,344 @@
+package devproxy
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// answer writes a keep-alive response with body.
+func answer(w io.Writer, body string) error {
+	_, err := fmt.Fprintf(w, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	return err
+}
+
+// TestShortPathKeepsConnections: GETs one after another travel on one
+// upstream connection, and every one arrives exactly once.
+func TestShortPathKeepsConnections(t *testing.T) {
+	var conns atomic.Int32
+	seen := make(chan string, 100)
+	b := startRawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		conns.Add(1)
+		for {
+			wr, err := readWireRequest(br)
+			if err != nil {
+				return
+			}
+			seen <- wr.line
+			if answer(c, wr.line) != nil {
+				return
+			}
+		}
+	})
+	p := startProxy(t, "routes:\n  /api: "+b.url+"\n", nil)
+	<-b.closed // the start-up probe
+	conns.Store(0)
+	for i := range 20 {
+		path := fmt.Sprintf("/api/n%d", i)
+		res, body := p.get(t, path)
+		if want := "GET " + path + " HTTP/1.1"; res.StatusCode != 200 || body != want {
+			t.Fatalf("GET %s: got %d %q, want 200 %q", path, res.StatusCode, body, want)
+		}
+		if line := <-seen; line != "GET "+path+" HTTP/1.1" {
+			t.Fatalf("backend saw %q for GET %s", line, path)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("20 GETs in a row opened %d upstream connections, want 1", n)
+	}
+	select {
+	case line := <-seen:
+		t.Errorf("backend saw an extra request %q", line)
+	default:
+	}
+}
+
+// TestShortPathTargetClosedIdleConnection: a target that closes kept-alive
+// connections between requests (Node's keepAliveTimeout does after 5 s)
+// costs nothing: the GET goes again on a new connection, once.
+func TestShortPathTargetClosedIdleConnection(t *testing.T) {
+	seen := make(chan string, 100)
+	b := startRawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		wr, err := readWireRequest(br)
+		if err != nil {
+			return
+		}
+		seen <- wr.line
+		_ = answer(c, "one per connection")
+		// The response says keep-alive; the connection closes anyway.
+	})
+	p := startProxy(t, "routes:\n  /api: "+b.url+"\n", nil)
+	<-b.closed // the start-up probe
+	for i := range 5 {
+		res, body := p.get(t, "/api/x")
+		if res.StatusCode != 200 || body != "one per connection" {
+			t.Fatalf("GET %d: got %d %q, want 200", i, res.StatusCode, body)
+		}
+		<-b.closed // the idle connection devproxy kept is now closed
+		if line := <-seen; line != "GET /api/x HTTP/1.1" {
+			t.Fatalf("backend saw %q", line)
+		}
+	}
+	select {
+	case line := <-seen:
+		t.Errorf("a request arrived twice: extra %q", line)
+	default:
+	}
+}
+
+// TestShortPathNoRetryAfterAnswer: a target that starts answering and then
+// hangs up gets the request once; the client gets a 502 saying so.
+func TestShortPathNoRetryAfterAnswer(t *testing.T) {
+	var requests atomic.Int32
+	b := startRawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			wr, err := readWireRequest(br)
+			if err != nil {
+				return
+			}
+			if strings.HasPrefix(wr.line, "GET /api/ok ") {
+				if answer(c, "ok") != nil {
+					return
+				}
+				continue
+			}
+			requests.Add(1)
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Le")
+			return
+		}
+	})
+	p := startProxy(t, "routes:\n  /api: "+b.url+"\n", nil)
+	<-b.closed // the start-up probe
+	if res, _ := p.get(t, "/api/ok"); res.StatusCode != 200 {
+		t.Fatalf("GET /api/ok: %d", res.StatusCode)
+	}
+	// The next GET goes on the kept connection, which is answered halfway.
+	res, body := p.get(t, "/api/broken")
+	if res.StatusCode != http.StatusBadGateway || !strings.Contains(body, "invalid HTTP response") {
+		t.Errorf("GET /api/broken: got %d %q, want a 502 naming an invalid response", res.StatusCode, body)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("the target got the request %d times, want 1", n)
+	}
+}
+
+// TestShortPathClientGoesAway: a client that gives up while the target is
+// still thinking closes the upstream connection, and is logged as 499.
+func TestShortPathClientGoesAway(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	b := startRawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := readWireRequest(br); err != nil {
+			return
+		}
+		arrived <- struct{}{}
+		_, _ = io.Copy(io.Discard, br) // never answers; returns when devproxy hangs up
+	})
+	p := startProxy(t, "routes:\n  /api: "+b.url+"\n", nil)
+	<-b.closed // the start-up probe
+	ctx, cancel := context.WithCancel(t.Context())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url+"/api/slow", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		done <- err
+	}()
+	<-arrived
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the canceled request succeeded")
+	}
+	select {
+	case <-b.closed:
+	case <-time.After(waitTimeout):
+		t.Fatal("devproxy kept the upstream connection of a request nobody waits for")
+	}
+	p.log.waitFor(t, "/api/slow", "499")
+}
+
+// TestShortPathClientGoesAwayMidBody: the same while the body streams.
+func TestShortPathClientGoesAwayMidBody(t *testing.T) {
+	b := startRawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := readWireRequest(br); err != nil {
+			return
+		}
+		// More than devproxy buffers, so that the client sees a part.
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n"+strings.Repeat("a", 100<<10))
+		_, _ = io.Copy(io.Discard, br)
+	})
+	p := startProxy(t, "routes:\n  /api: "+b.url+"\n", nil)
+	<-b.closed // the start-up probe
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url+"/api/big", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 10<<10)
+	if _, err := io.ReadFull(res.Body, buf); err != nil || buf[0] != 'a' {
+		t.Fatalf("first part: %q, %v", buf[:10], err)
+	}
+	cancel()
+	res.Body.Close()
+	select {
+	case <-b.closed:
+	case <-time.After(waitTimeout):
+		t.Fatal("devproxy kept the upstream connection of a body nobody reads")
+	}
+}
+
+// TestShortPathOversizedHeaders: a target whose headers never end gets a
+// 502 that says so, not devproxy's memory.
+func TestShortPathOversizedHeaders(t *testing.T) {
+	b := startRawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := readWireRequest(br); err != nil {
+			return
+		}
+		w := bufio.NewWriter(c)
+		_, _ = w.WriteString("HTTP/1.1 200 OK\r\n")
+		line := "X-Big: " + strings.Repeat("a", 1000) + "\r\n"
+		for range (maxResponseHeaderBytes / len(line)) + 100 {
+			if _, err := w.WriteString(line); err != nil {
+				return
+			}
+		}
+		_ = w.Flush()
+		_, _ = io.Copy(io.Discard, br)
+	})
+	p := startProxy(t, "routes:\n  /api: "+b.url+"\n", nil)
+	<-b.closed // the start-up probe
+	res, body := p.get(t, "/api/x")
+	if res.StatusCode != http.StatusBadGateway || !strings.Contains(body, "exceed 10 MiB") {
+		t.Errorf("got %d %q, want 502 naming the header limit", res.StatusCode, body)
+	}
+	select {
+	case <-b.closed:
+	case <-time.After(waitTimeout):
+		t.Fatal("devproxy kept the connection of the oversized response")
+	}
+}
+
+// TestShortPathIdleConnectionsExpire: a connection left unused for the idle
+// timeout is closed, and the next request dials a new one.
+func TestShortPathIdleConnectionsExpire(t *testing.T) {
+	b := startRawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			wr, err := readWireRequest(br)
+			if err != nil {
+				return
+			}
+			if answer(c, wr.line) != nil {
+				return
+			}
+		}
+	})
+	target, err := url.Parse(b.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := newUpstreamTransport(target.Scheme, target.Host, target.Host, false, 0)
+	tr.idleAfter = 50 * time.Millisecond
+	t.Cleanup(tr.CloseIdleConnections)
+	client := &http.Client{Transport: tr}
+	for i := range 2 {
+		res, err := client.Get(b.url + "/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(io.Discard, res.Body); err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		select {
+		case <-b.closed:
+		case <-time.After(waitTimeout):
+			t.Fatalf("round %d: the idle connection was never closed", i)
+		}
+		tr.mu.Lock()
+		n := len(tr.idle)
+		tr.mu.Unlock()
+		if n != 0 {
+			t.Fatalf("round %d: %d idle connections left after the timeout", i, n)
+		}
+	}
+}
+
+// TestShortPathRetiredPool: a request in flight when a reload removes its
+// target finishes, and its connection is then closed rather than kept for
+// a pool nobody uses.
+func TestShortPathRetiredPool(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	release := make(chan struct{})
+	b := startRawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			wr, err := readWireRequest(br)
+			if err != nil {
+				return
+			}
+			if strings.Contains(wr.line, "/old/slow") {
+				arrived <- struct{}{}
+				<-release
+			}
+			if answer(c, "old") != nil {
+				return
+			}
+		}
+	})
+	other := startRawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			if _, err := readWireRequest(br); err != nil {
+				return
+			}
+			if answer(c, "new") != nil {
+				return
+			}
+		}
+	})
+	p := startProxy(t, "routes:\n  /old: "+b.url+"\n", nil)
+	<-b.closed // the start-up probe
+	done := make(chan string, 1)
+	go func() {
+		res, err := http.Get(p.url + "/old/slow")
+		if err != nil {
+			done <- err.Error()
+			return
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		done <- fmt.Sprint(res.StatusCode, " ", string(body))
+	}()
+	<-arrived
+	if err := os.WriteFile(p.file, []byte("routes:\n  /new: "+other.url+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if got := <-done; got != "200 old" {
+		t.Errorf("the request in flight got %q, want 200 old", got)
+	}
+	select {
+	case <-b.closed:
+	case <-time.After(waitTimeout):
+		t.Fatal("the removed target's connection stayed open after its last request")
+	}
+}
