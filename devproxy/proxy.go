@@ -127,7 +127,7 @@ func (u *upstream) rewrite(pr *httputil.ProxyRequest) {
 	if out.Body != nil && out.Body != http.NoBody {
 		out.Body = &clientBody{ReadCloser: out.Body}
 	}
-	out.Header.Del("X-Real-Ip")
+	delete(out.Header, "X-Real-Ip")
 	pr.SetXForwarded()
 	if u.frontend && !u.preserveHost && isWebSocket(in) {
 		// Dev servers check the hot-reload socket's Origin against the

@@ -284,7 +284,11 @@ func (t *upstreamTransport) roundTrip(c *upConn, req *http.Request) (res *http.R
 		}
 	}
 	c.lr.limited = false
-	if t.timeout > 0 {
+	// The body is read without a deadline, unless it is already all in
+	// the buffer (most small responses): then the connection is not read
+	// again before the next request sets a new deadline.
+	buffered := res.Body == http.NoBody || (res.ContentLength >= 0 && int64(c.br.Buffered()) >= res.ContentLength)
+	if t.timeout > 0 && !buffered {
 		if err := c.nc.SetReadDeadline(time.Time{}); err != nil {
 			return fail(err)
 		}

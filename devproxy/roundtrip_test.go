@@ -342,3 +342,40 @@ func TestShortPathRetiredPool(t *testing.T) {
 		t.Fatal("the removed target's connection stayed open after its last request")
 	}
 }
+
+// TestShortPathTimeoutIsForHeadersOnly: a route's timeout bounds the wait
+// for response headers, never a body that takes longer, nor a kept
+// connection that sat idle past it.
+func TestShortPathTimeoutIsForHeadersOnly(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	b := startRawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			wr, err := readWireRequest(br)
+			if err != nil {
+				return
+			}
+			if strings.Contains(wr.line, "/slow-body") {
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nfirst")
+				time.Sleep(2 * timeout) // the target is slow, not the test
+				_, _ = io.WriteString(c, "-last")
+				continue
+			}
+			if answer(c, "quick") != nil {
+				return
+			}
+		}
+	})
+	p := startProxy(t, "routes:\n  /api:\n    target: "+b.url+"\n    timeout: "+timeout.String()+"\n", nil)
+	<-b.closed // the start-up probe
+	if res, body := p.get(t, "/api/slow-body"); res.StatusCode != 200 || body != "first-last" {
+		t.Errorf("body slower than the timeout: got %d %q, want 200 first-last", res.StatusCode, body)
+	}
+	if res, body := p.get(t, "/api/quick"); res.StatusCode != 200 || body != "quick" {
+		t.Fatalf("GET /api/quick: got %d %q", res.StatusCode, body)
+	}
+	// The kept connection now idles past the timeout of its last request.
+	<-time.After(2 * timeout)
+	if res, body := p.get(t, "/api/quick"); res.StatusCode != 200 || body != "quick" {
+		t.Errorf("after an idle longer than the timeout: got %d %q, want 200 quick", res.StatusCode, body)
+	}
+}
