@@ -143,7 +143,7 @@ func TestLoadKeepAliveClients(t *testing.T) {
 	for _, tr := range transports {
 		tr.CloseIdleConnections()
 	}
-	p.srv.transports.closeIdle()
+	p.srv.transports.retireAll()
 	leaks.wait(t, "after the load")
 }
 

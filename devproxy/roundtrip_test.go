@@ -379,3 +379,32 @@ func TestShortPathTimeoutIsForHeadersOnly(t *testing.T) {
 		t.Errorf("after an idle longer than the timeout: got %d %q, want 200 quick", res.StatusCode, body)
 	}
 }
+
+// TestShortPathResponsesThatEndTheConnection: bodies ended by the target
+// closing the connection (HTTP/1.0, no length, Connection: close) arrive
+// whole, and the next request gets a new connection.
+func TestShortPathResponsesThatEndTheConnection(t *testing.T) {
+	responses := map[string]string{
+		"/api/http10":   "HTTP/1.0 200 OK\r\n\r\nuntil close",
+		"/api/nolength": "HTTP/1.1 200 OK\r\n\r\nuntil close",
+		"/api/close":    "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 11\r\n\r\nuntil close",
+	}
+	b := startRawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		wr, err := readWireRequest(br)
+		if err != nil {
+			return
+		}
+		path := strings.Fields(wr.line)[1]
+		_, _ = io.WriteString(c, responses[path])
+	})
+	p := startProxy(t, "routes:\n  /api: "+b.url+"\n", nil)
+	<-b.closed // the start-up probe
+	for range 2 {
+		for path := range responses {
+			if res, body := p.get(t, path); res.StatusCode != 200 || body != "until close" {
+				t.Errorf("GET %s: got %d %q, want 200 \"until close\"", path, res.StatusCode, body)
+			}
+			<-b.closed
+		}
+	}
+}

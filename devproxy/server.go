@@ -343,7 +343,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	wg.Wait()
 	s.drains.Wait()
-	s.transports.closeIdle()
+	// Requests still running after the grace period close their upstream
+	// connections when they end.
+	s.transports.retireAll()
 	return err
 }
 

@@ -59,7 +59,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Cleanup(srv.transports.closeIdle)
+		b.Cleanup(srv.transports.retireAll)
 		req := browserRequest(c.path)
 		w := &discardResponse{h: make(http.Header)}
 		srv.ServeHTTP(w, req)

@@ -47,12 +47,13 @@ func (ts *transports) get(target *url.URL, insecure bool, timeout time.Duration)
 	return t
 }
 
-// closeIdle closes the idle upstream connections of every pool.
-func (ts *transports) closeIdle() {
+// retireAll closes every idle connection, and makes those in use close
+// when their request ends.
+func (ts *transports) retireAll() {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	for _, t := range ts.m {
-		t.CloseIdleConnections()
+		t.retire()
 	}
 }
 
