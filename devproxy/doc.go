@@ -13,6 +13,11 @@
 // new router first and swaps it in only when it is complete, so a request is
 // served entirely by the config that was current when it started.
 //
+// ReverseProxy's Transport is the target's pool (roundtrip.go): a plain-HTTP
+// GET, HEAD or OPTIONS without a body is written and its response read on the
+// request's own goroutine over a kept connection; anything else (https, bodies,
+// WebSocket upgrades) goes through the pool's http.Transport.
+//
 // Cors mode (cors.go) wraps a route's handler when its config has a cors
 // block: it answers preflights and owns the Access-Control-* headers. Doctor
 // (doctor.go, diagnose.go) is the other side: it sends the requests a browser
