@@ -348,12 +348,14 @@ func (b *upBody) Close() error {
 
 // release hands the connection back to the pool when keep says it is
 // reusable, or closes it; the first call decides. A connection the
-// client's context already closed is not kept.
+// client's context already closed is not kept, nor one with bytes beyond
+// the response (a body sent with a HEAD response or a 304), which would be
+// read as the next response.
 func (b *upBody) release(state int32, keep bool) {
 	if !b.state.CompareAndSwap(bodyOpen, state) {
 		return
 	}
-	if b.stop() && keep {
+	if b.stop() && keep && b.c.br.Buffered() == 0 {
 		b.t.put(b.c)
 		return
 	}

@@ -408,3 +408,38 @@ func TestShortPathResponsesThatEndTheConnection(t *testing.T) {
 		}
 	}
 }
+
+// TestShortPathBytesBeyondTheResponse: a target that sends a body with a
+// response that has none (HEAD, 304) does not poison the next request on
+// that connection.
+func TestShortPathBytesBeyondTheResponse(t *testing.T) {
+	b := startRawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			wr, err := readWireRequest(br)
+			if err != nil {
+				return
+			}
+			switch {
+			case strings.HasPrefix(wr.line, "HEAD "):
+				_, err = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+			case strings.Contains(wr.line, "/not-modified"):
+				_, err = io.WriteString(c, "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\nhello")
+			default:
+				err = answer(c, "fine")
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+	p := startProxy(t, "routes:\n  /api: "+b.url+"\n", nil)
+	<-b.closed // the start-up probe
+	for _, first := range []struct{ method, path string }{{http.MethodHead, "/api/x"}, {http.MethodGet, "/api/not-modified"}} {
+		if res, _ := p.do(t, first.method, first.path, nil, nil); res.StatusCode >= 400 {
+			t.Fatalf("%s %s: %d", first.method, first.path, res.StatusCode)
+		}
+		if res, body := p.get(t, "/api/y"); res.StatusCode != 200 || body != "fine" {
+			t.Errorf("GET after %s %s: got %d %q, want 200 fine", first.method, first.path, res.StatusCode, body)
+		}
+	}
+}
