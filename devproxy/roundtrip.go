@@ -11,6 +11,7 @@ import (
 	"net/textproto"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -121,11 +122,19 @@ func (t *upstreamTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		// A kept-alive connection the target closed while it sat idle
 		// fails before any answer: the request is safe to send again (it
 		// has no body and a method without side effects). The next try
-		// takes the next idle connection, or a new one.
-		if !reused || answered || ctx.Err() != nil {
+		// takes the next idle connection, or a new one. A timeout is
+		// final: the target has the request and is slow.
+		if !reused || answered || ctx.Err() != nil || !connClosed(err) {
 			return nil, err
 		}
 	}
+}
+
+// connClosed reports whether err says the other side had closed the
+// connection.
+func connClosed(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED)
 }
 
 // short reports whether req can take the short path: plain HTTP to this

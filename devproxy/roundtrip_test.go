@@ -443,3 +443,38 @@ func TestShortPathBytesBeyondTheResponse(t *testing.T) {
 		}
 	}
 }
+
+// TestShortPathTimeoutIsNotRetried: a target that takes the request on a
+// kept connection and never answers gets it once, and the client a 504
+// after the route's timeout.
+func TestShortPathTimeoutIsNotRetried(t *testing.T) {
+	var stuck atomic.Int32
+	b := startRawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			wr, err := readWireRequest(br)
+			if err != nil {
+				return
+			}
+			if strings.Contains(wr.line, "/stuck") {
+				stuck.Add(1)
+				_, _ = io.Copy(io.Discard, br) // never answers
+				return
+			}
+			if answer(c, "ok") != nil {
+				return
+			}
+		}
+	})
+	p := startProxy(t, "routes:\n  /api:\n    target: "+b.url+"\n    timeout: 200ms\n", nil)
+	<-b.closed // the start-up probe
+	if res, _ := p.get(t, "/api/ok"); res.StatusCode != 200 {
+		t.Fatalf("GET /api/ok: %d", res.StatusCode)
+	}
+	res, body := p.get(t, "/api/stuck") // on the connection /api/ok left
+	if res.StatusCode != http.StatusGatewayTimeout || !strings.Contains(body, "no response headers within 200ms") {
+		t.Errorf("GET /api/stuck: got %d %q, want 504", res.StatusCode, body)
+	}
+	if n := stuck.Load(); n != 1 {
+		t.Errorf("the target got the request %d times, want 1", n)
+	}
+}
