@@ -26,6 +26,17 @@ type rawBackend struct {
 	closed chan struct{}
 }
 
+// waitClosed waits for one more connection to close, and fails the test
+// with failure if none does.
+func (b *rawBackend) waitClosed(t *testing.T, failure string) {
+	t.Helper()
+	select {
+	case <-b.closed:
+	case <-time.After(waitTimeout):
+		t.Fatal(failure)
+	}
+}
+
 func startRawBackend(t *testing.T, serve func(c net.Conn, br *bufio.Reader)) *rawBackend {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -472,11 +483,7 @@ func TestMalformedUpstreamResponses(t *testing.T) {
 			}
 			p.log.waitFor(t, "/bad/x", "502", tt.want)
 			// devproxy closes the connection a bad response came on.
-			select {
-			case <-bad.closed:
-			case <-time.After(waitTimeout):
-				t.Errorf("devproxy kept the upstream connection after %q", tt.response)
-			}
+			bad.waitClosed(t, fmt.Sprintf("devproxy kept the upstream connection after %q", tt.response))
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -54,14 +55,14 @@ type upstreamTransport struct {
 	retired bool // dropped by a reload: connections close when done
 }
 
-func newUpstreamTransport(scheme, host, addr string, insecure bool, timeout time.Duration) *upstreamTransport {
+func newUpstreamTransport(target *url.URL, insecure bool, timeout time.Duration) *upstreamTransport {
 	std := newTransport(insecure, timeout)
 	return &upstreamTransport{
 		std:     std,
 		timeout: timeout,
-		scheme:  scheme,
-		host:    host,
-		addr:    addr,
+		scheme:  target.Scheme,
+		host:    target.Host,
+		addr:    hostPort(target),
 		dial:    std.DialContext,
 
 		idleAfter: idleTimeout,

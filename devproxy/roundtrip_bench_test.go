@@ -23,7 +23,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	short := newUpstreamTransport(target.Scheme, target.Host, target.Host, false, DefaultTimeout)
+	short := newUpstreamTransport(target, false, DefaultTimeout)
 	b.Cleanup(short.retire)
 	for _, c := range []struct {
 		name string

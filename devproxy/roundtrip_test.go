@@ -40,7 +40,7 @@ func TestShortPathKeepsConnections(t *testing.T) {
 		}
 	})
 	p := startProxy(t, "routes:\n  /api: "+b.url+"\n", nil)
-	<-b.closed // the start-up probe
+	b.waitClosed(t, "the start-up probe never came")
 	conns.Store(0)
 	for i := range 20 {
 		path := fmt.Sprintf("/api/n%d", i)
@@ -77,13 +77,13 @@ func TestShortPathTargetClosedIdleConnection(t *testing.T) {
 		// The response says keep-alive; the connection closes anyway.
 	})
 	p := startProxy(t, "routes:\n  /api: "+b.url+"\n", nil)
-	<-b.closed // the start-up probe
+	b.waitClosed(t, "the start-up probe never came")
 	for i := range 5 {
 		res, body := p.get(t, "/api/x")
 		if res.StatusCode != 200 || body != "one per connection" {
 			t.Fatalf("GET %d: got %d %q, want 200", i, res.StatusCode, body)
 		}
-		<-b.closed // the idle connection devproxy kept is now closed
+		b.waitClosed(t, "the backend never closed its connection") // the one devproxy keeps
 		if line := <-seen; line != "GET /api/x HTTP/1.1" {
 			t.Fatalf("backend saw %q", line)
 		}
@@ -117,7 +117,7 @@ func TestShortPathNoRetryAfterAnswer(t *testing.T) {
 		}
 	})
 	p := startProxy(t, "routes:\n  /api: "+b.url+"\n", nil)
-	<-b.closed // the start-up probe
+	b.waitClosed(t, "the start-up probe never came")
 	if res, _ := p.get(t, "/api/ok"); res.StatusCode != 200 {
 		t.Fatalf("GET /api/ok: %d", res.StatusCode)
 	}
@@ -143,7 +143,7 @@ func TestShortPathClientGoesAway(t *testing.T) {
 		_, _ = io.Copy(io.Discard, br) // never answers; returns when devproxy hangs up
 	})
 	p := startProxy(t, "routes:\n  /api: "+b.url+"\n", nil)
-	<-b.closed // the start-up probe
+	b.waitClosed(t, "the start-up probe never came")
 	ctx, cancel := context.WithCancel(t.Context())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url+"/api/slow", nil)
 	if err != nil {
@@ -162,11 +162,7 @@ func TestShortPathClientGoesAway(t *testing.T) {
 	if err := <-done; err == nil {
 		t.Fatal("the canceled request succeeded")
 	}
-	select {
-	case <-b.closed:
-	case <-time.After(waitTimeout):
-		t.Fatal("devproxy kept the upstream connection of a request nobody waits for")
-	}
+	b.waitClosed(t, "devproxy kept the upstream connection of a request nobody waits for")
 	p.log.waitFor(t, "/api/slow", "499")
 }
 
@@ -181,7 +177,7 @@ func TestShortPathClientGoesAwayMidBody(t *testing.T) {
 		_, _ = io.Copy(io.Discard, br)
 	})
 	p := startProxy(t, "routes:\n  /api: "+b.url+"\n", nil)
-	<-b.closed // the start-up probe
+	b.waitClosed(t, "the start-up probe never came")
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url+"/api/big", nil)
@@ -198,11 +194,7 @@ func TestShortPathClientGoesAwayMidBody(t *testing.T) {
 	}
 	cancel()
 	res.Body.Close()
-	select {
-	case <-b.closed:
-	case <-time.After(waitTimeout):
-		t.Fatal("devproxy kept the upstream connection of a body nobody reads")
-	}
+	b.waitClosed(t, "devproxy kept the upstream connection of a body nobody reads")
 }
 
 // TestShortPathOversizedHeaders: a target whose headers never end gets a
@@ -224,37 +216,23 @@ func TestShortPathOversizedHeaders(t *testing.T) {
 		_, _ = io.Copy(io.Discard, br)
 	})
 	p := startProxy(t, "routes:\n  /api: "+b.url+"\n", nil)
-	<-b.closed // the start-up probe
+	b.waitClosed(t, "the start-up probe never came")
 	res, body := p.get(t, "/api/x")
 	if res.StatusCode != http.StatusBadGateway || !strings.Contains(body, "exceed 10 MiB") {
 		t.Errorf("got %d %q, want 502 naming the header limit", res.StatusCode, body)
 	}
-	select {
-	case <-b.closed:
-	case <-time.After(waitTimeout):
-		t.Fatal("devproxy kept the connection of the oversized response")
-	}
+	b.waitClosed(t, "devproxy kept the connection of the oversized response")
 }
 
 // TestShortPathIdleConnectionsExpire: a connection left unused for the idle
 // timeout is closed, and the next request dials a new one.
 func TestShortPathIdleConnectionsExpire(t *testing.T) {
-	b := startRawBackend(t, func(c net.Conn, br *bufio.Reader) {
-		for {
-			wr, err := readWireRequest(br)
-			if err != nil {
-				return
-			}
-			if answer(c, wr.line) != nil {
-				return
-			}
-		}
-	})
+	b, _ := wireBackend(t)
 	target, err := url.Parse(b.url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := newUpstreamTransport(target.Scheme, target.Host, target.Host, false, 0)
+	tr := newUpstreamTransport(target, false, 0)
 	tr.idleAfter = 50 * time.Millisecond
 	t.Cleanup(tr.CloseIdleConnections)
 	client := &http.Client{Transport: tr}
@@ -267,11 +245,7 @@ func TestShortPathIdleConnectionsExpire(t *testing.T) {
 			t.Fatal(err)
 		}
 		res.Body.Close()
-		select {
-		case <-b.closed:
-		case <-time.After(waitTimeout):
-			t.Fatalf("round %d: the idle connection was never closed", i)
-		}
+		b.waitClosed(t, fmt.Sprintf("round %d: the idle connection was never closed", i))
 		tr.mu.Lock()
 		n := len(tr.idle)
 		tr.mu.Unlock()
@@ -302,18 +276,9 @@ func TestShortPathRetiredPool(t *testing.T) {
 			}
 		}
 	})
-	other := startRawBackend(t, func(c net.Conn, br *bufio.Reader) {
-		for {
-			if _, err := readWireRequest(br); err != nil {
-				return
-			}
-			if answer(c, "new") != nil {
-				return
-			}
-		}
-	})
+	other, _ := wireBackend(t)
 	p := startProxy(t, "routes:\n  /old: "+b.url+"\n", nil)
-	<-b.closed // the start-up probe
+	b.waitClosed(t, "the start-up probe never came")
 	done := make(chan string, 1)
 	go func() {
 		res, err := http.Get(p.url + "/old/slow")
@@ -336,11 +301,7 @@ func TestShortPathRetiredPool(t *testing.T) {
 	if got := <-done; got != "200 old" {
 		t.Errorf("the request in flight got %q, want 200 old", got)
 	}
-	select {
-	case <-b.closed:
-	case <-time.After(waitTimeout):
-		t.Fatal("the removed target's connection stayed open after its last request")
-	}
+	b.waitClosed(t, "the removed target's connection stayed open after its last request")
 }
 
 // TestShortPathTimeoutIsForHeadersOnly: a route's timeout bounds the wait
@@ -366,7 +327,7 @@ func TestShortPathTimeoutIsForHeadersOnly(t *testing.T) {
 		}
 	})
 	p := startProxy(t, "routes:\n  /api:\n    target: "+b.url+"\n    timeout: "+timeout.String()+"\n", nil)
-	<-b.closed // the start-up probe
+	b.waitClosed(t, "the start-up probe never came")
 	if res, body := p.get(t, "/api/slow-body"); res.StatusCode != 200 || body != "first-last" {
 		t.Errorf("body slower than the timeout: got %d %q, want 200 first-last", res.StatusCode, body)
 	}
@@ -398,13 +359,13 @@ func TestShortPathResponsesThatEndTheConnection(t *testing.T) {
 		_, _ = io.WriteString(c, responses[path])
 	})
 	p := startProxy(t, "routes:\n  /api: "+b.url+"\n", nil)
-	<-b.closed // the start-up probe
+	b.waitClosed(t, "the start-up probe never came")
 	for range 2 {
 		for path := range responses {
 			if res, body := p.get(t, path); res.StatusCode != 200 || body != "until close" {
 				t.Errorf("GET %s: got %d %q, want 200 \"until close\"", path, res.StatusCode, body)
 			}
-			<-b.closed
+			b.waitClosed(t, "the backend never closed the connection after "+path)
 		}
 	}
 }
@@ -433,7 +394,7 @@ func TestShortPathBytesBeyondTheResponse(t *testing.T) {
 		}
 	})
 	p := startProxy(t, "routes:\n  /api: "+b.url+"\n", nil)
-	<-b.closed // the start-up probe
+	b.waitClosed(t, "the start-up probe never came")
 	for _, first := range []struct{ method, path string }{{http.MethodHead, "/api/x"}, {http.MethodGet, "/api/not-modified"}} {
 		if res, _ := p.do(t, first.method, first.path, nil, nil); res.StatusCode >= 400 {
 			t.Fatalf("%s %s: %d", first.method, first.path, res.StatusCode)
@@ -466,7 +427,7 @@ func TestShortPathTimeoutIsNotRetried(t *testing.T) {
 		}
 	})
 	p := startProxy(t, "routes:\n  /api:\n    target: "+b.url+"\n    timeout: 200ms\n", nil)
-	<-b.closed // the start-up probe
+	b.waitClosed(t, "the start-up probe never came")
 	if res, _ := p.get(t, "/api/ok"); res.StatusCode != 200 {
 		t.Fatalf("GET /api/ok: %d", res.StatusCode)
 	}

@@ -42,7 +42,7 @@ func (ts *transports) get(target *url.URL, insecure bool, timeout time.Duration)
 	if t, ok := ts.m[k]; ok {
 		return t
 	}
-	t := newUpstreamTransport(target.Scheme, target.Host, hostPort(target), insecure, timeout)
+	t := newUpstreamTransport(target, insecure, timeout)
 	ts.m[k] = t
 	return t
 }
