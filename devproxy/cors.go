@@ -21,6 +21,8 @@ type corsHandler struct {
 	where string
 	next  http.Handler
 	logf  func(format string, args ...any)
+	// origins are c.Origins, canonical.
+	origins map[string]bool
 	// reported holds the refusals already logged, so that a page polling
 	// the route costs one log line, not one per request.
 	reported sync.Map
@@ -31,7 +33,13 @@ func newCORSHandler(c *CORS, route, file string, next http.Handler, logf func(st
 	if c.Line > 0 {
 		where += fmt.Sprintf(" (%s line %d)", file, c.Line)
 	}
-	return &corsHandler{c: c, route: route, where: where, next: next, logf: logf}
+	origins := make(map[string]bool, len(c.Origins))
+	for _, o := range c.Origins {
+		if co, ok := canonicalOrigin(o); ok {
+			origins[co] = true
+		}
+	}
+	return &corsHandler{c: c, route: route, where: where, next: next, logf: logf, origins: origins}
 }
 
 func (h *corsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -47,7 +55,7 @@ func (h *corsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.serve(w, r, func(hd http.Header) { h.allow(hd, origin) })
-	case strings.EqualFold(origin, "http://"+r.Host):
+	case isOwnOrigin(r, origin):
 		// A page served by devproxy itself: same origin, no CORS.
 		h.serve(w, r, addVaryOrigin)
 	default:
@@ -88,8 +96,11 @@ func (h *corsHandler) serve(w http.ResponseWriter, r *http.Request, set func(htt
 	}
 }
 
+// allows reports whether origin is listed in the cors block, compared by
+// scheme, host and port as the browser compares them.
 func (h *corsHandler) allows(origin string) bool {
-	return slices.Contains(h.c.Origins, strings.ToLower(origin))
+	o, ok := canonicalOrigin(origin)
+	return ok && h.origins[o]
 }
 
 // preflight answers a preflight from an allowed origin. A method or header

@@ -15,13 +15,13 @@ type guards struct {
 	// hosts are the extra Host names accepted (allowed_hosts, and the
 	// listen address's host name).
 	hosts map[string]bool
-	// origins are the extra browser origins trusted (allowed_origins).
+	// origins are the extra browser origins trusted (allowed_origins and
+	// the cors blocks' origins), canonical (see canonicalOrigin).
 	origins map[string]bool
-	cop     *http.CrossOriginProtection
 }
 
 func newGuards(cfg *Config, trusted []string) *guards {
-	g := &guards{hosts: map[string]bool{}, origins: map[string]bool{}, cop: http.NewCrossOriginProtection()}
+	g := &guards{hosts: map[string]bool{}, origins: map[string]bool{}}
 	for _, h := range cfg.AllowedHosts {
 		g.hosts[strings.ToLower(h)] = true
 	}
@@ -29,12 +29,17 @@ func newGuards(cfg *Config, trusted []string) *guards {
 		g.hosts[strings.ToLower(host)] = true
 	}
 	for _, o := range trusted {
-		o = strings.ToLower(o)
-		g.origins[o] = true
-		// The parser validated the origin; a failure here is impossible.
-		_ = g.cop.AddTrustedOrigin(o)
+		if c, ok := canonicalOrigin(o); ok {
+			g.origins[c] = true
+		}
 	}
 	return g
+}
+
+// trusted reports whether origin is one the config trusts.
+func (g *guards) trusted(origin string) bool {
+	o, ok := canonicalOrigin(origin)
+	return ok && g.origins[o]
 }
 
 // refuse answers 403 with the reason and how to allow the request.
@@ -64,22 +69,22 @@ func (g *guards) check(r *http.Request, frontend bool) *proxyError {
 	}
 	origin := r.Header.Get("Origin")
 	if isWebSocket(r) {
-		if origin != "" && !g.sameOrigin(r, origin) && !g.origins[strings.ToLower(origin)] {
+		if origin != "" && !g.sameOrigin(r, origin) && !g.trusted(origin) {
 			return refuse("WebSocket from origin "+quoteText(origin)+" refused (cross-site WebSocket hijacking protection)",
-				"if that page is yours, add it to allowed_origins in the config: allowed_origins: ["+origin+"]")
+				"if that page is yours, add it to allowed_origins in the config: allowed_origins: ["+sanitize(origin)+"]")
 		}
 		return nil
 	}
-	if err := g.cop.Check(r); err != nil {
+	if g.crossSite(r, origin) {
 		from := origin
 		if from == "" {
 			from = "another site"
 		}
-		return refuse(r.Method+" from "+from+" refused (cross-site request protection)",
+		return refuse(r.Method+" from "+sanitize(from)+" refused (cross-site request protection)",
 			"if that page is yours, add its origin to allowed_origins in the config")
 	}
-	if frontend && r.Header.Get("Sec-Fetch-Site") == "cross-site" && r.Header.Get("Sec-Fetch-Mode") == "no-cors" &&
-		r.Header.Get("Sec-Fetch-Dest") == "script" {
+	if frontend && r.Header.Get("Sec-Fetch-Mode") == "no-cors" && r.Header.Get("Sec-Fetch-Dest") == "script" &&
+		!g.sameSiteScript(r) {
 		// Another site loading the dev server's modules as scripts could
 		// read the app's source code.
 		return refuse("cross-site script load of a frontend source refused (source theft protection)",
@@ -123,18 +128,62 @@ func (g *guards) hostAllowed(hostport string) bool {
 }
 
 // sameOrigin reports whether origin is devproxy's own, as the browser
-// reached it; localhost and the loopback addresses on the same port count
-// as devproxy too.
+// reached it: the same scheme and port, and the same host, where localhost
+// and the loopback addresses count as one host (a dev server's hot-reload
+// client may name either).
 func (g *guards) sameOrigin(r *http.Request, origin string) bool {
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	if strings.EqualFold(u.Host, r.Host) {
+	if isOwnOrigin(r, origin) {
 		return true
 	}
-	_, rport, _ := net.SplitHostPort(r.Host)
-	return rport != "" && u.Port() == rport && isLoopbackName(strings.ToLower(u.Hostname())) && isLoopbackName(strings.ToLower(hostOnly(r.Host)))
+	o, ok := canonicalOrigin(origin)
+	own, ok2 := requestOrigin(r)
+	if !ok || !ok2 {
+		return false
+	}
+	ou, _ := url.Parse(o)
+	wu, _ := url.Parse(own)
+	return ou.Scheme == wu.Scheme && ou.Port() == wu.Port() &&
+		isLoopbackName(ou.Hostname()) && isLoopbackName(wu.Hostname())
+}
+
+// crossSite reports whether r is a state-changing request from another
+// origin that the config does not trust, the check of Go's
+// http.CrossOriginProtection with the origin compared by scheme, host and
+// port: a page on https://localhost:8080 is not devproxy's
+// http://localhost:8080. Safe methods are never refused; a browser's own
+// Sec-Fetch-Site is believed; a request with neither it nor Origin comes
+// from no browser.
+func (g *guards) crossSite(r *http.Request, origin string) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return false
+	case "":
+		return origin != "" && !isOwnOrigin(r, origin) && !g.trusted(origin)
+	default:
+		return !g.trusted(origin)
+	}
+}
+
+// sameSiteScript reports whether a no-cors script load (which carries no
+// Origin) comes from devproxy's own origin or a trusted page: the browser
+// says same-origin, or the Referer's origin is devproxy's or trusted.
+// Sec-Fetch-Site "same-site" is not enough: a page on another port, or on
+// https, is the same site and another origin.
+func (g *guards) sameSiteScript(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+		return true
+	}
+	ref, err := url.Parse(r.Referer())
+	if err != nil || ref.Host == "" {
+		return false
+	}
+	o := ref.Scheme + "://" + ref.Host
+	return isOwnOrigin(r, o) || g.trusted(o)
 }
 
 // isWebSocket reports whether r asks for a WebSocket upgrade.
