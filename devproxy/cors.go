@@ -62,10 +62,13 @@ func (h *corsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.report(origin, "", fmt.Sprintf("%s: refused the cross-origin call from %s: it is not in %s — add it there to allow it",
 			h.route, sanitize(origin), h.where))
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-			w.Header().Set("Vary", "Origin")
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.WriteHeader(http.StatusForbidden)
-			fmt.Fprintf(w, "devproxy: origin %s may not call %s; add it to %s\n", sanitize(origin), h.route, "routes."+h.route+".cors.origins")
+			writeProxyError(w, r, &proxyError{
+				Status: http.StatusForbidden,
+				Err:    "origin " + sanitize(origin) + " may not call " + h.route + " (cors mode)",
+				Route:  h.route,
+				Hint:   "if that page is yours, add its origin to " + h.where,
+				Header: http.Header{"Vary": {"Origin"}},
+			})
 			return
 		}
 		h.serve(w, r, func(hd http.Header) {

@@ -34,8 +34,13 @@ func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, rt *router) {
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		writeProxyError(w, r, &proxyError{Status: http.StatusMethodNotAllowed, Err: r.Method + " is not allowed here", Route: ReservedPrefix, Hint: "use GET"})
+		writeProxyError(w, r, &proxyError{
+			Status: http.StatusMethodNotAllowed,
+			Err:    sanitize(r.Method) + " " + r.URL.Path + " is not allowed: devproxy's status answers GET and HEAD only",
+			Route:  ReservedPrefix,
+			Hint:   "use GET",
+			Header: http.Header{"Allow": {"GET, HEAD"}},
+		})
 		return
 	}
 	st := statusJSON{
@@ -93,31 +98,12 @@ func serveNoFrontend(w http.ResponseWriter, r *http.Request, rt *router) {
 		}
 		return
 	}
-	pe := &proxyError{
+	writeProxyError(w, r, &proxyError{
 		Status: http.StatusNotFound,
-		Err:    "no route matches " + r.URL.Path + " and no frontend is configured",
+		Err:    "no route matches " + sanitize(r.URL.Path) + " and no frontend is configured",
 		Hint:   "add a route for it, or set frontend: to a dev server URL or a folder",
-	}
-	if wantsHTML(r) {
-		if rec, ok := w.(*recorder); ok {
-			rec.fail(pe)
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("X-Devproxy-Error", "1")
-		w.WriteHeader(http.StatusNotFound)
-		_ = routesPage.Execute(w, routes)
-		return
-	}
-	if rec, ok := w.(*recorder); ok {
-		rec.fail(pe)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Devproxy-Error", "1")
-	w.WriteHeader(http.StatusNotFound)
-	_ = json.NewEncoder(w).Encode(struct {
-		*proxyError
-		Routes []statusRoute `json:"routes"`
-	}{pe, routes})
+		Routes: routes,
+	})
 }
 
 var routesPage = template.Must(template.New("routes").Parse(`<!doctype html>

@@ -1,6 +1,7 @@
 package devproxy
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -9,8 +10,10 @@ import (
 	"html/template"
 	"io"
 	"log"
+	"mime"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -31,6 +34,12 @@ type proxyError struct {
 	// Waiting marks a frontend dev server that is not up yet; a browser
 	// navigation gets a page that reloads itself once it answers.
 	Waiting bool `json:"-"`
+	// Header holds headers the answer needs besides devproxy's own, such
+	// as Allow on a 405; nil adds none.
+	Header http.Header `json:"-"`
+	// Routes, when not nil, lists the config's routes in the answer (a
+	// request that nothing serves when there is no frontend).
+	Routes []statusRoute `json:"routes,omitempty"`
 }
 
 // field names the config key a hint tells the user to change.
@@ -147,8 +156,12 @@ func (u *upstream) errorHandler(w http.ResponseWriter, r *http.Request, err erro
 	writeProxyError(w, r, u.classify(err, timeout))
 }
 
-// writeProxyError sends pe as an HTML page to a browser navigation and as
-// JSON to anything else, and records it for the log.
+// writeProxyError is the one writer of every answer devproxy makes for
+// itself rather than relays: proxy failures, refusals, static 404s, method
+// errors, devproxy's own endpoints. A browser page load gets an HTML page,
+// a subresource or a client asking for text/plain gets plain text, and
+// anything else (fetch, tools) gets JSON; all say the same words, carry
+// X-Devproxy-Error: 1 and are never cached. pe is recorded for the log.
 func writeProxyError(w http.ResponseWriter, r *http.Request, pe *proxyError) {
 	if rec, ok := w.(*recorder); ok {
 		rec.fail(pe)
@@ -157,31 +170,114 @@ func writeProxyError(w http.ResponseWriter, r *http.Request, pe *proxyError) {
 	for k := range h {
 		delete(h, k)
 	}
+	for k, v := range pe.Header {
+		h[k] = v
+	}
 	h.Set("X-Devproxy-Error", "1")
 	h.Set("Cache-Control", "no-store")
-	if wantsHTML(r) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	var body []byte
+	switch answerFormatOf(r) {
+	case answerHTML:
 		h.Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(pe.Status)
-		if r.Method != http.MethodHead {
-			_ = errorPage.Execute(w, pe)
-		}
-		return
+		var buf bytes.Buffer
+		_ = errorPage.Execute(&buf, pe)
+		body = buf.Bytes()
+	case answerText:
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		body = pe.text()
+	default:
+		h.Set("Content-Type", "application/json")
+		b, _ := json.Marshal(pe)
+		body = append(b, '\n')
 	}
-	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(pe.Status)
 	if r.Method != http.MethodHead {
-		b, _ := json.Marshal(pe)
-		_, _ = w.Write(append(b, '\n'))
+		_, _ = w.Write(body)
 	}
 }
 
-// wantsHTML reports whether r is a browser page navigation, which gets
-// pages rather than JSON.
+// text is pe as plain text: the status and what happened, then where and
+// what to try, one per line.
+func (pe *proxyError) text() []byte {
+	b := fmt.Appendf(nil, "%d %s: %s\n", pe.Status, http.StatusText(pe.Status), pe.Err)
+	if pe.Route != "" {
+		b = fmt.Appendf(b, "route: %s", pe.Route)
+		if pe.Target != "" {
+			b = fmt.Appendf(b, " → %s", pe.Target)
+		}
+		b = append(b, '\n')
+	}
+	if pe.Hint != "" {
+		b = fmt.Appendf(b, "hint: %s\n", pe.Hint)
+	}
+	for _, rt := range pe.Routes {
+		dest := rt.Target
+		if rt.Respond {
+			dest = "mock"
+		}
+		b = fmt.Appendf(b, "  %s → %s\n", rt.Path, dest)
+	}
+	return b
+}
+
+// answerFormat is the form of an answer devproxy writes itself.
+type answerFormat int
+
+const (
+	answerJSON answerFormat = iota
+	answerHTML
+	answerText
+)
+
+// answerFormatOf picks the form r can use: HTML for a page load, plain
+// text for a subresource (a script, style or image, whose body only a
+// person reads in the browser's network panel) or a client that asks for
+// text/plain first, JSON for fetch and everything else.
+func answerFormatOf(r *http.Request) answerFormat {
+	if wantsHTML(r) {
+		return answerHTML
+	}
+	switch r.Header.Get("Sec-Fetch-Dest") {
+	case "", "empty", "document":
+	default:
+		return answerText
+	}
+	accept := r.Header.Get("Accept")
+	first, _, _ := strings.Cut(accept, ",")
+	if mt, _, err := mime.ParseMediaType(strings.TrimSpace(first)); err == nil && mt == "text/plain" {
+		return answerText
+	}
+	return answerJSON
+}
+
+// wantsHTML reports whether r is a browser page load: a navigation, or a
+// request that accepts text/html. It decides the form of devproxy's own
+// answers, which requests count as page loads in the log, and (with
+// isNavigation) the SPA fallback.
 func wantsHTML(r *http.Request) bool {
 	if r.Header.Get("Sec-Fetch-Mode") == "navigate" {
 		return true
 	}
-	return strings.Contains(r.Header.Get("Accept"), "text/html")
+	for _, v := range r.Header.Values("Accept") {
+		if !strings.Contains(v, "text/html") {
+			continue
+		}
+		for part := range strings.SplitSeq(v, ",") {
+			mediatype, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil || mediatype != "text/html" {
+				continue
+			}
+			if q, ok := params["q"]; ok {
+				if f, err := strconv.ParseFloat(q, 64); err == nil && f == 0 {
+					continue
+				}
+			}
+			return true
+		}
+	}
+	return false
 }
 
 func discardLogger() *log.Logger { return log.New(io.Discard, "", 0) }
@@ -193,7 +289,7 @@ var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem;color:#222}
 h1{font-size:1.4rem}code{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}
 .hint{border-left:4px solid #e8a400;padding:.5rem 1rem;background:#fff8e6}
-small{color:#777}
+small{color:#777}td,th{padding:.2rem 1rem .2rem 0;text-align:left}
 </style></head><body>
 {{if .Waiting}}<h1>Waiting for the frontend dev server at <code>{{.Target}}</code>…</h1>
 <p>{{.Err}}.</p>
@@ -206,8 +302,11 @@ small{color:#777}
 })();
 </script>
 {{else}}<h1>{{.Status}}: {{.Err}}</h1>
-<p>Route <code>{{.Route}}</code>{{if .Target}} → <code>{{.Target}}</code>{{end}}</p>
+{{if .Route}}<p>Route <code>{{.Route}}</code>{{if .Target}} → <code>{{.Target}}</code>{{end}}</p>{{end}}
 {{if .Hint}}<p class="hint">{{.Hint}}</p>{{end}}
+{{if .Routes}}<table><tr><th>path</th><th>goes to</th></tr>
+{{range .Routes}}<tr><td><a href="{{.Path}}"><code>{{.Path}}</code></a></td><td>{{if .Respond}}mock{{else}}<code>{{.Target}}</code>{{end}}</td></tr>
+{{end}}</table>{{end}}
 {{end}}<p><small>This page was made by devproxy, not by your app.</small></p>
 </body></html>
 `))

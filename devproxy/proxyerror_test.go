@@ -3,8 +3,11 @@ package devproxy
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -193,4 +196,100 @@ func TestPanicCostsOneRequest(t *testing.T) {
 		t.Errorf("GET /api/ok after a panic: got %d %q, want 200", res.StatusCode, body)
 	}
 	p.log.waitFor(t, "panic serving GET /boom: kaboom", "goroutine")
+}
+
+// TestOwnAnswersShareOneWriter pins that every answer devproxy makes for
+// itself (refusals, static 404s, method errors, its own endpoints, the
+// no-frontend page, cors refusals, proxy failures) has the same form: HTML
+// for a page load, plain text for a subresource, JSON for fetch, with
+// X-Devproxy-Error, never cached, and headers such as Allow kept.
+func TestOwnAnswersShareOneWriter(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, filepath.Join(dir, "dist"), map[string]string{"index.html": "spa", ".env": "SECRET=1"})
+	closed := "http://127.0.0.1:" + closedPort(t)
+	withFrontend := startProxyIn(t, dir, "frontend: ./dist\nroutes:\n  /down: "+closed+
+		"\n  /cors:\n    target: "+closed+"\n    cors: {origins: [\"http://localhost:3000\"]}\n", nil)
+	noFrontend := startProxy(t, "routes:\n  /api: http://localhost:5000\n", nil)
+
+	tests := []struct {
+		name         string
+		p            *testProxy
+		method, path string
+		header       http.Header
+		status       int
+		allow        string
+	}{
+		{"static 405", withFrontend, "POST", "/users/42", nil, 405, "GET, HEAD"},
+		{"status endpoint 405", withFrontend, "POST", "/__devproxy/status", nil, 405, "GET, HEAD"},
+		{"unknown devproxy endpoint", withFrontend, "GET", "/__devproxy/nope", nil, 404, ""},
+		{"static 404", withFrontend, "GET", "/missing.js", nil, 404, ""},
+		{"static dotfile", withFrontend, "GET", "/.env", nil, 404, ""},
+		{"target down", withFrontend, "GET", "/down/x", nil, 502, ""},
+		{"cors refusal", withFrontend, "OPTIONS", "/cors/x", http.Header{"Origin": {"http://localhost:3001"}, "Access-Control-Request-Method": {"PUT"}}, 403, ""},
+		{"host refusal", withFrontend, "GET", "/", http.Header{"X-Host": {"evil.example"}}, 403, ""},
+		{"no frontend", noFrontend, "GET", "/app/page", nil, 404, ""},
+	}
+	forms := []struct {
+		name   string
+		header http.Header
+		ct     string
+	}{
+		{"page", http.Header{"Accept": {"text/html,*/*;q=0.8"}, "Sec-Fetch-Mode": {"navigate"}, "Sec-Fetch-Dest": {"document"}}, "text/html; charset=utf-8"},
+		{"fetch", http.Header{"Accept": {"*/*"}, "Sec-Fetch-Mode": {"cors"}, "Sec-Fetch-Dest": {"empty"}}, "application/json"},
+		{"script", http.Header{"Accept": {"*/*"}, "Sec-Fetch-Mode": {"no-cors"}, "Sec-Fetch-Dest": {"script"}, "Sec-Fetch-Site": {"same-origin"}}, "text/plain; charset=utf-8"},
+	}
+	for _, tt := range tests {
+		for _, f := range forms {
+			name := tt.name + " as " + f.name
+			h := f.header.Clone()
+			for k, v := range tt.header {
+				h[k] = v
+			}
+			req, err := http.NewRequest(tt.method, tt.p.url+tt.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header = h
+			if host := h.Get("X-Host"); host != "" {
+				req.Host = host
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			body := string(b)
+			if res.StatusCode != tt.status {
+				t.Errorf("%s: %s %s: status %d, want %d", name, tt.method, tt.path, res.StatusCode, tt.status)
+			}
+			if got := res.Header.Get("Content-Type"); got != f.ct {
+				t.Errorf("%s: Content-Type = %q, want %q", name, got, f.ct)
+			}
+			if res.Header.Get("X-Devproxy-Error") != "1" || res.Header.Get("Cache-Control") != "no-store" {
+				t.Errorf("%s: X-Devproxy-Error %q, Cache-Control %q; want 1 and no-store", name, res.Header.Get("X-Devproxy-Error"), res.Header.Get("Cache-Control"))
+			}
+			if got := res.Header.Get("Allow"); got != tt.allow {
+				t.Errorf("%s: Allow = %q, want %q", name, got, tt.allow)
+			}
+			switch f.name {
+			case "page":
+				if !strings.Contains(body, "This page was made by devproxy") {
+					t.Errorf("%s: body is not devproxy's page: %q", name, body)
+				}
+			case "fetch":
+				var v struct{ Error string }
+				if err := json.Unmarshal(b, &v); err != nil || v.Error == "" {
+					t.Errorf("%s: body is not devproxy's JSON: %q", name, body)
+				}
+			case "script":
+				if !strings.HasPrefix(body, strconv.Itoa(tt.status)+" ") || !strings.Contains(body, "\nhint: ") {
+					t.Errorf("%s: body is not devproxy's text: %q", name, body)
+				}
+			}
+			if strings.Contains(body, "SECRET") {
+				t.Errorf("%s: the dotfile leaked", name)
+			}
+		}
+	}
 }

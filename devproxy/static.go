@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path"
-	"strconv"
 	"strings"
 	"syscall"
 )
@@ -42,9 +41,13 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-cache")
 
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, fmt.Sprintf("405 method not allowed: %s %s: a folder frontend answers GET and HEAD only",
-			r.Method, r.URL.Path), http.StatusMethodNotAllowed)
+		writeProxyError(w, r, &proxyError{
+			Status: http.StatusMethodNotAllowed,
+			Err:    fmt.Sprintf("%s %s: a folder frontend answers GET and HEAD only", r.Method, sanitize(r.URL.Path)),
+			Route:  "frontend", Target: h.dir,
+			Hint:   "send this request to an API: add a route for its path to the config",
+			Header: http.Header{"Allow": {"GET, HEAD"}},
+		})
 		return
 	}
 
@@ -52,7 +55,7 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A backslash is a separator on Windows and a NUL ends a C string; neither
 	// belongs in a URL path for a file.
 	if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\\\x00") {
-		h.notFound(w, p)
+		h.notFound(w, r, p)
 		return
 	}
 	// Dotfiles (.env, .git/) hold secrets, not frontend assets. The answer is
@@ -61,7 +64,12 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// covers "." and "..".
 	for seg := range strings.SplitSeq(p, "/") {
 		if strings.HasPrefix(seg, ".") {
-			http.Error(w, fmt.Sprintf("404 not found: %s: names starting with a dot are never served from %s", p, h.dir), http.StatusNotFound)
+			writeProxyError(w, r, &proxyError{
+				Status: http.StatusNotFound,
+				Err:    sanitize(p) + ": names starting with a dot are never served from " + h.dir,
+				Route:  "frontend", Target: h.dir,
+				Hint: "dotfiles hold secrets (.env, .git); rename the file if the page needs it",
+			})
 			return
 		}
 	}
@@ -141,19 +149,19 @@ func openFile(root *os.Root, name string) (f *os.File, fi fs.FileInfo, isDir boo
 // root is nil when the folder itself could not be opened.
 func (h *staticHandler) fail(w http.ResponseWriter, r *http.Request, root *os.Root, p string, err error) {
 	if !isMissing(err) {
-		h.serverError(w, p, err)
+		h.serverError(w, r, p, err)
 		return
 	}
 	if !h.spa || root == nil || !isNavigation(r) {
-		h.notFound(w, p)
+		h.notFound(w, r, p)
 		return
 	}
 	f, fi, _, err := openFile(root, "index.html")
 	if err != nil {
 		if isMissing(err) {
-			h.notFound(w, p)
+			h.notFound(w, r, p)
 		} else {
-			h.serverError(w, p, err)
+			h.serverError(w, r, p, err)
 		}
 		return
 	}
@@ -161,18 +169,28 @@ func (h *staticHandler) fail(w http.ResponseWriter, r *http.Request, root *os.Ro
 	serveFile(w, r, f, fi)
 }
 
-func (h *staticHandler) notFound(w http.ResponseWriter, p string) {
-	http.Error(w, fmt.Sprintf("404 not found: %s is not in %s", p, h.dir), http.StatusNotFound)
+func (h *staticHandler) notFound(w http.ResponseWriter, r *http.Request, p string) {
+	writeProxyError(w, r, &proxyError{
+		Status: http.StatusNotFound,
+		Err:    sanitize(p) + " is not in " + h.dir,
+		Route:  "frontend", Target: h.dir,
+		Hint: "check the path, or build the frontend into " + h.dir + " again",
+	})
 }
 
-func (h *staticHandler) serverError(w http.ResponseWriter, p string, err error) {
+func (h *staticHandler) serverError(w http.ResponseWriter, r *http.Request, p string, err error) {
 	// The operation and file name in a *fs.PathError are os.Root's internals;
 	// the cause ("permission denied") is what the user can act on.
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
-	http.Error(w, fmt.Sprintf("500 internal server error: cannot read %s from %s: %v", p, h.dir, err), http.StatusInternalServerError)
+	writeProxyError(w, r, &proxyError{
+		Status: http.StatusInternalServerError,
+		Err:    fmt.Sprintf("cannot read %s from %s: %v", sanitize(p), h.dir, err),
+		Route:  "frontend", Target: h.dir,
+		Hint: "check the file's permissions",
+	})
 }
 
 // isMissing reports whether err means there is nothing to serve at a path,
@@ -197,24 +215,7 @@ func isMissing(err error) bool {
 // (/missing.js), a fetch that accepts */* and any request without Accept
 // get a real 404 instead of an HTML page they cannot use.
 func isNavigation(r *http.Request) bool {
-	if path.Ext(path.Base(r.URL.Path)) != "" {
-		return false
-	}
-	for _, v := range r.Header.Values("Accept") {
-		for part := range strings.SplitSeq(v, ",") {
-			mediatype, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-			if err != nil || mediatype != "text/html" {
-				continue
-			}
-			if q, ok := params["q"]; ok {
-				if f, err := strconv.ParseFloat(q, 64); err == nil && f == 0 {
-					continue
-				}
-			}
-			return true
-		}
-	}
-	return false
+	return path.Ext(path.Base(r.URL.Path)) == "" && wantsHTML(r)
 }
 
 // serveFile sends f with its content type, a weak ETag and no-cache, and lets

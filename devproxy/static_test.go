@@ -362,8 +362,14 @@ func TestStaticSPAFallback(t *testing.T) {
 			if res.StatusCode != tt.wantStatus {
 				t.Fatalf("%s %s: status = %d, want %d; body %q", tt.method, tt.path, res.StatusCode, tt.wantStatus, body)
 			}
-			if got := res.Header.Get("Cache-Control"); got != "no-cache" {
-				t.Errorf("%s %s: Cache-Control = %q, want %q", tt.method, tt.path, got, "no-cache")
+			// A file is revalidated; devproxy's own error answers are never
+			// stored at all.
+			wantCC := "no-cache"
+			if tt.wantStatus >= 400 {
+				wantCC = "no-store"
+			}
+			if got := res.Header.Get("Cache-Control"); got != wantCC {
+				t.Errorf("%s %s: Cache-Control = %q, want %q", tt.method, tt.path, got, wantCC)
 			}
 			if tt.wantStatus != http.StatusOK {
 				if strings.Contains(body, index) {
@@ -461,15 +467,33 @@ func TestStaticTraversal(t *testing.T) {
 
 func TestStaticNotFoundMessage(t *testing.T) {
 	dir, srv := newStaticFixture(t)
-	res, body := do(t, srv.Client(), srv, "GET", "/missing.js", nil)
-	if res.StatusCode != http.StatusNotFound {
-		t.Fatalf("GET /missing.js: status = %d, want %d", res.StatusCode, http.StatusNotFound)
+	tests := []struct {
+		name   string
+		header map[string]string
+		ct     string
+		body   string
+	}{
+		{"fetch", nil, "application/json",
+			`{"error":"/missing.js is not in ` + dir + `","route":"frontend","target":"` + dir + `","hint":"check the path, or build the frontend into ` + dir + ` again"}` + "\n"},
+		{"script tag", map[string]string{"Sec-Fetch-Dest": "script", "Accept": "*/*"}, "text/plain; charset=utf-8",
+			"404 Not Found: /missing.js is not in " + dir + "\nroute: frontend → " + dir + "\nhint: check the path, or build the frontend into " + dir + " again\n"},
+		{"text/plain client", map[string]string{"Accept": "text/plain"}, "text/plain; charset=utf-8",
+			"404 Not Found: /missing.js is not in " + dir + "\nroute: frontend → " + dir + "\nhint: check the path, or build the frontend into " + dir + " again\n"},
 	}
-	if got, want := res.Header.Get("Content-Type"), "text/plain; charset=utf-8"; got != want {
-		t.Errorf("GET /missing.js: Content-Type = %q, want %q", got, want)
-	}
-	if want := "404 not found: /missing.js is not in " + dir + "\n"; body != want {
-		t.Errorf("GET /missing.js: body = %q, want %q", body, want)
+	for _, tt := range tests {
+		res, body := do(t, srv.Client(), srv, "GET", "/missing.js", tt.header)
+		if res.StatusCode != http.StatusNotFound {
+			t.Fatalf("%s: GET /missing.js: status = %d, want %d", tt.name, res.StatusCode, http.StatusNotFound)
+		}
+		if got := res.Header.Get("Content-Type"); got != tt.ct {
+			t.Errorf("%s: GET /missing.js: Content-Type = %q, want %q", tt.name, got, tt.ct)
+		}
+		if body != tt.body {
+			t.Errorf("%s: GET /missing.js: body = %q, want %q", tt.name, body, tt.body)
+		}
+		if res.Header.Get("X-Devproxy-Error") != "1" {
+			t.Errorf("%s: GET /missing.js: no X-Devproxy-Error", tt.name)
+		}
 	}
 }
 
