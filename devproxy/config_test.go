@@ -1,12 +1,15 @@
 package devproxy
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -406,8 +409,8 @@ func TestParseConfigAliasBomb(t *testing.T) {
 	}
 	in := "routes:\n  /bomb:\n    respond:\n      json:\n" + indent(b.String(), "        ")
 	_, err := ParseConfig("devproxy.yaml", []byte(in), testEnv)
-	if err == nil || !strings.Contains(err.Error(), "too large") {
-		t.Errorf("ParseConfig(alias bomb): got %v, want an error saying the json value is too large", err)
+	if err == nil || !strings.Contains(err.Error(), "expands to more than") {
+		t.Errorf("ParseConfig(alias bomb): got %v, want an error saying it expands to more than 16 MiB", err)
 	}
 }
 
@@ -447,5 +450,98 @@ func TestSuggest(t *testing.T) {
 				t.Errorf("suggest(%q): got %q, want %q", tt.name, got, tt.want)
 			}
 		})
+	}
+}
+
+// bombConfigs are configs whose aliases or ${VAR}s expand a large value
+// many times over: each would build hundreds of megabytes if expansion were
+// bounded by nodes rather than bytes. bigEnv resolves ${BIG} to 64 KiB.
+func bombConfigs() []struct{ name, config, field string } {
+	big := strings.Repeat("A", 1<<20)
+	refs := func(ref string, n int) string { return strings.TrimSuffix(strings.Repeat(ref+", ", n), ", ") }
+	return []struct{ name, config, field string }{
+		{"json aliases of a large string", "routes:\n  /a:\n    respond:\n      json: &s \"" + big + "\"\n  /b:\n    respond:\n      json: [" + refs("*s", 300) + "]\n", "routes./b.respond.json"},
+		{"json ${VAR}s", "routes:\n  /b:\n    respond:\n      json: [" + refs(`"${BIG}${BIG}${BIG}${BIG}"`, 1000) + "]\n", "routes./b.respond.json"},
+		{"body ${VAR}s", "routes:\n  /b:\n    respond:\n      body: \"" + strings.Repeat("${BIG}", 4000) + "\"\n", "routes./b.respond.body"},
+		{"a mock aliased by many routes", "routes:\n  /a:\n    respond: &m {body: \"" + big + "\"}\n" + func() string {
+			var b strings.Builder
+			for i := range 300 {
+				fmt.Fprintf(&b, "  /r%d:\n    respond: *m\n", i)
+			}
+			return b.String()
+		}(), "routes./r"},
+		{"header ${VAR}s", "routes:\n  /b:\n    target: http://localhost:5000\n    headers: {X-Big: \"" + strings.Repeat("${BIG}", 4000) + "\"}\n", "routes./b.headers.X-Big"},
+	}
+}
+
+func bigEnv(name string) (string, bool) {
+	if name == "BIG" {
+		return strings.Repeat("B", 64<<10), true
+	}
+	return testEnv(name)
+}
+
+// TestParseConfigExpansionBoundedBySize pins that aliases and ${VAR}s are
+// bounded by the bytes they produce: a file of a megabyte that would expand
+// to hundreds is refused with a config error, without the memory.
+func TestParseConfigExpansionBoundedBySize(t *testing.T) {
+	for _, tt := range bombConfigs() {
+		t.Run(tt.name, func(t *testing.T) {
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := ParseConfig("devproxy.yaml", []byte(tt.config), bigEnv)
+			runtime.ReadMemStats(&after)
+			var errs ConfigErrors
+			if !errors.As(err, &errs) {
+				t.Fatalf("ParseConfig: got %v, want a config error", err)
+			}
+			found := false
+			for _, e := range errs {
+				if strings.HasPrefix(e.Field, tt.field) && strings.Contains(e.Msg, "expands to more than 16 MiB") &&
+					strings.Contains(e.Hint, "file:") && e.Line > 0 {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("ParseConfig: got %v, want an error on %s saying it expands to more than 16 MiB", shortErr(err), tt.field)
+			}
+			if grown := after.TotalAlloc - before.TotalAlloc; grown > 160<<20 {
+				t.Errorf("ParseConfig allocated %d MiB, want at most 160", grown>>20)
+			}
+		})
+	}
+}
+
+// shortErr keeps a failure message readable when the error quotes a huge
+// value.
+func shortErr(err error) string {
+	s := fmt.Sprint(err)
+	if len(s) > 2000 {
+		s = s[:2000] + "[…]"
+	}
+	return s
+}
+
+// TestJSONStringMatchesEncodingJSON pins that a mock's json: strings are
+// escaped as encoding/json escapes them (without HTML escaping).
+func TestJSONStringMatchesEncodingJSON(t *testing.T) {
+	var all strings.Builder
+	for c := range 0x80 {
+		all.WriteByte(byte(c))
+	}
+	tests := []string{"", "plain", all.String(), "<a href=\"x\">&amp;</a>", "é ü 日本 🎉", "bad \xff\xfe utf-8 \xe2\x28", "\u2028 \u2029 \u00ad \ufeff", `\ "quoted" \\`}
+	for _, s := range tests {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		e := &jsonEncoder{}
+		e.string(s)
+		if got, want := e.buf.String(), strings.TrimSuffix(want.String(), "\n"); got != want {
+			t.Errorf("string(%q): got %s, want %s", s, got, want)
+		}
 	}
 }

@@ -86,6 +86,37 @@ type parser struct {
 	dir       string
 	lookupEnv func(string) (string, bool)
 	errs      ConfigErrors
+	// expanded counts the bytes that aliases and ${VAR}s have produced so
+	// far; overspent is set once the file went past maxExpanded.
+	expanded  int
+	overspent bool
+}
+
+// maxExpanded bounds the bytes a config's values may expand to, all of
+// them together. Without it a file of a megabyte whose aliases repeat a
+// large anchored value (a "billion laughs") or whose ${VAR}s repeat a long
+// variable builds gigabytes: the bound is in bytes, since a few nodes can
+// stand for any size. A mock body this large belongs in a file.
+const maxExpanded = 16 << 20
+
+// expandHint is the fix for a value that expands past maxExpanded.
+const expandHint = "an alias (*name) or ${VAR} repeats its whole value each time it is used; " +
+	"put a large body in a file and use file: instead"
+
+// spend charges size bytes of expanded values to the file, at n. It
+// reports false, once with a config error, when the file would go past
+// maxExpanded.
+func (p *parser) spend(n *yaml.Node, field string, size int) bool {
+	if p.overspent {
+		return false
+	}
+	if size > maxExpanded-p.expanded {
+		p.overspent = true
+		p.add(n, field, expandHint, "expands to more than %d MiB", maxExpanded>>20)
+		return false
+	}
+	p.expanded += size
+	return true
 }
 
 // add records a problem at n.
@@ -879,6 +910,11 @@ func (p *parser) respond(f field) *Respond {
 				if s, ok = p.textHint(g.val, g.path, "a string", "use json: for structured data"); !ok {
 					continue
 				}
+			}
+			// A body is copied for each route that uses it, so an alias of
+			// one costs its size each time.
+			if !p.spend(resolve(g.val), g.path, len(s)) {
+				continue
 			}
 			r.Body, r.ContentType = []byte(s), "text/plain; charset=utf-8"
 		case "file":

@@ -184,13 +184,27 @@ func (p *parser) expand(n *yaml.Node, field, s string) (string, bool) {
 	const hint = "write ${NAME} or ${NAME:-default}"
 	var b strings.Builder
 	ok := true
+	// write adds an expanded piece, charged to the file's expansion
+	// bound before it is built.
+	write := func(v string) bool {
+		if !p.spend(n, field, len(v)) {
+			ok = false
+			return false
+		}
+		b.WriteString(v)
+		return true
+	}
 	for {
 		i := strings.Index(s, "${")
 		if i < 0 {
-			b.WriteString(s)
+			if !write(s) {
+				return "", false
+			}
 			break
 		}
-		b.WriteString(s[:i])
+		if !write(s[:i]) {
+			return "", false
+		}
 		rest := s[i+2:]
 		j := strings.IndexByte(rest, '}')
 		if j < 0 {
@@ -207,9 +221,13 @@ func (p *parser) expand(n *yaml.Node, field, s string) (string, bool) {
 			p.add(n, field, "", "a default cannot contain another ${…}: %s", quote("${"+ref+"}"))
 			ok = false
 		case set && (v != "" || !hasDef):
-			b.WriteString(v)
+			if !write(v) {
+				return "", false
+			}
 		case hasDef:
-			b.WriteString(def)
+			if !write(def) {
+				return "", false
+			}
 		default:
 			p.add(n, field, fmt.Sprintf("set %s, or write ${%s:-default}", name, name),
 				"environment variable %s is not set", name)
@@ -382,9 +400,10 @@ func editDistance(a, b string) int {
 }
 
 // json encodes the YAML value of f as JSON, keeping the order of mapping
-// keys.
+// keys. The bytes it writes count against the file's expansion bound, as
+// they are written: an alias costs the size of what it stands for.
 func (p *parser) json(f field) ([]byte, bool) {
-	e := &jsonEncoder{p: p, budget: 100000, active: make(map[*yaml.Node]bool)}
+	e := &jsonEncoder{p: p, active: make(map[*yaml.Node]bool)}
 	e.value(f.val, f.path)
 	if !e.ok() {
 		return nil, false
@@ -392,15 +411,33 @@ func (p *parser) json(f field) ([]byte, bool) {
 	return e.buf.Bytes(), true
 }
 
-// jsonEncoder writes a YAML node tree as JSON. budget bounds the work an
-// alias-heavy file can cause; active holds the anchors being written, to
-// catch one that contains itself.
+// jsonEncoder writes a YAML node tree as JSON; active holds the anchors
+// being written, to catch one that contains itself.
 type jsonEncoder struct {
 	p      *parser
 	buf    bytes.Buffer
-	budget int
 	active map[*yaml.Node]bool
 	failed bool
+	// nodes counts the values written, to bound the work of aliases of
+	// small values as maxExpanded bounds the memory.
+	nodes int
+}
+
+// maxJSONNodes bounds the values one json: may write: a mock of a million
+// values is far past any fixture.
+const maxJSONNodes = 1_000_000
+
+// room charges size more bytes of output at n, and reports whether they
+// fit in the file's expansion bound.
+func (e *jsonEncoder) room(n *yaml.Node, field string, size int) bool {
+	if e.failed {
+		return false
+	}
+	if !e.p.spend(n, field, size) {
+		e.failed = true
+		return false
+	}
+	return true
 }
 
 func (e *jsonEncoder) ok() bool { return !e.failed }
@@ -411,11 +448,13 @@ func (e *jsonEncoder) fail(n *yaml.Node, field, hint, format string, args ...any
 }
 
 func (e *jsonEncoder) value(n *yaml.Node, field string) {
-	if e.failed {
+	// Every value writes at least a byte or two ("[]", "null"): charging
+	// them bounds the work of aliases of empty values too.
+	if !e.room(n, field, 2) {
 		return
 	}
-	if e.budget--; e.budget < 0 {
-		e.fail(n, field, "write it in a file and use file: instead", "the json value is too large")
+	if e.nodes++; e.nodes > maxJSONNodes {
+		e.fail(n, field, expandHint, "expands to more than %d values", maxJSONNodes)
 		return
 	}
 	switch n.Kind {
@@ -449,6 +488,9 @@ func (e *jsonEncoder) value(n *yaml.Node, field string) {
 			if i > 0 {
 				e.buf.WriteByte(',')
 			}
+			if !e.room(k, fp, len(k.Value)) {
+				return
+			}
 			e.string(k.Value)
 			e.buf.WriteByte(':')
 			e.value(n.Content[i+1], fp)
@@ -477,7 +519,7 @@ func (e *jsonEncoder) scalar(n *yaml.Node, field string) {
 		return
 	case "!!str":
 		s, ok := e.p.expand(n, field, n.Value)
-		if !ok {
+		if !ok || !e.room(n, field, len(s)) {
 			e.failed = true
 			return
 		}
@@ -494,15 +536,70 @@ func (e *jsonEncoder) scalar(n *yaml.Node, field string) {
 		e.fail(n, field, "quote it to send a string", "%s cannot be written as JSON", quote(n.Value))
 		return
 	}
+	if !e.room(n, field, len(b)) {
+		return
+	}
 	e.buf.Write(b)
 }
 
 // string writes s as a JSON string, leaving <, > and & as they are since the
-// body is not embedded in HTML.
+// body is not embedded in HTML. It writes into the encoder's buffer
+// directly: an alias-heavy value writes millions of strings.
 func (e *jsonEncoder) string(s string) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
-	e.buf.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+	const hex = "0123456789abcdef"
+	b := &e.buf
+	b.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b.WriteString(s[start:i])
+			switch c {
+			case '"', '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case '\n':
+				b.WriteString(`\n`)
+			case '\r':
+				b.WriteString(`\r`)
+			case '\t':
+				b.WriteString(`\t`)
+			case '\b':
+				b.WriteString(`\b`)
+			case '\f':
+				b.WriteString(`\f`)
+			default:
+				b.WriteString(`\u00`)
+				b.WriteByte(hex[c>>4])
+				b.WriteByte(hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString(s[start:i])
+			b.WriteString(`\ufffd`)
+			i += size
+			start = i
+			continue
+		}
+		// U+2028 and U+2029 end a line in JavaScript before ES2019.
+		if r == '\u2028' || r == '\u2029' {
+			b.WriteString(s[start:i])
+			b.WriteString(`\u202`)
+			b.WriteByte(hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b.WriteString(s[start:])
+	b.WriteByte('"')
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -137,10 +136,14 @@ func (s *Server) reloadFile(ctx context.Context) error {
 			s.log.info(s.opts.Config + " is back, unchanged")
 			s.setReload(nil)
 		}
-		return nil // touch, chmod, or a save of the same bytes
+		return nil // touch, chmod, or a save of the bytes being served
 	}
-	s.lastData = data
+	// Only the bytes of an applied config are skipped: a refused one may
+	// become valid unchanged, when the file or folder it names appears.
 	err = s.apply(ctx, data)
+	if err == nil {
+		s.lastData = data
+	}
 	s.setReload(err)
 	if s.opts.OnReload != nil {
 		s.opts.OnReload(err)
@@ -181,7 +184,7 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 		changes = append(changes, "listen change to "+cfg.Listen+" ignored: -listen "+s.opts.Listen+" wins")
 	}
 	s.router.Store(rt)
-	s.transports.retain(rt.transports())
+	s.transports.retain(rt.pools)
 	if len(changes) == 0 {
 		s.log.info("config reloaded: nothing changed")
 	} else {
@@ -217,25 +220,6 @@ func (s *Server) relisten(ctx context.Context, addr string) error {
 		}()
 	}
 	return nil
-}
-
-// transports returns the upstream pools the router uses.
-func (rt *router) transports() map[*upstreamTransport]bool {
-	m := map[*upstreamTransport]bool{}
-	add := func(h http.Handler) {
-		if u, ok := h.(*upstream); ok {
-			if t, ok := u.proxy.Transport.(*upstreamTransport); ok {
-				m[t] = true
-			}
-		}
-	}
-	for _, r := range rt.routes {
-		add(r.handler)
-	}
-	if rt.frontend != nil {
-		add(rt.frontend.handler)
-	}
-	return m
 }
 
 // describeChanges says what a reload changed, in the words of the config.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -525,5 +526,118 @@ func TestInFlightRequestOnRemovedRouteFinishes(t *testing.T) {
 	close(release)
 	if r := <-got; r.err != nil || r.status != 200 || r.body != "finished on the old target" {
 		t.Errorf("in-flight GET /old/slow across the reload: %d %q %v, want it finished by the old target", r.status, r.body, r.err)
+	}
+}
+
+// statusReload returns the reload state the status endpoint reports.
+func (p *testProxy) statusReload(t *testing.T) reloadStatus {
+	t.Helper()
+	_, body := p.get(t, "/__devproxy/status")
+	var st statusJSON
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatalf("GET /__devproxy/status: %v in %q", err, body)
+	}
+	return st.Reload
+}
+
+// TestSaveOfAnAliasBombIsRefused pins that a save whose aliases would
+// expand to hundreds of megabytes is refused quickly, without the memory,
+// and the last good config keeps serving.
+func TestSaveOfAnAliasBombIsRefused(t *testing.T) {
+	p := startProxy(t, "routes:\n  /x:\n    respond: {body: good}\n", nil)
+	bomb := bombConfigs()[0].config
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	saveByRename(t, p.file, bomb)
+	err := p.waitReload(t)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "routes./b.respond.json") || !strings.Contains(err.Error(), "expands to more than 16 MiB") {
+		t.Fatalf("reload of an alias bomb: got %v, want it refused as expanding to more than 16 MiB", shortErr(err))
+	}
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 160<<20 {
+		t.Errorf("the refused reload allocated %d MiB, want at most 160", grown>>20)
+	}
+	p.wantBody(t, "/x", "good")
+	if st := p.statusReload(t); st.OK || !strings.Contains(st.Error, "expands to more than 16 MiB") {
+		t.Errorf("status after the bomb: %+v, want the refusal", st)
+	}
+}
+
+// TestRefusedSaveAppliedWhenItBecomesValid pins that a config refused
+// because a file or folder it names did not exist yet is applied when the
+// same bytes are saved again once it does.
+func TestRefusedSaveAppliedWhenItBecomesValid(t *testing.T) {
+	tests := []struct {
+		name   string
+		config string
+		create func(dir string) error
+		path   string
+		want   string
+	}{
+		{"mock file", "routes:\n  /x:\n    respond: {file: later.json}\n",
+			func(dir string) error {
+				return os.WriteFile(filepath.Join(dir, "later.json"), []byte(`{"later":true}`), 0o644)
+			},
+			"/x", `{"later":true}`},
+		{"frontend folder", "frontend: ./dist\nroutes:\n  /x:\n    respond: {body: x}\n",
+			func(dir string) error {
+				if err := os.Mkdir(filepath.Join(dir, "dist"), 0o755); err != nil {
+					return err
+				}
+				return os.WriteFile(filepath.Join(dir, "dist", "index.html"), []byte("built"), 0o644)
+			},
+			"/", "built"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := startProxy(t, "routes:\n  /x:\n    respond: {body: before}\n", nil)
+			saveByRename(t, p.file, tt.config)
+			if err := p.waitReload(t); err == nil || !strings.Contains(err.Error(), "does not exist") {
+				t.Fatalf("save naming a missing file: got %v, want it refused", err)
+			}
+			if err := tt.create(p.dir); err != nil {
+				t.Fatal(err)
+			}
+			saveByRename(t, p.file, tt.config)
+			if err := p.waitReload(t); err != nil {
+				t.Fatalf("the same save once the file exists: %v", err)
+			}
+			p.wantBody(t, tt.path, tt.want)
+			if st := p.statusReload(t); !st.OK || st.Error != "" {
+				t.Errorf("status after the applied save: %+v, want ok", st)
+			}
+		})
+	}
+}
+
+// TestReloadKeepsPoolOfCORSRoute pins that a reload leaving a route in cors
+// mode unchanged keeps its upstream pool: the next request reuses the
+// connection.
+func TestReloadKeepsPoolOfCORSRoute(t *testing.T) {
+	var opened atomic.Int32
+	be := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	be.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	be.Start()
+	defer be.Close()
+	config := func(extra string) string {
+		return "routes:\n  /api:\n    target: " + be.URL + "\n    cors: {origins: [http://localhost:3000]}\n  /extra:\n    respond: {body: " + extra + "}\n"
+	}
+	p := startProxy(t, config("v0"), nil)
+	p.wantBody(t, "/api", "ok")
+	p.wantBody(t, "/api", "ok")
+	before := opened.Load()
+	saveByRename(t, p.file, config("v1"))
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.wantBody(t, "/api", "ok")
+	p.wantBody(t, "/api", "ok")
+	if n := opened.Load(); n != before {
+		t.Errorf("backend connections after a reload that kept the cors route /api: %d, want the %d before, reused", n, before)
 	}
 }

@@ -15,6 +15,9 @@ type router struct {
 	routes   []*route
 	frontend *frontend
 	guards   *guards
+	// pools are the upstream pools the router's handlers use, recorded by
+	// compile as it builds them: a reload retires every other pool.
+	pools map[*upstreamTransport]bool
 }
 
 // route is a compiled Route with the handler that serves it.

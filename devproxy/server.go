@@ -87,7 +87,7 @@ type Server struct {
 
 	// reloadMu serialises reloads; it guards lastData and deleted.
 	reloadMu sync.Mutex
-	lastData []byte // the bytes of the config file last applied or refused
+	lastData []byte // the bytes of the config file last applied
 	deleted  bool   // the config file is gone; the last good config serves
 
 	// mu guards the listeners.
@@ -179,14 +179,19 @@ func (s *Server) ListenAddr() string {
 
 // compile builds the immutable router for cfg.
 func (s *Server) compile(cfg *Config) *router {
-	rt := &router{cfg: cfg, guards: newGuards(cfg, cfg.TrustedOrigins())}
+	rt := &router{cfg: cfg, guards: newGuards(cfg, cfg.TrustedOrigins()), pools: map[*upstreamTransport]bool{}}
+	pool := func(target *url.URL, insecure bool, timeout time.Duration) *upstreamTransport {
+		t := s.transports.get(target, insecure, timeout)
+		rt.pools[t] = true
+		return t
+	}
 	for i := range cfg.Routes {
 		r := &cfg.Routes[i]
 		cr := &route{Route: r}
 		if r.Respond != nil {
 			cr.handler, cr.dest = &mockHandler{name: r.Path, r: r.Respond}, "mock"
 		} else {
-			u := newUpstream(r.Path, r, r.Target, s.transports.get(r.Target, r.Insecure, r.Timeout), s.buffers, s.streams)
+			u := newUpstream(r.Path, r, r.Target, pool(r.Target, r.Insecure, r.Timeout), s.buffers, s.streams)
 			cr.handler, cr.dest = u, u.hostport
 		}
 		if r.CORS != nil {
@@ -202,7 +207,7 @@ func (s *Server) compile(cfg *Config) *router {
 		// certificate (Vite's basic-ssl plugin); it is trusted as the
 		// browser would be told to.
 		insecure := isLoopbackName(f.URL.Hostname())
-		u := newUpstream("frontend", nil, f.URL, s.transports.get(f.URL, insecure, DefaultTimeout), s.buffers, s.streams)
+		u := newUpstream("frontend", nil, f.URL, pool(f.URL, insecure, DefaultTimeout), s.buffers, s.streams)
 		rt.frontend = &frontend{handler: u, kind: "frontend", dest: u.hostport}
 	default:
 		rt.frontend = &frontend{handler: newStaticHandler(f.Dir, f.SPA), kind: "static", dest: f.Dir}
