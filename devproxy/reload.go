@@ -38,27 +38,92 @@ func (s *Server) watch(ctx context.Context) {
 	if err != nil {
 		abs = s.opts.Config
 	}
+	names := map[string]bool{}  // the config file and the file it links to
+	wanted := map[string]bool{} // their folders
 	watched := map[string]bool{}
-	names := map[string]bool{}
+	// lost holds wanted folders that are not watched because they were
+	// deleted (or never existed); the log says when they are watched again.
+	lost := map[string]bool{}
+	warned := map[string]bool{}
 	// track (re)computes what to watch: the config's folder, and the
-	// folder of the file it links to.
+	// folder of the file it links to. A folder that is gone (deleted with
+	// everything in it, as a branch switch or a regenerated checkout may
+	// do) is waited for by watching the nearest folder above it that
+	// exists, and watched again when it is back.
 	track := func() {
 		clear(names)
+		clear(wanted)
 		paths := []string{abs}
 		if real, err := filepath.EvalSymlinks(abs); err == nil && real != abs {
 			paths = append(paths, real)
 		}
 		for _, p := range paths {
 			names[p] = true
-			dir := filepath.Dir(p)
-			if !watched[dir] {
-				if err := w.Add(dir); err != nil {
-					s.log.warn(fmt.Sprintf("cannot watch %s for changes (%v); restart devproxy to apply edits", dir, err))
-					continue
+			wanted[filepath.Dir(p)] = true
+		}
+		// The watcher drops the watch of a folder that was deleted.
+		live := map[string]bool{}
+		for _, d := range w.WatchList() {
+			live[d] = true
+		}
+		for d := range watched {
+			if !live[d] {
+				delete(watched, d)
+				if wanted[d] {
+					lost[d] = true
 				}
-				watched[dir] = true
 			}
 		}
+		need := map[string]bool{}
+		for dir := range wanted {
+			if watched[dir] {
+				need[dir] = true
+				continue
+			}
+			err := w.Add(dir)
+			switch {
+			case err == nil:
+				watched[dir], need[dir] = true, true
+				delete(warned, dir)
+				if lost[dir] {
+					delete(lost, dir)
+					s.log.info("watching " + dir + " again")
+				}
+			case errors.Is(err, fs.ErrNotExist):
+				lost[dir] = true
+				for a := filepath.Dir(dir); ; a = filepath.Dir(a) {
+					if watched[a] || w.Add(a) == nil {
+						watched[a], need[a] = true, true
+						break
+					}
+					if filepath.Dir(a) == a {
+						break
+					}
+				}
+			case !warned[dir]:
+				warned[dir] = true
+				s.log.warn(fmt.Sprintf("cannot watch %s for changes (%v); restart devproxy to apply edits", dir, err))
+			}
+		}
+		for d := range watched {
+			if !need[d] {
+				_ = w.Remove(d)
+				delete(watched, d)
+			}
+		}
+	}
+	// relevant reports whether an event may concern the config: the file,
+	// a watched folder, or a folder on the way to a wanted one.
+	relevant := func(name string) bool {
+		if names[name] || watched[name] {
+			return true
+		}
+		for dir := range wanted {
+			if dir == name || strings.HasPrefix(dir, name+string(filepath.Separator)) {
+				return true
+			}
+		}
+		return false
 	}
 	track()
 	s.watchOnce.Do(func() { close(s.watching) })
@@ -74,7 +139,7 @@ func (s *Server) watch(ctx context.Context) {
 			if !ok {
 				return
 			}
-			if names[ev.Name] || watched[ev.Name] {
+			if relevant(ev.Name) {
 				timer.Reset(settle)
 			}
 		case err, ok := <-w.Errors:
@@ -173,14 +238,23 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 	old := s.router.Load()
 	rt := s.compile(cfg)
 	changes := describeChanges(old.cfg, cfg)
-	if s.opts.Listen == "" && cfg.Listen != old.cfg.Listen {
+	switch {
+	case s.opts.Listen == "" && cfg.Listen != old.cfg.Listen && s.serves(ctx, cfg.Listen):
+		// Back to the address devproxy listens on, after a change that
+		// could not be applied, or another name of it: binding it again
+		// would fail on devproxy's own listener.
+		changes = append(changes, "listen "+cfg.Listen+", already served")
+	case s.opts.Listen == "" && cfg.Listen != old.cfg.Listen:
 		if err := s.relisten(ctx, cfg.Listen); err != nil {
-			// The rest of the config applies; the address stays.
+			// The rest of the config applies; the address stays, and the
+			// config says so, so that saving the same address again
+			// tries again.
 			changes = append(changes, fmt.Sprintf("listen %s not applied: %v", cfg.Listen, err))
+			cfg.Listen = old.cfg.Listen
 		} else {
 			changes = append(changes, "listen "+old.cfg.Listen+" → "+cfg.Listen+", now "+URL(cfg.Listen))
 		}
-	} else if cfg.Listen != old.cfg.Listen {
+	case cfg.Listen != old.cfg.Listen:
 		changes = append(changes, "listen change to "+cfg.Listen+" ignored: -listen "+s.opts.Listen+" wins")
 	}
 	s.router.Store(rt)
@@ -199,6 +273,46 @@ func (s *Server) setReload(err error) {
 		st.Error = err.Error()
 	}
 	s.reload.Store(st)
+}
+
+// serves reports whether addr names the address devproxy listens on: the
+// same port, and a host that is the listener's or resolves to it.
+func (s *Server) serves(ctx context.Context, addr string) bool {
+	cur := s.listen.Load()
+	if cur == nil {
+		return false
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	curHost, curPort, err := net.SplitHostPort(*cur)
+	if err != nil || port != curPort || port == "0" {
+		return false
+	}
+	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	if host == curHost || wildcard(host) && wildcard(curHost) {
+		return true
+	}
+	curIP := net.ParseIP(curHost)
+	if curIP == nil {
+		return false
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.Equal(curIP)
+	}
+	rctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupIPAddr(rctx, host)
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if a.IP.Equal(curIP) {
+			return true
+		}
+	}
+	return false
 }
 
 // relisten opens addr, serves on it and then drains and closes the old

@@ -611,6 +611,65 @@ func TestRefusedSaveAppliedWhenItBecomesValid(t *testing.T) {
 	}
 }
 
+// TestReloadAfterConfigFolderRecreated pins that deleting the config's
+// folder and creating it again (a branch switch, a regenerated checkout)
+// does not stop reloads.
+func TestReloadAfterConfigFolderRecreated(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "project")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := startProxyIn(t, dir, "routes:\n  /x:\n    respond: {body: v0}\n", nil)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	p.log.waitFor(t, "was deleted")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(p.file, []byte("routes:\n  /x:\n    respond: {body: v1}\n"), 0o644)
+	if err := p.waitReload(t); err != nil {
+		t.Fatalf("reload after the folder came back: %v", err)
+	}
+	p.wantBody(t, "/x", "v1")
+	p.log.waitFor(t, "watching "+dir+" again")
+	// And it stays watched.
+	saveByRename(t, p.file, "routes:\n  /x:\n    respond: {body: v2}\n")
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.wantBody(t, "/x", "v2")
+}
+
+// TestListenBackToTheServedAddress pins that setting listen to the address
+// devproxy already serves (back after a change that could not be applied)
+// is taken as it is, not reported as "address already in use".
+func TestListenBackToTheServedAddress(t *testing.T) {
+	p := startProxy(t, "routes:\n  /x:\n    respond: {body: a}\n", nil)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	steps := []struct{ listen, body, wantLog string }{
+		{p.host, "b", "listen " + p.host + ", already served"},
+		{busy.Addr().String(), "c", "listen " + busy.Addr().String() + " not applied"},
+		{p.host, "d", "listen " + p.host + ", already served"},
+		{"localhost:" + p.host[strings.LastIndexByte(p.host, ':')+1:], "e", ", already served"},
+	}
+	for i, st := range steps {
+		saveByRename(t, p.file, "listen: "+st.listen+"\nroutes:\n  /x:\n    respond: {body: "+st.body+"}\n")
+		if err := p.waitReload(t); err != nil {
+			t.Fatal(err)
+		}
+		log := p.log.waitFor(t, st.wantLog)
+		if n := strings.Count(log, "not applied"); n > 1 {
+			t.Errorf("step %d, listen %s: %d listen changes not applied, want only the busy one; log:\n%s", i, st.listen, n, log)
+		}
+		p.wantBody(t, "/x", st.body)
+	}
+}
+
 // TestReloadKeepsPoolOfCORSRoute pins that a reload leaving a route in cors
 // mode unchanged keeps its upstream pool: the next request reuses the
 // connection.
