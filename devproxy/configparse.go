@@ -516,6 +516,11 @@ func (p *parser) regularFile(n *yaml.Node, field, s string) (string, bool) {
 	case st.IsDir():
 		p.add(n, field, "name a file inside it", "%s is a folder, want a file", quote(abs))
 		return "", false
+	case !st.Mode().IsRegular():
+		// A device such as /dev/zero never ends and a FIFO blocks its
+		// reader: a mock reads its whole file for each request.
+		p.add(n, field, "name a regular file", "%s is %s, not a regular file", quote(abs), fileKind(st.Mode()))
+		return "", false
 	}
 	return abs, true
 }
