@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -543,5 +544,28 @@ func TestJSONStringMatchesEncodingJSON(t *testing.T) {
 		if got, want := e.buf.String(), strings.TrimSuffix(want.String(), "\n"); got != want {
 			t.Errorf("string(%q): got %s, want %s", s, got, want)
 		}
+	}
+}
+
+// TestConfigErrorsPrintValuesWhole pins that a path, value or name in a
+// config error is printed whole, escaped: cutting it hid the very part that
+// was wrong.
+func TestConfigErrorsPrintValuesWhole(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a-rather-long-project-folder-name", "with", "several", "levels")
+	long := "http://" + strings.Repeat("very-long-host-name.", 5) + "example"
+	tests := []struct{ name, config, want string }{
+		{"missing frontend folder", "frontend: ./dist/of/the/build/output\n", strconv.Quote(filepath.Join(dir, "dist/of/the/build/output"))},
+		{"missing frontend dir", "frontend: {dir: ./dist/of/the/build/output}\n", strconv.Quote(filepath.Join(dir, "dist/of/the/build/output"))},
+		{"missing mock file", "routes:\n  /m:\n    respond: {file: mocks/deeply/nested/fixture-name.json}\n", strconv.Quote(filepath.Join(dir, "mocks/deeply/nested/fixture-name.json"))},
+		{"long target", "routes:\n  /a: " + long + ":99999\n", strconv.Quote(long + ":99999")},
+		{"long value with control characters", "routes:\n  /a: \"" + strings.Repeat("x", 70) + "\\tend\"\n", strconv.Quote(strings.Repeat("x", 70) + "\tend")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig(filepath.Join(dir, "devproxy.yaml"), []byte(tt.config), testEnv)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "…") {
+				t.Errorf("ParseConfig(%q): got %v, want an error naming %s whole", tt.config, err, tt.want)
+			}
+		})
 	}
 }

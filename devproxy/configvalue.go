@@ -49,16 +49,10 @@ func describe(n *yaml.Node) string {
 	return "an unexpected value"
 }
 
-// quote quotes s for a message, shortened so that a long value cannot bury
-// the message.
-func quote(s string) string {
-	const max = 60
-	if utf8.RuneCountInString(s) <= max {
-		return strconv.Quote(s)
-	}
-	r := []rune(s)
-	return strconv.Quote(string(r[:max])) + "…"
-}
+// quote quotes s for a message: whole, with control characters and
+// invalid UTF-8 escaped. A value is never cut: the part cut off may be the
+// very part that is wrong.
+func quote(s string) string { return strconv.Quote(s) }
 
 // text returns the string value of a scalar, with environment variables
 // expanded. Numbers are read as text, so "listen: 8080" gets a message about
