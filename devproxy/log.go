@@ -85,12 +85,28 @@ func compile(st lipgloss.Style) paint {
 	return paint{out[:i], out[i+len(sentinel):]}
 }
 
+// add appends s in the paint's style. A line break inside s ends the style
+// before it and starts it again after, so that every line resets its
+// styles before its newline: tools that read the log line by line (CI
+// logs, less -R, tail, tmux) would otherwise carry the color over.
 func (p paint) add(b []byte, s string) []byte {
 	b = append(b, p.pre...)
+	for p.pre != "" {
+		i := strings.IndexByte(s, '\n')
+		if i < 0 {
+			break
+		}
+		b = append(b, s[:i]...)
+		b = append(b, p.post...)
+		b = append(b, '\n')
+		b = append(b, p.pre...)
+		s = s[i+1:]
+	}
 	b = append(b, s...)
 	return append(b, p.post...)
 }
 
+// addBytes is add for a formatted number, which has no line break.
 func (p paint) addBytes(b, s []byte) []byte {
 	b = append(b, p.pre...)
 	b = append(b, s...)

@@ -270,3 +270,116 @@ func TestLogLinesSurviveShutdown(t *testing.T) {
 		t.Errorf("log has %d of %d request lines after shutdown", got, n)
 	}
 }
+
+// openStyles returns the line of s (counting from 1) where an SGR style
+// opened on it is still open at its newline, or 0 when every line resets
+// its styles before its newline.
+func openStyles(s string) (line int, text string) {
+	open := false
+	for i, ln := range strings.SplitAfter(s, "\n") {
+		for rest := ln; ; {
+			j := strings.Index(rest, "\x1b[")
+			if j < 0 {
+				break
+			}
+			rest = rest[j+2:]
+			k := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' && r != ';' })
+			if k < 0 {
+				break
+			}
+			if rest[k] == 'm' {
+				params := rest[:k]
+				open = params != "" && params != "0"
+			}
+			rest = rest[k:]
+		}
+		if open && strings.HasSuffix(ln, "\n") {
+			return i + 1, ln
+		}
+	}
+	return 0, ""
+}
+
+func TestOpenStyles(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{"plain\n", 0},
+		{"\x1b[1mbold\x1b[0m\n", 0},
+		{"\x1b[2;31mx\x1b[m\n", 0},
+		{"\x1b[1mbold\nstill\x1b[0m\n", 1},
+		{"ok\n\x1b[32mgreen\n", 2},
+	}
+	for _, tt := range tests {
+		if got, _ := openStyles(tt.in); got != tt.want {
+			t.Errorf("openStyles(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestColorNeverBleedsPastALine pins that every line of colored output
+// resets its styles before its newline, so that tools reading the log line
+// by line (CI logs, less -R, tail, tmux) show no color on the next line.
+func TestColorNeverBleedsPastALine(t *testing.T) {
+	var buf bytes.Buffer
+	r := lipgloss.NewRenderer(&buf)
+	r.SetColorProfile(termenv.ANSI)
+	l := newLogger(&buf, compileStyles(DefaultStyles(r)), false, false, 0, fakeClock())
+	logScript(t, l)
+	// Messages and hints with line breaks of their own, and a narrow
+	// terminal's shortened paths.
+	l.warn("first line\nsecond line")
+	l.info("config reloaded: a\nb")
+	l.fail("config error, kept previous config:", "devproxy.yaml:1: x\n  hint: y")
+	l.request(&logEntry{start: time.Now(), method: "GET", uri: "/api/x", route: "/api", dest: "localhost:5000", status: 502, bytes: 10,
+		err: &proxyError{Err: "the target said\nsomething", Hint: "try\nthis"}})
+	narrow := newLogger(&buf, compileStyles(DefaultStyles(r)), false, false, 60, fakeClock())
+	narrow.request(&logEntry{start: time.Now(), method: "GET", uri: "/" + strings.Repeat("long/", 30), route: "/api", dest: "localhost:5000", status: 200, bytes: 10 << 20})
+	out := buf.String()
+	if !strings.Contains(out, "\x1b[") {
+		t.Fatal("forced color wrote no escape sequence")
+	}
+	if n, line := openStyles(out); n != 0 {
+		t.Errorf("line %d leaves a style open at its newline: %q\nall output:\n%q", n, line, out)
+	}
+}
+
+// TestColorNeverBleedsFromAServer checks the same on what a real server
+// writes with forced color: its banner, request lines of every kind, hints,
+// warnings and reload lines.
+func TestColorNeverBleedsFromAServer(t *testing.T) {
+	be := namedBackend(t, "api")
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "dist"), 0o755)
+	os.WriteFile(filepath.Join(dir, "dist", "index.html"), []byte("<!doctype html>"), 0o644)
+	config := "frontend: ./dist\nroutes:\n  /api:\n    target: " + be.URL + "\n    strip_prefix: true\n    cors: {origins: [http://localhost:3000]}\n" +
+		"  /down: http://127.0.0.1:" + closedPort(t) + "\n  /mock:\n    respond: {json: {ok: true}}\n"
+	file := filepath.Join(dir, "devproxy.yaml")
+	os.WriteFile(file, []byte(config), 0o644)
+	p := startProxyOpts(t, file, func(o *Options) {
+		o.Color, o.Width = ColorAlways, 70
+		o.LookupEnv = func(string) (string, bool) { return "", false }
+	})
+	p.log.waitFor(t, "down: ")
+	for _, path := range []string{"/api/x", "/down/x", "/mock", "/", "/missing.js", "/" + strings.Repeat("long/", 30), "/__devproxy/nope"} {
+		p.get(t, path)
+	}
+	p.do(t, http.MethodGet, "/api/x", nil, http.Header{"Origin": {"http://evil.example"}})
+	saveByRename(t, file, config+"  /new:\n    respond: {body: hi}\n")
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	saveByRename(t, file, config+"  /bad: localhost:5000\n")
+	if err := p.waitReload(t); err == nil {
+		t.Fatal("a broken save was applied")
+	}
+	os.Remove(file)
+	out := p.log.waitFor(t, "was deleted", "kept previous config", "config reloaded", "/down/x", "/__devproxy/nope")
+	if !strings.Contains(out, "\x1b[") {
+		t.Fatal("forced color wrote no escape sequence")
+	}
+	if n, line := openStyles(out); n != 0 {
+		t.Errorf("line %d leaves a style open at its newline: %q\nall output:\n%q", n, line, out)
+	}
+}
