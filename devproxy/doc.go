@@ -8,6 +8,10 @@
 //	                      ├─ longest route prefix ─▶ [cors mode] ─▶ mock (respond) or httputil.ReverseProxy ─▶ target
 //	                      └─ everything else     ─▶ frontend: dev server (proxied) or folder (static, SPA)
 //
+// Before routing, the path's dot segments are resolved and a path that could
+// leave its route once a target decodes it is refused (router.go,
+// resolveDots); routing and forwarding use the resolved path.
+//
 // Configuration flows one way: devproxy.yaml ─▶ ParseConfig ─▶ Config ─▶
 // compile ─▶ immutable router ─▶ one atomic store. A reload builds the whole
 // new router first and swaps it in only when it is complete, so a request is

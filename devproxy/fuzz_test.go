@@ -56,6 +56,13 @@ func FuzzRequestPath(f *testing.F) {
 		{"GET", "/a/b/c", "X-A", "b", "http://app.test:8080"},
 		{"GET", "/src/main.ts?t=1", "Accept", "text/html", "/@vite/client"},
 		{"DELETE", "/api?%zz", "Origin", "http://localhost:8080", "\\\\evil.example"},
+		{"GET", "/api/../auth/x", "X-A", "b", ""},
+		{"GET", "/api/%2e%2E/a/b/c/x", "X-A", "b", ""},
+		{"GET", "/auth/x/.%2e/%2e/y/..", "X-A", "b", ""},
+		{"GET", "/b/..%2F..%2Fadmin", "X-A", "b", ""},
+		{"GET", "/a/b/c/%2e%2e%5cx", "X-A", "b", ""},
+		{"GET", "/a/b/c/..;/x", "X-A", "b", ""},
+		{"GET", "http://localhost:8080/api/x/../../y", "X-A", "b", ""},
 	} {
 		f.Add(s[0], s[1], s[2], s[3], s[4])
 	}
@@ -79,22 +86,14 @@ func FuzzRequestPath(f *testing.F) {
 		in.RemoteAddr = "127.0.0.1:40000"
 		in = in.WithContext(context.WithValue(context.Background(), http.LocalAddrContextKey, net.Addr(local)))
 
-		// As ServeHTTP does.
-		path := in.URL.Path
-		var h http.Handler
-		switch m := rt.match(path); {
-		case hasPathPrefix(path, ReservedPrefix):
-			return
-		case m != nil:
-			h = m.handler
-		default:
-			h = rt.frontend.handler
+		// The real dispatch: path rule, routing, guards.
+		d := rt.dispatch(in)
+		if d.refused != nil || d.h == nil {
+			return // refused, or devproxy's own
 		}
-		if rt.guards.check(in, h == rt.frontend.handler) != nil {
-			return
-		}
+		in = d.r
 		dropOtherUpgrades(in)
-		u, ok := h.(*upstream)
+		u, ok := d.h.(*upstream)
 		if !ok {
 			return // a mock
 		}
@@ -146,6 +145,16 @@ func FuzzRequestPath(f *testing.F) {
 			if rest, _ := io.ReadAll(br); len(rest) != 0 {
 				t.Fatalf("%q was written upstream as %q: %q follows the request", raw, wire.String(), rest)
 			}
+			// The path rule: however the target decodes and resolves the
+			// path, it stays under the route's prefix and the target's
+			// base path.
+			want := u.base
+			if !u.frontend && u.prefix == "" {
+				want += u.name
+			}
+			if got := targetView(back.RequestURI); !hasPathPrefix(got, want) && got+"/" != want+"/" {
+				t.Fatalf("%q went upstream as %q, which a target resolves to %q, outside %q", raw, back.RequestURI, got, want)
+			}
 		}
 
 		// A response naming loc, mapped back for the browser.
@@ -169,6 +178,37 @@ func FuzzRequestPath(f *testing.F) {
 			}
 		}
 	})
+}
+
+// targetView is how a lenient target could read the path of requestURI:
+// every escape decoded (%2e as a dot, %2F as a slash), a backslash taken
+// as a slash, path parameters dropped, dot segments resolved and a ".."
+// above the root ignored.
+func targetView(requestURI string) string {
+	p, _, _ := strings.Cut(requestURI, "?")
+	if d, err := url.PathUnescape(p); err == nil {
+		p = d
+	}
+	p = strings.ReplaceAll(p, "\\", "/")
+	var out []string
+	segs := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for i, seg := range segs {
+		seg, _, _ = strings.Cut(seg, ";")
+		switch seg {
+		case ".":
+		case "..":
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		default:
+			out = append(out, seg)
+			continue
+		}
+		if i == len(segs)-1 {
+			out = append(out, "")
+		}
+	}
+	return "/" + strings.Join(out, "/")
 }
 
 // TestStrippedPrefixAtEncodedSlash pins a bug FuzzRequestPath found: with

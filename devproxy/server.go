@@ -225,28 +225,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.showAll = rt.cfg.Log.FrontendAll
 	defer s.finish(rec, r)
 
-	path := r.URL.Path
-	own := hasPathPrefix(path, ReservedPrefix)
-	var h http.Handler
-	switch m := rt.match(path); {
-	case own:
-		e.route = "devproxy"
-	case m != nil:
-		e.route, e.dest, h = m.Path, m.dest, m.handler
-	case rt.frontend != nil:
-		e.route, e.dest, h = rt.frontend.kind, rt.frontend.dest, rt.frontend.handler
-	default:
-		e.route = "devproxy"
-	}
-	if pe := rt.guards.check(r, rt.frontend != nil && h == rt.frontend.handler); pe != nil {
-		writeProxyError(rec, r, pe)
+	d := rt.dispatch(r)
+	e.route, e.dest = d.route, d.dest
+	if d.refused != nil {
+		writeProxyError(rec, r, d.refused)
 		return
 	}
+	r = d.r
 	dropOtherUpgrades(r)
 	switch {
-	case h != nil:
-		h.ServeHTTP(rec, r)
-	case own:
+	case d.h != nil:
+		d.h.ServeHTTP(rec, r)
+	case d.own:
 		s.serveOwn(rec, r, rt)
 	default:
 		serveNoFrontend(rec, r, rt)
