@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"syscall"
 )
@@ -64,12 +65,7 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// covers "." and "..".
 	for seg := range strings.SplitSeq(p, "/") {
 		if strings.HasPrefix(seg, ".") {
-			writeProxyError(w, r, &proxyError{
-				Status: http.StatusNotFound,
-				Err:    sanitize(p) + ": names starting with a dot are never served from " + h.dir,
-				Route:  "frontend", Target: h.dir,
-				Hint: "dotfiles hold secrets (.env, .git); rename the file if the page needs it",
-			})
+			h.dotfile(w, r, p)
 			return
 		}
 	}
@@ -88,6 +84,10 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer root.Close()
 
 	f, fi, isDir, err := openFile(root, name)
+	if errors.Is(err, errDotfile) {
+		h.dotfile(w, r, p)
+		return
+	}
 	if err != nil {
 		h.fail(w, r, root, p, err)
 		return
@@ -130,6 +130,9 @@ func openFile(root *os.Root, name string) (f *os.File, fi fs.FileInfo, isDir boo
 	if !fi.Mode().IsRegular() {
 		return nil, nil, isDir, fs.ErrNotExist
 	}
+	if leadsToDotfile(root, name) {
+		return nil, nil, isDir, errDotfile
+	}
 	if f, err = root.Open(name); err != nil {
 		return nil, nil, isDir, err
 	}
@@ -167,6 +170,60 @@ func (h *staticHandler) fail(w http.ResponseWriter, r *http.Request, root *os.Ro
 	}
 	defer f.Close()
 	serveFile(w, r, f, fi)
+}
+
+// errDotfile is why a name that leads to a dotfile through symbolic links
+// is not opened.
+var errDotfile = errors.New("leads to a name starting with a dot")
+
+// maxLinks bounds the symbolic links followed for one name, as Linux's
+// own limit does; a longer chain fails to open anyway.
+const maxLinks = 40
+
+// leadsToDotfile reports whether name, inside root, leads through symbolic
+// links to a dotfile or into a dot folder (env.txt -> .env). The request
+// path was checked for dot segments already; a link's target was not.
+func leadsToDotfile(root *os.Root, name string) bool {
+	todo := strings.Split(name, "/")
+	var done []string
+	for links := 0; len(todo) > 0; {
+		seg := todo[0]
+		todo = todo[1:]
+		switch {
+		case seg == "" || seg == ".":
+			continue
+		case seg == "..":
+			if len(done) > 0 {
+				done = done[:len(done)-1]
+			}
+			continue
+		case strings.HasPrefix(seg, "."):
+			return true
+		}
+		cur := path.Join(append(done, seg)...)
+		fi, err := root.Lstat(cur)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			// Opening reports what is wrong with a name that cannot be
+			// looked at.
+			done = append(done, seg)
+			continue
+		}
+		target, err := root.Readlink(cur)
+		if links++; err != nil || links > maxLinks {
+			return false
+		}
+		todo = append(strings.Split(filepath.ToSlash(target), "/"), todo...)
+	}
+	return false
+}
+
+func (h *staticHandler) dotfile(w http.ResponseWriter, r *http.Request, p string) {
+	writeProxyError(w, r, &proxyError{
+		Status: http.StatusNotFound,
+		Err:    sanitize(p) + ": names starting with a dot are never served from " + h.dir,
+		Route:  "frontend", Target: h.dir,
+		Hint: "dotfiles hold secrets (.env, .git); rename the file if the page needs it",
+	})
 }
 
 func (h *staticHandler) notFound(w http.ResponseWriter, r *http.Request, p string) {

@@ -562,3 +562,60 @@ func TestStaticUnreadable(t *testing.T) {
 		t.Errorf("GET /locked.js: body = %q, want %q", body, want)
 	}
 }
+
+// TestStaticSymlinkToDotfile pins a hole: a symbolic link inside the folder
+// that points at a dotfile (env.txt -> .env) served the dotfile. A link is
+// followed to where it leads, and a dotfile or dot folder there is a 404
+// like the dotfile itself, never the SPA fallback.
+func TestStaticSymlinkToDotfile(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"index.html":  "root index",
+		"app.js":      "app",
+		".env":        "API_KEY=dotenv",
+		".git/config": "[core] gitconfig",
+		"a/b.txt":     "b",
+	})
+	for name, target := range map[string]string{
+		"env.txt":      ".env",
+		"envfile":      ".env",
+		"cfg":          ".git",
+		"a/up.txt":     filepath.Join("..", ".env"),
+		"sneaky.txt":   filepath.Join("a", "..", ".env"),
+		"chain.txt":    "env.txt",
+		"a/gitcfg.txt": filepath.Join("..", "cfg", "config"),
+		"ok.js":        "app.js",
+		"a/back.js":    filepath.Join("..", "app.js"),
+	} {
+		if err := os.Symlink(target, filepath.Join(dir, filepath.FromSlash(name))); err != nil {
+			t.Skipf("cannot create symbolic links here: %v", err)
+		}
+	}
+	srv := httptest.NewServer(newStaticHandler(dir, true))
+	defer srv.Close()
+	for _, tt := range []struct {
+		path string
+		code int
+		body string
+	}{
+		{"/env.txt", 404, "names starting with a dot"},
+		{"/envfile", 404, "names starting with a dot"},
+		{"/cfg/config", 404, "names starting with a dot"},
+		{"/a/up.txt", 404, "names starting with a dot"},
+		{"/sneaky.txt", 404, "names starting with a dot"},
+		{"/chain.txt", 404, "names starting with a dot"},
+		{"/a/gitcfg.txt", 404, "names starting with a dot"},
+		{"/ok.js", 200, "app"},
+		{"/a/back.js", 200, "app"},
+	} {
+		for _, accept := range []string{"", htmlAccept} {
+			res, body := rawGet(t, srv, tt.path, accept)
+			if res.StatusCode != tt.code || !strings.Contains(body, tt.body) {
+				t.Errorf("GET %s (Accept %q): got %d %q, want %d with %q", tt.path, accept, res.StatusCode, body, tt.code, tt.body)
+			}
+			if strings.Contains(body, "dotenv") || strings.Contains(body, "gitconfig") {
+				t.Errorf("GET %s: body %q leaks a dotfile", tt.path, body)
+			}
+		}
+	}
+}
