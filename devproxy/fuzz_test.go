@@ -57,6 +57,9 @@ func FuzzRequestPath(f *testing.F) {
 		{"GET", "/src/main.ts?t=1", "Accept", "text/html", "/@vite/client"},
 		{"DELETE", "/api?%zz", "Origin", "http://localhost:8080", "\\\\evil.example"},
 		{"GET", "/api/../auth/x", "X-A", "b", ""},
+		{"GET", "/auth/x", "X-Forwarded-Prefix", "/evil", ""},
+		{"GET", "/api/x", "X_Forwarded_Host", "evil.example", ""},
+		{"GET", "/api/x", "X-Forwarded-Server", "evil", ""},
 		{"GET", "/api/%2e%2E/a/b/c/x", "X-A", "b", ""},
 		{"GET", "/auth/x/.%2e/%2e/y/..", "X-A", "b", ""},
 		{"GET", "/b/..%2F..%2Fadmin", "X-A", "b", ""},
@@ -114,6 +117,18 @@ func FuzzRequestPath(f *testing.F) {
 		}
 		if out.Header.Get("X-Forwarded-For") != "127.0.0.1" || out.Header.Get("X-Real-Ip") != "" {
 			t.Fatalf("%q: forwarding headers X-Forwarded-For %q, X-Real-IP %q", raw, out.Header.Get("X-Forwarded-For"), out.Header.Get("X-Real-Ip"))
+		}
+		for k := range out.Header {
+			switch k {
+			case "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Forwarded-Prefix":
+			default:
+				if isForwardingHeader(k) {
+					t.Fatalf("%q: the client's forwarding header %s reached the target", raw, k)
+				}
+			}
+		}
+		if got := out.Header.Get("X-Forwarded-Prefix"); got != u.prefix {
+			t.Fatalf("%q: X-Forwarded-Prefix %q, want %q", raw, got, u.prefix)
 		}
 		for _, hd := range u.headers {
 			if got := out.Header.Get(hd.Name); got != hd.Value {

@@ -136,3 +136,58 @@ func TestDotSegmentRefusalLogged(t *testing.T) {
 	}
 	p.log.waitFor(t, "/api/..%2Fadmin", "400", `segment "..%2Fadmin" hides a dot segment`)
 }
+
+// TestForwardedHeadersSet pins which forwarding headers a target gets: every
+// X-Forwarded-* name, Forwarded and X-Real-IP the client sent is dropped
+// (spelled with underscores too, which CGI-style servers read as the same
+// name), and devproxy sets X-Forwarded-For, -Host, -Proto, -Port and, when
+// strip_prefix removed one, -Prefix. Before, X-Forwarded-Port, -Prefix,
+// -Server and other X-Forwarded- names reached the target as sent, and an
+// HTTP/1.0 request without Host sent an empty X-Forwarded-Host.
+func TestForwardedHeadersSet(t *testing.T) {
+	be, seen := wireBackend(t)
+	p := startProxy(t, "routes:\n  /api: "+be.url+"\n  /auth:\n    target: "+be.url+"/base\n    strip_prefix: true\n", nil)
+	_, port, _ := strings.Cut(p.host, ":")
+	spoof := "X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-Host: evil.example\r\nX-Forwarded-Proto: https\r\n" +
+		"X-Forwarded-Port: 1\r\nX-Forwarded-Prefix: /evil\r\nX-Forwarded-Server: evil\r\nX-Forwarded-Ssl: on\r\n" +
+		"x-forwarded-anything: x\r\nX_Forwarded_Host: evil.example\r\nX_Real_IP: 6.6.6.6\r\n" +
+		"Forwarded: for=6.6.6.6\r\nX-Real-IP: 6.6.6.6\r\n"
+	for _, tt := range []struct {
+		name, req          string
+		host, port, prefix string // the X-Forwarded- values devproxy sets
+	}{
+		{"route", "GET /api/x HTTP/1.1\r\nHost: localhost:" + port + "\r\n" + spoof + "Connection: close\r\n\r\n", "localhost:" + port, port, ""},
+		{"stripped", "GET /auth/x HTTP/1.1\r\nHost: localhost:" + port + "\r\n" + spoof + "Connection: close\r\n\r\n", "localhost:" + port, port, "/auth"},
+		{"host without port", "GET /api/x HTTP/1.1\r\nHost: app.localhost\r\n" + spoof + "Connection: close\r\n\r\n", "app.localhost", "80", ""},
+		{"HTTP/1.0 without Host", "GET /api/x HTTP/1.0\r\n" + spoof + "\r\n", p.host, port, ""},
+	} {
+		want := map[string]string{"X-Forwarded-For": "127.0.0.1", "X-Forwarded-Host": tt.host, "X-Forwarded-Proto": "http",
+			"X-Forwarded-Port": tt.port, "X-Forwarded-Prefix": tt.prefix}
+		t.Run(tt.name, func(t *testing.T) {
+			drain(seen)
+			res := rawRequest(t, p.host, tt.req)
+			if !strings.Contains(res, " 200 ") {
+				t.Fatalf("got %q, want 200", res)
+			}
+			var wr *wireRequest
+			select {
+			case wr = <-seen:
+			default:
+				t.Fatal("the target saw no request")
+			}
+			for k, v := range wr.header {
+				name := strings.ReplaceAll(strings.ToLower(k), "_", "-")
+				if strings.HasPrefix(name, "x-forwarded-") || name == "forwarded" || name == "x-real-ip" {
+					if w := want[k]; w == "" || len(v) != 1 || v[0] != w {
+						t.Errorf("the target got %s: %q, want %q", k, v, w)
+					}
+				}
+			}
+			for k, w := range want {
+				if got := wr.header.Get(k); got != w {
+					t.Errorf("the target got %s: %q, want %q", k, got, w)
+				}
+			}
+		})
+	}
+}

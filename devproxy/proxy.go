@@ -3,6 +3,7 @@ package devproxy
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/textproto"
@@ -121,14 +122,10 @@ func (u *upstream) rewrite(pr *httputil.ProxyRequest) {
 	} else {
 		out.Host = ""
 	}
-	// ReverseProxy already dropped the client's Forwarded and X-Forwarded-*
-	// headers because Rewrite is set; X-Real-IP is dropped here so no
-	// client can pass for another address.
 	if out.Body != nil && out.Body != http.NoBody {
 		out.Body = &clientBody{ReadCloser: out.Body}
 	}
-	delete(out.Header, "X-Real-Ip")
-	pr.SetXForwarded()
+	u.setForwarded(pr)
 	if u.frontend && !u.preserveHost && isWebSocket(in) {
 		// Dev servers check the hot-reload socket's Origin against the
 		// Host they get (webpack-dev-server refuses a mismatch); the
@@ -145,6 +142,69 @@ func (u *upstream) rewrite(pr *httputil.ProxyRequest) {
 			out.Header.Set(h.Name, h.Value)
 		}
 	}
+}
+
+// setForwarded drops every forwarding header the client sent and sets
+// devproxy's own. ReverseProxy drops only Forwarded and X-Forwarded-For,
+// -Host and -Proto; any other X-Forwarded- name, X-Real-IP, and each of
+// them spelled with underscores (which CGI-style servers read as the same
+// header) would let a client pass for another address, host or prefix.
+func (u *upstream) setForwarded(pr *httputil.ProxyRequest) {
+	in, out := pr.In, pr.Out
+	for k := range out.Header {
+		if isForwardingHeader(k) {
+			delete(out.Header, k)
+		}
+	}
+	pr.SetXForwarded()
+	host := in.Host
+	if host == "" {
+		// An HTTP/1.0 request without Host: the address it came in on is
+		// where the client reached devproxy.
+		if a, ok := in.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			host = a.String()
+		}
+		out.Header.Set("X-Forwarded-Host", host)
+		if host == "" {
+			delete(out.Header, "X-Forwarded-Host")
+		}
+	}
+	port := defaultPort(out.Header.Get("X-Forwarded-Proto"))
+	if _, p, err := net.SplitHostPort(host); err == nil && p != "" {
+		port = p
+	}
+	out.Header.Set("X-Forwarded-Port", port)
+	if u.prefix != "" {
+		out.Header.Set("X-Forwarded-Prefix", u.prefix)
+	}
+}
+
+// isForwardingHeader reports whether the header name k, compared without
+// case and with '_' read as '-', is Forwarded, X-Real-IP or X-Forwarded-*.
+func isForwardingHeader(k string) bool {
+	const xf = "x-forwarded-"
+	return len(k) > len(xf) && sameHeaderName(k[:len(xf)], xf) || sameHeaderName(k, "forwarded") || sameHeaderName(k, "x-real-ip")
+}
+
+// sameHeaderName reports whether k is lower, a lower-case name, compared
+// without case and with '_' read as '-'.
+func sameHeaderName(k, lower string) bool {
+	if len(k) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c == '_':
+			c = '-'
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // clientBody is a client's request body on its way upstream. It remembers
