@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net"
 	"net/textproto"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -45,6 +46,13 @@ func respondFields() []string { return []string{"status", "json", "body", "file"
 // and its folder resolves relative paths; lookupEnv nil means os.LookupEnv.
 // The error, when not nil, is ConfigErrors listing every problem in the file.
 func ParseConfig(file string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	return parseConfig(file, data, lookupEnv, nil)
+}
+
+// parseConfig is ParseConfig for a server that listens, or is about to
+// listen, on the addresses in listening besides the config's own listen:
+// a frontend or route target on any of them is devproxy itself.
+func parseConfig(file string, data []byte, lookupEnv func(string) (string, bool), listening []string) (*Config, error) {
 	if lookupEnv == nil {
 		lookupEnv = os.LookupEnv
 	}
@@ -57,6 +65,7 @@ func ParseConfig(file string, data []byte, lookupEnv func(string) (string, bool)
 	p := &parser{file: file, dir: dir, lookupEnv: lookupEnv}
 	cfg := &Config{File: file, Dir: dir, Listen: DefaultListen}
 	p.document(data, cfg)
+	p.selfTargets(append([]string{cfg.Listen}, listening...))
 	if len(p.errs) > 0 {
 		slices.SortStableFunc(p.errs, func(a, b *ConfigError) int {
 			if a.Line != b.Line {
@@ -90,6 +99,9 @@ type parser struct {
 	// far; overspent is set once the file went past maxExpanded.
 	expanded  int
 	overspent bool
+	// targets are the frontend and route targets, checked against the
+	// listen address once the whole file is read.
+	targets []targetRef
 }
 
 // maxExpanded bounds the bytes a config's values may expand to, all of
@@ -117,6 +129,84 @@ func (p *parser) spend(n *yaml.Node, field string, size int) bool {
 	}
 	p.expanded += size
 	return true
+}
+
+// targetRef is a target URL and where the file names it.
+type targetRef struct {
+	n     *yaml.Node
+	field string
+	u     *url.URL
+}
+
+// target checks a target URL as httpURL does and remembers it.
+func (p *parser) target(n *yaml.Node, field, s, example string) (*url.URL, bool) {
+	u, ok := p.httpURL(n, field, s, example)
+	if ok {
+		p.targets = append(p.targets, targetRef{n: n, field: field, u: u})
+	}
+	return u, ok
+}
+
+// selfTargets refuses a target that is devproxy itself, which would send
+// every request round in a loop: a target on a port devproxy listens on,
+// at an address that reaches that listener.
+func (p *parser) selfTargets(listening []string) {
+	for _, t := range p.targets {
+		for _, l := range listening {
+			if !reachesListener(t.u, l) {
+				continue
+			}
+			what := "your API's own address, e.g. http://localhost:5000"
+			if t.field == "frontend" {
+				what = "your dev server's own address, e.g. http://localhost:5173 for Vite"
+			}
+			p.add(t.n, t.field, "point it at "+what+", not at the address you open in the browser",
+				"%s is devproxy itself: devproxy listens on %s, so every request would come back to it", quote(t.u.String()), l)
+			break
+		}
+	}
+}
+
+// reachesListener reports whether a connection to u's host and port
+// reaches a listener on listen: the same port, and a host that is the
+// listener's, or any loopback name for a loopback or wildcard listener, or
+// any of this machine's addresses for a wildcard one.
+func reachesListener(u *url.URL, listen string) bool {
+	lh, lp, err := net.SplitHostPort(listen)
+	if err != nil || lp == "0" || lp == "" {
+		return false
+	}
+	port := u.Port()
+	if port == "" {
+		port = defaultPort(u.Scheme)
+	}
+	if port != lp {
+		return false
+	}
+	th := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	lh = strings.ToLower(lh)
+	wildcard := lh == "" || lh == "0.0.0.0" || lh == "::"
+	// Connecting to the unspecified address reaches the loopback
+	// interface.
+	loopback := isLoopbackName(th) || th == "0.0.0.0" || th == "::"
+	switch {
+	case th == lh:
+		return true
+	case wildcard && loopback, isLoopbackName(lh) && loopback:
+		return true
+	case wildcard:
+		ip := net.ParseIP(th)
+		if ip == nil {
+			return false
+		}
+		addrs, _ := net.InterfaceAddrs()
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // add records a problem at n.
@@ -428,7 +518,7 @@ func (p *parser) frontendString(n *yaml.Node, f field, s string) *Frontend {
 		p.add(n, f.path, `write "http://localhost:5173" for a dev server or "./dist" for a folder`, "is empty")
 		return nil
 	case strings.Contains(lower, "://"):
-		u, ok := p.httpURL(n, f.path, s, "http://localhost:5173")
+		u, ok := p.target(n, f.path, s, "http://localhost:5173")
 		if !ok {
 			return nil
 		}
@@ -748,7 +838,7 @@ func (p *parser) route(k, v *yaml.Node, fp string) Route {
 		return r
 	case n.Kind == yaml.ScalarNode && n.ShortTag() != "!!bool":
 		if s, ok := p.expand(n, fp, n.Value); ok {
-			r.Target, _ = p.httpURL(n, fp, s, "http://localhost:5000")
+			r.Target, _ = p.target(n, fp, s, "http://localhost:5000")
 		}
 		return r
 	case n.Kind != yaml.MappingNode:
@@ -763,7 +853,7 @@ func (p *parser) route(k, v *yaml.Node, fp string) Route {
 		case "target":
 			target = &f
 			if s, ok := p.text(f.val, f.path, `a URL such as "http://localhost:5000"`); ok {
-				r.Target, _ = p.httpURL(resolve(f.val), f.path, s, "http://localhost:5000")
+				r.Target, _ = p.target(resolve(f.val), f.path, s, "http://localhost:5000")
 			}
 		case "respond":
 			respond = &f

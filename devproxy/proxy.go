@@ -1,6 +1,7 @@
 package devproxy
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -30,7 +31,10 @@ type upstream struct {
 	preserveHost bool
 	headers      []Header
 	frontend     bool
-	proxy        *httputil.ReverseProxy
+	// hop, when not empty, is added as X-Devproxy-Hop to every request,
+	// and a 508 that carries it back is a loop to devproxy itself.
+	hop   string
+	proxy *httputil.ReverseProxy
 	// streams tracks event streams, which a shutdown ends.
 	streams *streams
 }
@@ -126,6 +130,9 @@ func (u *upstream) rewrite(pr *httputil.ProxyRequest) {
 		out.Body = &clientBody{ReadCloser: out.Body}
 	}
 	u.setForwarded(pr)
+	if u.hop != "" {
+		out.Header.Add(hopHeader, u.hop)
+	}
 	if u.frontend && !u.preserveHost && isWebSocket(in) {
 		// Dev servers check the hot-reload socket's Origin against the
 		// Host they get (webpack-dev-server refuses a mismatch); the
@@ -260,6 +267,9 @@ func stripRawPrefix(raw string, n int) string {
 // modifyResponse keeps the browser on devproxy's origin: redirects and
 // cookies that name the target are mapped back to devproxy.
 func (u *upstream) modifyResponse(res *http.Response) error {
+	if res.StatusCode == http.StatusLoopDetected && u.hop != "" && res.Header.Get(hopHeader) == u.hop {
+		return errLoop
+	}
 	if res.StatusCode == http.StatusSwitchingProtocols {
 		if up := res.Request.Header.Get("Upgrade"); up == "" || !strings.EqualFold(up, res.Header.Get("Upgrade")) {
 			// ReverseProxy refuses such a 101 itself, but without closing
@@ -291,6 +301,9 @@ func (u *upstream) modifyResponse(res *http.Response) error {
 	}
 	return nil
 }
+
+// errLoop is a request that reached devproxy itself through its target.
+var errLoop = errors.New("the request came back to devproxy")
 
 // mapURL maps a URL the target sent (absolute, or an absolute path) back to
 // devproxy's origin, using the scheme and host the browser used. It reports

@@ -149,6 +149,16 @@ func (u *upstream) errorHandler(w http.ResponseWriter, r *http.Request, err erro
 			Hint: "the client sent a broken body; check the code that makes this request"})
 		return
 	}
+	if errors.Is(err, errLoop) {
+		what := "your API's own address"
+		if u.frontend {
+			what = "your dev server's own address (Vite: http://localhost:5173)"
+		}
+		writeProxyError(w, r, &proxyError{Status: http.StatusLoopDetected, Route: u.name, Target: u.target.String(),
+			Err:  "loop detected: " + u.field() + " " + u.target.String() + " is devproxy itself; the request came back to it",
+			Hint: "point " + u.field() + " at " + what + ", not at the address you open in the browser"})
+		return
+	}
 	timeout := ""
 	if t, ok := u.proxy.Transport.(*upstreamTransport); ok {
 		timeout = t.timeout.String()

@@ -230,7 +230,7 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 		s.log.fail(fmt.Sprintf("config error: %v; kept previous config", err), "")
 		return err
 	}
-	cfg, err := ParseConfig(s.opts.Config, data, s.opts.LookupEnv)
+	cfg, err := parseConfig(s.opts.Config, data, s.opts.LookupEnv, s.listening())
 	if err != nil {
 		s.log.fail("config error, kept previous config:", err.Error())
 		return err

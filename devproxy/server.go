@@ -2,6 +2,7 @@ package devproxy
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -101,6 +102,10 @@ type Server struct {
 	// request headers (slowloris); 10 s, shorter in tests.
 	readHeaderTimeout time.Duration
 
+	// hop names this server in the X-Devproxy-Hop header it adds to every
+	// upstream request, to recognise its own requests coming back.
+	hop string
+
 	// watching is closed once the config file is watched (or cannot be).
 	watching  chan struct{}
 	watchOnce sync.Once
@@ -148,6 +153,7 @@ func New(opts Options) (*Server, error) {
 		buffers:    newBufferPool(),
 		streams:    newStreams(),
 		watching:   make(chan struct{}),
+		hop:        rand.Text()[:16],
 
 		readHeaderTimeout: 10 * time.Second,
 	}
@@ -155,7 +161,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := ParseConfig(opts.Config, data, opts.LookupEnv)
+	cfg, err := parseConfig(opts.Config, data, opts.LookupEnv, s.listening())
 	if err != nil {
 		return nil, err
 	}
@@ -163,6 +169,20 @@ func New(opts Options) (*Server, error) {
 	s.router.Store(s.compile(cfg))
 	s.reload.Store(&reloadStatus{OK: true, At: opts.Now().Format(time.RFC3339)})
 	return s, nil
+}
+
+// listening returns the addresses devproxy listens on or is told to
+// listen on besides the config's: the -listen override and the address of
+// the current listener.
+func (s *Server) listening() []string {
+	var addrs []string
+	if s.opts.Listen != "" {
+		addrs = append(addrs, s.opts.Listen)
+	}
+	if a := s.listen.Load(); a != nil {
+		addrs = append(addrs, *a)
+	}
+	return addrs
 }
 
 // Config returns the config the server currently serves.
@@ -192,6 +212,7 @@ func (s *Server) compile(cfg *Config) *router {
 			cr.handler, cr.dest = &mockHandler{name: r.Path, r: r.Respond}, "mock"
 		} else {
 			u := newUpstream(r.Path, r, r.Target, pool(r.Target, r.Insecure, r.Timeout), s.buffers, s.streams)
+			u.hop = s.hop
 			cr.handler, cr.dest = u, u.hostport
 		}
 		if r.CORS != nil {
@@ -208,6 +229,7 @@ func (s *Server) compile(cfg *Config) *router {
 		// browser would be told to.
 		insecure := isLoopbackName(f.URL.Hostname())
 		u := newUpstream("frontend", nil, f.URL, pool(f.URL, insecure, DefaultTimeout), s.buffers, s.streams)
+		u.hop = s.hop
 		rt.frontend = &frontend{handler: u, kind: "frontend", dest: u.hostport}
 	default:
 		rt.frontend = &frontend{handler: newStaticHandler(f.Dir, f.SPA), kind: "static", dest: f.Dir}
@@ -217,6 +239,15 @@ func (s *Server) compile(cfg *Config) *router {
 
 // ServeHTTP serves one request with the router current when it arrives.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.cameBack(r) {
+		// The outer request, the one that left, logs the loop and tells
+		// the client: one loop, one line, one 508.
+		h := w.Header()
+		h.Set("X-Devproxy-Error", "1")
+		h.Set(hopHeader, s.hop)
+		w.WriteHeader(http.StatusLoopDetected)
+		return
+	}
 	rt := s.router.Load()
 	rec := &recorder{ResponseWriter: w, srv: s}
 	e := &rec.e
@@ -241,6 +272,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		serveNoFrontend(rec, r, rt)
 	}
+}
+
+// hopHeader carries the hop of every devproxy a request went through.
+const hopHeader = "X-Devproxy-Hop"
+
+// cameBack reports whether r is a request this server sent upstream: its
+// target is devproxy itself, under a name the config check could not know.
+func (s *Server) cameBack(r *http.Request) bool {
+	for _, v := range r.Header[hopHeader] {
+		if v == s.hop {
+			return true
+		}
+	}
+	return false
 }
 
 // finish logs the request. A panic costs only this request: it is logged
