@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 )
 
 // StatusClientClosed is logged, never sent, when the client went away before
@@ -106,14 +107,57 @@ func (u *upstream) classify(err error, timeout string) *proxyError {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
 		pe.Err = "the target closed the connection without a response"
 		pe.Hint = "check the target's own log: it may have crashed, or the port may not be an HTTP server"
-	case strings.Contains(err.Error(), "malformed HTTP"), strings.Contains(err.Error(), "bad status"), strings.Contains(err.Error(), "malformed MIME header"):
-		pe.Err = "the target sent an invalid HTTP response: " + err.Error()
-		pe.Hint = "is " + u.hostport + " an HTTP server? check " + u.field()
+	case isBadResponse(err):
+		pe.Err = "the target sent an invalid HTTP response: " + excerpt(strings.TrimPrefix(err.Error(), transportBroken), maxExcerpt)
+		pe.Hint = u.hostport + " is not speaking HTTP correctly: is it an HTTP server? check its code, or fix " + u.field()
 	default:
 		pe.Err = "request to the target failed: " + err.Error()
 		pe.Hint = "check that " + u.target.String() + " is up and answers HTTP"
 	}
 	return pe
+}
+
+// transportBroken is how http.Transport prefixes the errors of a response
+// it could not read.
+const transportBroken = "net/http: HTTP/1.x transport connection broken: "
+
+// isBadResponse reports whether err says the target answered with
+// something that is not valid HTTP.
+func isBadResponse(err error) bool {
+	var bre *badResponseError
+	if errors.As(err, &bre) {
+		return true
+	}
+	// The words net/http's errors use for a response that breaks HTTP's
+	// syntax or framing; net/http exports no types for them.
+	words := [...]string{
+		"malformed HTTP", "bad status", "malformed MIME header", "bad Content-Length",
+		"multiple Content-Length", "transfer encoding", "invalid Trailer", "malformed chunked",
+	}
+	msg := err.Error()
+	for _, w := range words {
+		if strings.Contains(msg, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxExcerpt is how much of a target's bytes a failure quotes: enough to
+// recognise them, never someone else's whole page.
+const maxExcerpt = 160
+
+// excerpt returns s cut to at most max bytes, at a character boundary and
+// marked with "…", with control characters and invalid UTF-8 escaped.
+func excerpt(s string, max int) string {
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return sanitize(s)
 }
 
 func isDial(err error, op **net.OpError) bool {

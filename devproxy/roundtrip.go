@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -76,6 +77,7 @@ type upConn struct {
 	br        *bufio.Reader
 	bw        *bufio.Writer
 	idleSince time.Time
+	probe     *idleProbe
 }
 
 // headerLimiter sits under the connection's bufio.Reader and refuses to
@@ -108,7 +110,18 @@ func (l *headerLimiter) Read(p []byte) (int, error) {
 // RoundTrip implements http.RoundTripper.
 func (t *upstreamTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !t.short(req) {
-		return t.std.RoundTrip(req)
+		res, err := t.std.RoundTrip(req)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkStatus(res.StatusCode); err != nil {
+			// Closing the unread body costs http.Transport the
+			// connection, which is what a target that does not speak
+			// HTTP deserves.
+			res.Body.Close()
+			return nil, err
+		}
+		return res, nil
 	}
 	ctx := req.Context()
 	for {
@@ -157,22 +170,35 @@ func (t *upstreamTransport) short(req *http.Request) bool {
 }
 
 // get returns an idle connection, most recently used first, or dials a new
-// one.
+// one. An idle connection on which anything arrived while nobody asked
+// (bytes past the end of the last response, an unsolicited 408, the
+// target closing it) is closed instead: the next request would read those
+// bytes as its answer. http.Transport keeps a reader on every idle
+// connection for that; one non-blocking peek at hand-off gives the same
+// guarantee without a goroutine per connection, and the hand-off is the
+// only moment it matters.
 func (t *upstreamTransport) get(ctx context.Context) (*upConn, bool, error) {
-	t.mu.Lock()
-	if n := len(t.idle); n > 0 {
+	for {
+		t.mu.Lock()
+		n := len(t.idle)
+		if n == 0 {
+			t.mu.Unlock()
+			break
+		}
 		c := t.idle[n-1]
 		t.idle[n-1] = nil
 		t.idle = t.idle[:n-1]
 		t.mu.Unlock()
-		return c, true, nil
+		if c.br.Buffered() == 0 && c.probe.idle() {
+			return c, true, nil
+		}
+		c.nc.Close()
 	}
-	t.mu.Unlock()
 	nc, err := t.dial(ctx, "tcp", t.addr)
 	if err != nil {
 		return nil, false, err
 	}
-	c := &upConn{nc: nc}
+	c := &upConn{nc: nc, probe: newIdleProbe(nc)}
 	c.lr.r = nc
 	c.br = bufio.NewReaderSize(&c.lr, 4<<10)
 	c.bw = bufio.NewWriterSize(nc, 4<<10)
@@ -294,6 +320,9 @@ func (t *upstreamTransport) roundTrip(c *upConn, req *http.Request) (res *http.R
 		}
 	}
 	c.lr.limited = false
+	if err := checkStatus(res.StatusCode); err != nil {
+		return fail(err)
+	}
 	// The body is read without a deadline, unless it is already all in
 	// the buffer (most small responses): then the connection is not read
 	// again before the next request sets a new deadline.
@@ -313,6 +342,22 @@ func (t *upstreamTransport) roundTrip(c *upConn, req *http.Request) (res *http.R
 	}
 	res.Body = b
 	return res, true, nil
+}
+
+// badResponseError is a response from a target that is not HTTP as
+// devproxy can forward it.
+type badResponseError struct{ msg string }
+
+func (e *badResponseError) Error() string { return e.msg }
+
+// checkStatus refuses a status code no HTTP server sends: ReadResponse
+// accepts any three digits, and http.ResponseWriter panics on a code
+// below 100.
+func checkStatus(code int) error {
+	if code < 100 || code > 999 {
+		return &badResponseError{fmt.Sprintf("status %03d is not an HTTP status code (they run from 100 to 999)", code)}
+	}
+	return nil
 }
 
 // upBody is a response body on the short path: at its end the connection
