@@ -71,6 +71,11 @@ func newUpstream(name string, r *Route, target *url.URL, rt http.RoundTripper, p
 
 func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	u.proxy.ServeHTTP(w, r)
+	if rec, ok := w.(*recorder); ok && rec.status == http.StatusRequestHeaderFieldsTooLarge && rec.err == nil {
+		// The target's own 431 goes to the browser as it is; the log
+		// says which sizes it refused and what to change.
+		rec.fail(targetRefusedHeaders(r))
+	}
 }
 
 // hostPort returns the target's host:port with the scheme's default port

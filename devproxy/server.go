@@ -101,6 +101,9 @@ type Server struct {
 	// readHeaderTimeout bounds the time a client may take to send its
 	// request headers (slowloris); 10 s, shorter in tests.
 	readHeaderTimeout time.Duration
+	// headerLimit is the most bytes of request line and headers a
+	// request may carry (defaultHeaderLimit); smaller in tests.
+	headerLimit int
 
 	// hop names this server in the X-Devproxy-Hop header it adds to every
 	// upstream request, to recognise its own requests coming back.
@@ -156,6 +159,7 @@ func New(opts Options) (*Server, error) {
 		hop:        rand.Text()[:16],
 
 		readHeaderTimeout: 10 * time.Second,
+		headerLimit:       defaultHeaderLimit,
 	}
 	data, err := os.ReadFile(opts.Config)
 	if err != nil {
@@ -258,6 +262,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	d := rt.dispatch(r)
 	e.route, e.dest = d.route, d.dest
+	if pe := s.checkHeaders(r, e.route); pe != nil {
+		writeProxyError(rec, r, pe)
+		return
+	}
 	if d.refused != nil {
 		writeProxyError(rec, r, d.refused)
 		return
@@ -399,8 +407,11 @@ func (s *Server) startListener(ln net.Listener) {
 			// sockets and large downloads run as long as they need.
 			ReadHeaderTimeout: s.readHeaderTimeout,
 			IdleTimeout:       2 * time.Minute,
-			MaxHeaderBytes:    1 << 20,
-			ErrorLog:          log.New(io.Discard, "", 0),
+			// net/http refuses bigger headers before any handler runs;
+			// up to this, devproxy's own limit answers with sizes and
+			// advice (checkHeaders).
+			MaxHeaderBytes: s.headerLimit * serverHeaderFactor,
+			ErrorLog:       log.New(io.Discard, "", 0),
 		},
 		done: make(chan struct{}),
 	}
@@ -412,7 +423,7 @@ func (s *Server) startListener(ln net.Listener) {
 	s.listen.Store(&addr)
 	go func() {
 		defer close(l.done)
-		if err := l.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		if err := l.srv.Serve(&refusedListener{Listener: ln, s: s}); !errors.Is(err, http.ErrServerClosed) {
 			s.mu.Lock()
 			cur := s.current == l
 			s.mu.Unlock()
