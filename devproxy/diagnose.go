@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"strconv"
@@ -160,6 +161,8 @@ type diagnosis struct {
 	unsafe      []string // lower-case names of the headers that need a preflight
 	credentials bool
 	v           *Verdict
+	// stuck says a request got a connection but no answer in time.
+	stuck bool
 }
 
 func (d *diagnosis) run() {
@@ -458,9 +461,24 @@ func (d *diagnosis) send(method string, preflight bool) (*Exchange, *http.Respon
 		ex.RequestHeaders[k] = vs
 	}
 	req.Header.Set("User-Agent", "devproxy-doctor/"+Version)
+	// A server that took the connection and then says nothing is running
+	// but stuck: telling the user to start it would send them the wrong
+	// way.
+	connected := false
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { connected = true },
+	}))
 	res, err := d.client.Do(req)
 	if err != nil {
 		ex.Error = reachError(err, d.target)
+		if connected && (errors.Is(err, context.DeadlineExceeded) || isTimeout(err)) {
+			d.stuck = true
+			waited := "in time"
+			if d.client.Timeout > 0 {
+				waited = "within " + d.client.Timeout.String()
+			}
+			ex.Error = hostPort(d.target) + " accepted the connection but did not answer " + waited
+		}
 		return ex, nil
 	}
 	defer res.Body.Close()
@@ -482,6 +500,9 @@ func (d *diagnosis) unreachable(ex *Exchange) {
 	v.Verdict = "blocked"
 	v.Reason = fmt.Sprintf("%s %s failed: %s (fetch rejects with TypeError: Failed to fetch)", ex.Method, ex.URL, ex.Error)
 	v.Mistake = "target not reachable"
+	if d.stuck {
+		v.Mistake = "target did not answer"
+	}
 }
 
 // reachError says why a request got no answer.
@@ -600,6 +621,9 @@ func safelistedContentType(ct string) bool {
 func (d *diagnosis) fixes() []Fix {
 	if d.v.Allowed() {
 		return nil
+	}
+	if d.v.Mistake == "target did not answer" {
+		return []Fix{{Where: "the target", Text: "the server at " + originOf(d.target) + " is running but stuck or busy (paused in a debugger, a blocked event loop, a request waiting on a database or on itself): check its log; the browser waits the same way, then fails"}}
 	}
 	if d.v.Mistake == "target not reachable" {
 		return []Fix{{Where: "the target", Text: "start the server at " + originOf(d.target) + ", or check the URL: the browser gets no answer at all, so no header can help"}}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDiagnose runs every CORS case against doctor alone; the Chromium
@@ -207,5 +210,58 @@ func TestDoctorConfig(t *testing.T) {
 	errb.Reset()
 	if code := Doctor(context.Background(), []string{"-config", file}, &out, &errb); code != 0 || !strings.Contains(out.String(), "devproxy "+Version+" already runs on "+p.host) {
 		t.Errorf("devproxy doctor -config with devproxy running: exit %d, stdout:\n%s\nstderr: %s", code, out.String(), errb.String())
+	}
+}
+
+// TestDiagnoseSlowTarget: a server that accepts the connection and never
+// answers is running but stuck; doctor says so, with the time it waited,
+// rather than calling it unreachable and telling the user to start it.
+// A port nothing listens on still is unreachable.
+func TestDiagnoseSlowTarget(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = io.Copy(io.Discard, c) // never answers
+			}()
+		}
+	}()
+	cases := []struct {
+		name            string
+		url             string
+		mistake, reason string
+		fix, notFix     string
+	}{
+		{"accepts and never answers", "http://" + ln.Addr().String() + "/api",
+			"target did not answer", "accepted the connection but did not answer within 300ms", "stuck", "start the server"},
+		{"nothing listens", "http://127.0.0.1:" + closedPort(t) + "/api",
+			"target not reachable", "connection refused", "start the server", "accepted"},
+	}
+	for _, c := range cases {
+		for _, method := range []string{http.MethodGet, http.MethodPut} {
+			t.Run(c.name+"/"+method, func(t *testing.T) {
+				v, err := Diagnose(context.Background(), Check{URL: c.url, Origin: "http://localhost:3000", Method: method,
+					Client: &http.Client{Timeout: 300 * time.Millisecond}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				fixes := fmt.Sprint(v.Fixes)
+				if v.Allowed() || v.Mistake != c.mistake || !strings.Contains(v.Reason, c.reason) {
+					t.Errorf("Diagnose %s: verdict %s, mistake %q, reason %q; want mistake %q and a reason with %q", method, v.Verdict, v.Mistake, v.Reason, c.mistake, c.reason)
+				}
+				if !strings.Contains(fixes, c.fix) || strings.Contains(fixes, c.notFix) {
+					t.Errorf("Diagnose %s: fixes %s, want %q and not %q", method, fixes, c.fix, c.notFix)
+				}
+			})
+		}
 	}
 }
