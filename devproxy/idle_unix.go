@@ -3,14 +3,18 @@
 package devproxy
 
 import (
+	"errors"
 	"net"
+	"os"
 	"syscall"
+	"time"
 )
 
 // idleProbe looks, without waiting, at a kept connection before it carries
 // another request: a byte or an end of stream that arrived while it sat
 // idle is not an answer to anything that is still to be sent.
 type idleProbe struct {
+	nc    net.Conn
 	raw   syscall.RawConn
 	peek  func(fd uintptr) bool
 	quiet bool
@@ -26,7 +30,7 @@ func newIdleProbe(nc net.Conn) *idleProbe {
 	if err != nil {
 		return nil
 	}
-	p := &idleProbe{raw: raw}
+	p := &idleProbe{nc: nc, raw: raw}
 	// Built once per connection: a closure made at each check would be
 	// one allocation per request.
 	p.peek = func(fd uintptr) bool {
@@ -45,8 +49,14 @@ func (p *idleProbe) idle() bool {
 		return true
 	}
 	p.quiet = false
-	if err := p.raw.Read(p.peek); err != nil {
-		return false
+	err := p.raw.Read(p.peek)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The last response's header deadline, left in place when its
+		// body was already buffered, passed while the connection idled.
+		if p.nc.SetReadDeadline(time.Time{}) != nil {
+			return false
+		}
+		err = p.raw.Read(p.peek)
 	}
-	return p.quiet
+	return err == nil && p.quiet
 }

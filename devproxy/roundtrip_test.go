@@ -439,3 +439,35 @@ func TestShortPathTimeoutIsNotRetried(t *testing.T) {
 		t.Errorf("the target got the request %d times, want 1", n)
 	}
 }
+
+// TestShortPathIdlePastTimeoutKeepsConnection: a kept connection that idled
+// longer than its route's timeout is still reused: the check for bytes that
+// arrived while it idled must not mistake the passed header deadline for
+// them.
+func TestShortPathIdlePastTimeoutKeepsConnection(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	var conns atomic.Int32
+	b := startRawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		conns.Add(1)
+		for {
+			if _, err := readWireRequest(br); err != nil {
+				return
+			}
+			if answer(c, "quick") != nil {
+				return
+			}
+		}
+	})
+	p := startProxy(t, "routes:\n  /api:\n    target: "+b.url+"\n    timeout: "+timeout.String()+"\n", nil)
+	b.waitClosed(t, "the start-up probe never came")
+	conns.Store(0)
+	for i := range 3 {
+		if res, body := p.get(t, "/api/quick"); res.StatusCode != 200 || body != "quick" {
+			t.Fatalf("GET %d: got %d %q, want 200 quick", i, res.StatusCode, body)
+		}
+		<-time.After(2 * timeout) // the idle time is what is tested
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("3 GETs with idle pauses past the timeout opened %d upstream connections, want 1", n)
+	}
+}
