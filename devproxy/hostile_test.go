@@ -142,6 +142,13 @@ func TestTargetSpeaksBadHTTP(t *testing.T) {
 		{"conflicting Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok", 502, "Content-Length"},
 		{"Transfer-Encoding gzip", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nok", 502, "transfer encoding"},
 		{"Transfer-Encoding twice", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", 502, "transfer encoding"},
+		{"Transfer-Encoding identity", "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nContent-Length: 2\r\n\r\nok", 502, "transfer encoding"},
+		{"Trailer naming a framing header", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: Content-Length\r\n\r\n2\r\nok\r\n0\r\n\r\n", 502, "trailer key"},
+		// net/http drops a header whose name it cannot write.
+		{"header name with a space", "HTTP/1.1 200 OK\r\nBad Name: x\r\nContent-Length: 2\r\n\r\nok", 200, "ok"},
+		{"header value with a NUL", "HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nContent-Length: 2\r\n\r\nok", 502, "malformed MIME header"},
+		{"header value with an escape", "HTTP/1.1 200 OK\r\nX-A: \x1b[31mred\r\nContent-Length: 2\r\n\r\nok", 502, "malformed MIME header"},
+		{"header value with a tab", "HTTP/1.1 200 OK\r\nX-A: a\tb\r\nContent-Length: 2\r\n\r\nok", 200, "ok"},
 		{"header line without colon", "HTTP/1.1 200 OK\r\nX-Broken\r\nContent-Length: 2\r\n\r\nok", 502, "malformed MIME header"},
 		{"a page where the status line goes", huge + "\r\n\r\n", 502, "malformed HTTP"},
 		{"same Content-Length twice", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok", 200, "ok"},

@@ -132,7 +132,7 @@ func isBadResponse(err error) bool {
 	// syntax or framing; net/http exports no types for them.
 	words := [...]string{
 		"malformed HTTP", "bad status", "malformed MIME header", "bad Content-Length",
-		"multiple Content-Length", "transfer encoding", "invalid Trailer", "malformed chunked",
+		"multiple Content-Length", "transfer encoding", "invalid Trailer", "bad trailer key", "malformed chunked",
 	}
 	msg := err.Error()
 	for _, w := range words {

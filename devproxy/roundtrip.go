@@ -114,7 +114,7 @@ func (t *upstreamTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		if err != nil {
 			return nil, err
 		}
-		if err := checkStatus(res.StatusCode); err != nil {
+		if err := checkResponse(res); err != nil {
 			// Closing the unread body costs http.Transport the
 			// connection, which is what a target that does not speak
 			// HTTP deserves.
@@ -320,7 +320,7 @@ func (t *upstreamTransport) roundTrip(c *upConn, req *http.Request) (res *http.R
 		}
 	}
 	c.lr.limited = false
-	if err := checkStatus(res.StatusCode); err != nil {
+	if err := checkResponse(res); err != nil {
 		return fail(err)
 	}
 	// The body is read without a deadline, unless it is already all in
@@ -350,11 +350,13 @@ type badResponseError struct{ msg string }
 
 func (e *badResponseError) Error() string { return e.msg }
 
-// checkStatus refuses a status code no HTTP server sends: ReadResponse
-// accepts any three digits, and http.ResponseWriter panics on a code
-// below 100.
-func checkStatus(code int) error {
-	if code < 100 || code > 999 {
+// checkResponse refuses what ReadResponse lets through but no HTTP server
+// sends: a status code below 100. ReadResponse accepts any three digits,
+// and http.ResponseWriter panics on such a code. (Header values with
+// control characters, the other thing browsers refuse, ReadResponse
+// already rejects.)
+func checkResponse(res *http.Response) error {
+	if code := res.StatusCode; code < 100 || code > 999 {
 		return &badResponseError{fmt.Sprintf("status %03d is not an HTTP status code (they run from 100 to 999)", code)}
 	}
 	return nil
