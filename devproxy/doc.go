@@ -20,7 +20,9 @@
 // ReverseProxy's Transport is the target's pool (roundtrip.go): a plain-HTTP
 // GET, HEAD or OPTIONS without a body is written and its response read on the
 // request's own goroutine over a kept connection; anything else (https, bodies,
-// WebSocket upgrades) goes through the pool's http.Transport.
+// WebSocket upgrades) goes through the pool's http.Transport. A kept
+// connection on which anything arrived while it idled is closed at hand-off,
+// so a response is only ever read by the request it answers.
 //
 // Cors mode (cors.go) wraps a route's handler when its config has a cors
 // block: it answers preflights and owns the Access-Control-* headers. Doctor
