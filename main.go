@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/devproxy/devproxy/devproxy"
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 const usage = `devproxy serves your frontend and your APIs on one origin, so the browser
@@ -111,11 +112,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func configFailed(stderr io.Writer, file string, err error) int {
-	var cerrs devproxy.ConfigErrors
+	var cerrs config.Errors
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		fmt.Fprintf(stderr, "devproxy: error: no config file at %s\n", file)
-		fmt.Fprintf(stderr, "devproxy: hint: create it, or name another with -config; a minimal one:\n\n%s", devproxy.ExampleConfig)
+		fmt.Fprintf(stderr, "devproxy: hint: create it, or name another with -config; a minimal one:\n\n%s", config.Example)
 	case errors.As(err, &cerrs):
 		fmt.Fprintln(stderr, cerrs.Error())
 		fmt.Fprintf(stderr, "devproxy: error: %s is not valid (%d %s)\n", file, len(cerrs), plural(len(cerrs), "problem", "problems"))

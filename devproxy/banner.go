@@ -10,13 +10,10 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
-)
 
-// ExampleConfig is a minimal devproxy.yaml, shown when none is found.
-const ExampleConfig = `  frontend: http://localhost:5173   # your dev server, or a folder such as ./dist
-  routes:
-    /api: http://localhost:5000      # your API
-`
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/internal/web"
+)
 
 // probeTimeout bounds the startup check of each upstream: a local server
 // that is up accepts at once.
@@ -32,7 +29,7 @@ type routeRow struct {
 
 // routeRows lists cfg's routes longest prefix first, as the router
 // matches, then the frontend.
-func routeRows(cfg *Config) []routeRow {
+func routeRows(cfg *config.Config) []routeRow {
 	routes := make([]*route, 0, len(cfg.Routes))
 	for i := range cfg.Routes {
 		routes = append(routes, &route{Route: &cfg.Routes[i]})
@@ -61,7 +58,7 @@ func routeRows(cfg *Config) []routeRow {
 
 // WriteRoutes prints the route table of cfg, longest prefix first as the
 // router matches, then the frontend.
-func WriteRoutes(w io.Writer, cfg *Config) {
+func WriteRoutes(w io.Writer, cfg *config.Config) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, r := range routeRows(cfg) {
 		fmt.Fprintf(tw, "  %s\t→ %s%s\n", r.path, r.dest, r.opts)
@@ -69,7 +66,7 @@ func WriteRoutes(w io.Writer, cfg *Config) {
 	_ = tw.Flush()
 }
 
-func routeOptions(r *Route) string {
+func routeOptions(r *config.Route) string {
 	var opts []string
 	if r.StripPrefix {
 		opts = append(opts, "strip_prefix")
@@ -80,7 +77,7 @@ func routeOptions(r *Route) string {
 	if r.Insecure {
 		opts = append(opts, "insecure")
 	}
-	if r.Timeout != 0 && r.Timeout != DefaultTimeout {
+	if r.Timeout != 0 && r.Timeout != config.DefaultTimeout {
 		opts = append(opts, "timeout "+r.Timeout.String())
 	}
 	if len(opts) == 0 {
@@ -134,7 +131,7 @@ func probeReason(target *url.URL, err error) string {
 
 // banner logs what devproxy serves: its version, the URL to open, the
 // config file, and every route with the state of its upstream.
-func (l *logger) banner(cfg *Config, listen string, probes map[string]error) {
+func (l *logger) banner(cfg *config.Config, listen string, probes map[string]error) {
 	rows := routeRows(cfg)
 	open := URL(listen)
 	if l.json {
@@ -212,7 +209,7 @@ func exposed(listen string) []string {
 		}
 		return addrs
 	}
-	if isLoopbackName(strings.ToLower(host)) {
+	if web.IsLoopback(strings.ToLower(host)) {
 		return nil
 	}
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {

@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/internal/web"
 )
 
 // corsHandler puts a route in cors mode: it answers preflights itself and
@@ -14,7 +17,7 @@ import (
 // block, replacing any the target sent, so that a page on a listed origin
 // may call the route and a page on any other origin may not.
 type corsHandler struct {
-	c     *CORS
+	c     *config.CORS
 	route string
 	// where names the config line to change, e.g.
 	// "routes./api.cors.origins (devproxy.yaml line 7)".
@@ -28,14 +31,14 @@ type corsHandler struct {
 	reported sync.Map
 }
 
-func newCORSHandler(c *CORS, route, file string, next http.Handler, logf func(string, ...any)) *corsHandler {
+func newCORSHandler(c *config.CORS, route, file string, next http.Handler, logf func(string, ...any)) *corsHandler {
 	where := "routes." + route + ".cors.origins"
 	if c.Line > 0 {
 		where += fmt.Sprintf(" (%s line %d)", file, c.Line)
 	}
 	origins := make(map[string]bool, len(c.Origins))
 	for _, o := range c.Origins {
-		if co, ok := canonicalOrigin(o); ok {
+		if co, ok := web.CanonicalOrigin(o); ok {
 			origins[co] = true
 		}
 	}
@@ -55,7 +58,7 @@ func (h *corsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.serve(w, r, func(hd http.Header) { h.allow(hd, origin) })
-	case isOwnOrigin(r, origin):
+	case web.IsRequestOrigin(r, origin):
 		// A page served by devproxy itself: same origin, no CORS.
 		h.serve(w, r, addVaryOrigin)
 	default:
@@ -102,7 +105,7 @@ func (h *corsHandler) serve(w http.ResponseWriter, r *http.Request, set func(htt
 // allows reports whether origin is listed in the cors block, compared by
 // scheme, host and port as the browser compares them.
 func (h *corsHandler) allows(origin string) bool {
-	o, ok := canonicalOrigin(origin)
+	o, ok := web.CanonicalOrigin(origin)
 	return ok && h.origins[o]
 }
 

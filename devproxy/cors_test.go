@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 // corsBackend is a target that gets CORS wrong on purpose: a wildcard and a
@@ -202,7 +204,7 @@ func TestCORSModeProxyError(t *testing.T) {
 }
 
 func TestTrustedOrigins(t *testing.T) {
-	cfg, err := ParseConfig("devproxy.yaml", []byte(`allowed_origins: [http://localhost:3000]
+	cfg, err := config.Parse("devproxy.yaml", []byte(`allowed_origins: [http://localhost:3000]
 routes:
   /a: {target: http://localhost:5000, cors: {origins: ["http://localhost:5173,http://localhost:3000"]}}
   /b: http://localhost:5001

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/devproxy/devproxy/internal/web"
 )
 
 // Check is one question for Diagnose: may a page on Origin make this
@@ -118,11 +120,11 @@ func Diagnose(ctx context.Context, c Check) (*Verdict, error) {
 		return nil, err
 	}
 	method := normalizeMethod(c.Method)
-	if !validHeaderName(method) {
+	if !web.IsToken(method) {
 		return nil, fmt.Errorf("%q is not a method", c.Method)
 	}
 	for _, h := range c.Headers {
-		if !validHeaderName(h) {
+		if !web.IsToken(h) {
 			return nil, fmt.Errorf("%q is not a header name", h)
 		}
 	}
@@ -374,7 +376,7 @@ func originMistake(value, origin string) string {
 		return fmt.Sprintf("%q differs in scheme and port (%s vs %s)", value, vu.Scheme+":"+vport, ou.Scheme+":"+oport)
 	case sameHost && vu.Port() != ou.Port():
 		return fmt.Sprintf("%q differs only in port (%s vs %s): every port is another origin", value, describePort(vu), describePort(ou))
-	case isLoopbackName(vu.Hostname()) && isLoopbackName(ou.Hostname()):
+	case web.IsLoopback(vu.Hostname()) && web.IsLoopback(ou.Hostname()):
 		return fmt.Sprintf("%q names the same machine another way: localhost, 127.0.0.1 and [::1] are three different origins", value)
 	}
 	return fmt.Sprintf("the server allows %q, another origin", value)

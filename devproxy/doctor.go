@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 const doctorUsage = `devproxy doctor tells, without a browser, whether a page on one origin may
@@ -56,7 +58,7 @@ func Doctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	credentials := fset.Bool("credentials", false, "the page uses fetch's credentials: 'include' (cookies)")
 	send := fset.Bool("send", false, "send the request itself even when its method is not GET or HEAD")
 	asJSON := fset.Bool("json", false, "print the verdict as JSON")
-	config := fset.String("config", "devproxy.yaml", "the config `file`, for the default origin and the config check")
+	configFile := fset.String("config", "devproxy.yaml", "the config `file`, for the default origin and the config check")
 
 	// Flags may come before and after the URL.
 	var rest []string
@@ -78,12 +80,12 @@ func Doctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if len(rest) == 0 {
-		return doctorConfig(ctx, *config, stdout, stderr)
+		return doctorConfig(ctx, *configFile, stdout, stderr)
 	}
 
 	if *origin == "" {
-		listen := DefaultListen
-		if cfg, err := LoadConfig(*config, nil); err == nil {
+		listen := config.DefaultListen
+		if cfg, err := config.Load(*configFile, nil); err == nil {
 			listen = cfg.Listen
 		}
 		*origin = URL(listen)
@@ -186,9 +188,9 @@ func WriteVerdict(w io.Writer, v *Verdict) {
 // doctorConfig checks that each route's target and the frontend answer and
 // that devproxy's port is free.
 func doctorConfig(ctx context.Context, file string, stdout, stderr io.Writer) int {
-	cfg, err := LoadConfig(file, nil)
+	cfg, err := config.Load(file, nil)
 	if err != nil {
-		var cerrs ConfigErrors
+		var cerrs config.Errors
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			fmt.Fprintf(stderr, "devproxy: error: no config file at %s\n", file)
@@ -311,7 +313,7 @@ func probeListen(ctx context.Context, addr string) (ok bool, detail, hint string
 	}
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodGet, "http://"+addr+ReservedPrefix+"/status", nil)
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, "http://"+addr+config.ReservedPrefix+"/status", nil)
 	if err == nil {
 		res, err := http.DefaultClient.Do(req)
 		if err == nil {

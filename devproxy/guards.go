@@ -6,6 +6,9 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/internal/web"
 )
 
 // guards keep devproxy safe by default: a dev server hands out source code
@@ -20,7 +23,7 @@ type guards struct {
 	origins map[string]bool
 }
 
-func newGuards(cfg *Config, trusted []string) *guards {
+func newGuards(cfg *config.Config, trusted []string) *guards {
 	g := &guards{hosts: map[string]bool{}, origins: map[string]bool{}}
 	for _, h := range cfg.AllowedHosts {
 		g.hosts[strings.ToLower(h)] = true
@@ -29,7 +32,7 @@ func newGuards(cfg *Config, trusted []string) *guards {
 		g.hosts[strings.ToLower(host)] = true
 	}
 	for _, o := range trusted {
-		if c, ok := canonicalOrigin(o); ok {
+		if c, ok := web.CanonicalOrigin(o); ok {
 			g.origins[c] = true
 		}
 	}
@@ -38,7 +41,7 @@ func newGuards(cfg *Config, trusted []string) *guards {
 
 // trusted reports whether origin is one the config trusts.
 func (g *guards) trusted(origin string) bool {
-	o, ok := canonicalOrigin(origin)
+	o, ok := web.CanonicalOrigin(origin)
 	return ok && g.origins[o]
 }
 
@@ -107,7 +110,7 @@ func (g *guards) ownAddress(r *http.Request) bool {
 	_, lport, _ := net.SplitHostPort(local.String())
 	port := u.Port()
 	if port == "" {
-		port = defaultPort(u.Scheme)
+		port = web.DefaultPort(u.Scheme)
 	}
 	return port == lport
 }
@@ -120,7 +123,7 @@ func (g *guards) hostAllowed(hostport string) bool {
 		return true
 	}
 	host := strings.TrimSuffix(strings.ToLower(hostOnly(hostport)), ".")
-	if isLocalhostName(host) || g.hosts[host] {
+	if web.IsLocalhost(host) || g.hosts[host] {
 		return true
 	}
 	_, err := netip.ParseAddr(host)
@@ -132,18 +135,18 @@ func (g *guards) hostAllowed(hostport string) bool {
 // and the loopback addresses count as one host (a dev server's hot-reload
 // client may name either).
 func (g *guards) sameOrigin(r *http.Request, origin string) bool {
-	if isOwnOrigin(r, origin) {
+	if web.IsRequestOrigin(r, origin) {
 		return true
 	}
-	o, ok := canonicalOrigin(origin)
-	own, ok2 := requestOrigin(r)
+	o, ok := web.CanonicalOrigin(origin)
+	own, ok2 := web.RequestOrigin(r)
 	if !ok || !ok2 {
 		return false
 	}
 	ou, _ := url.Parse(o)
 	wu, _ := url.Parse(own)
 	return ou.Scheme == wu.Scheme && ou.Port() == wu.Port() &&
-		isLoopbackName(ou.Hostname()) && isLoopbackName(wu.Hostname())
+		web.IsLoopback(ou.Hostname()) && web.IsLoopback(wu.Hostname())
 }
 
 // crossSite reports whether r is a state-changing request from another
@@ -162,7 +165,7 @@ func (g *guards) crossSite(r *http.Request, origin string) bool {
 	case "same-origin", "none":
 		return false
 	case "":
-		return origin != "" && !isOwnOrigin(r, origin) && !g.trusted(origin)
+		return origin != "" && !web.IsRequestOrigin(r, origin) && !g.trusted(origin)
 	default:
 		return !g.trusted(origin)
 	}
@@ -183,7 +186,7 @@ func (g *guards) sameSiteScript(r *http.Request) bool {
 		return false
 	}
 	o := ref.Scheme + "://" + ref.Host
-	return isOwnOrigin(r, o) || g.trusted(o)
+	return web.IsRequestOrigin(r, o) || g.trusted(o)
 }
 
 // isWebSocket reports whether r asks for a WebSocket upgrade.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,8 +18,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/muesli/termenv"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden logs in testdata/log")
 
 // fakeClock returns times one millisecond apart from a fixed start.
 func fakeClock() func() time.Time {
@@ -35,12 +39,12 @@ func logScript(t *testing.T, l *logger) {
 	start := time.Date(2026, 11, 28, 14, 2, 11, 0, time.UTC)
 	api, _ := url.Parse("http://localhost:5000")
 	fe, _ := url.Parse("http://localhost:5173")
-	cfg := &Config{
+	cfg := &config.Config{
 		File:     "devproxy.yaml",
-		Frontend: &Frontend{URL: fe},
-		Routes: []Route{
+		Frontend: &config.Frontend{URL: fe},
+		Routes: []config.Route{
 			{Path: "/api", Target: api, StripPrefix: true, Timeout: 30 * time.Second},
-			{Path: "/api/hello", Respond: &Respond{}},
+			{Path: "/api/hello", Respond: &config.Respond{}},
 		},
 	}
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 // TestSelfTargetRefused pins a loop: a frontend or route target that is
@@ -36,7 +38,7 @@ func TestSelfTargetRefused(t *testing.T) {
 		{"other host", "listen: 127.0.0.1:8080\nroutes:\n  /api: http://api.test:8080\n", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseConfig("devproxy.yaml", []byte(tt.config), func(string) (string, bool) { return "", false })
+			_, err := config.Parse("devproxy.yaml", []byte(tt.config), func(string) (string, bool) { return "", false })
 			switch {
 			case tt.want == "" && err != nil:
 				t.Errorf("ParseConfig: %v, want no error", err)

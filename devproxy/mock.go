@@ -2,19 +2,19 @@ package devproxy
 
 import (
 	"errors"
-	"fmt"
-	"io"
-	"io/fs"
 	"net/http"
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/internal/regularfile"
 )
 
 // mockHandler answers a route with its respond block; no backend is needed.
 type mockHandler struct {
 	name string
-	r    *Respond
+	r    *config.Respond
 }
 
 func (m *mockHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -33,10 +33,10 @@ func (m *mockHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body := m.r.Body
 	if m.r.File != "" {
 		// Read on every request, so that editing the file needs no reload.
-		b, err := readRegularFile(m.r.File)
+		b, err := regularfile.Read(m.r.File)
 		if err != nil {
 			hint := "create the file, or fix routes." + m.name + ".respond.file in the config"
-			if errors.Is(err, errNotRegular) {
+			if errors.Is(err, regularfile.ErrNotRegular) {
 				hint = "make it a regular file, or fix routes." + m.name + ".respond.file in the config"
 			}
 			writeProxyError(w, r, &proxyError{
@@ -65,51 +65,6 @@ func (m *mockHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
-}
-
-// errNotRegular is the reason a mock's file that is a device, a FIFO or a
-// socket is not served.
-var errNotRegular = errors.New("not a regular file")
-
-// readRegularFile reads name if it is a regular file. It checks before
-// opening, since opening a FIFO blocks until a writer comes, and again on
-// what it opened, in case the name was replaced in between: a device such
-// as /dev/zero would be read until memory runs out.
-func readRegularFile(name string) ([]byte, error) {
-	fi, err := os.Stat(name)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w (%s)", errNotRegular, fileKind(fi.Mode()))
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if fi, err = f.Stat(); err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w (%s)", errNotRegular, fileKind(fi.Mode()))
-	}
-	return io.ReadAll(f)
-}
-
-// fileKind names what a file that is not regular is.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m.IsDir():
-		return "a folder"
-	}
-	return "a special file"
 }
 
 // pathErrReason is the cause of a file error without the path, which the

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 // TestMockFileMustBeRegular pins that a mock's file: is a regular file: a
@@ -30,7 +32,7 @@ func TestMockFileMustBeRegular(t *testing.T) {
 	for _, name := range []string{"/dev/zero", "fifo.json", "zero.json"} {
 		t.Run("check "+name, func(t *testing.T) {
 			in := "routes:\n  /m:\n    respond: {file: " + name + "}\n"
-			_, err := ParseConfig(filepath.Join(dir, "devproxy.yaml"), []byte(in), testEnv)
+			_, err := config.Parse(filepath.Join(dir, "devproxy.yaml"), []byte(in), func(string) (string, bool) { return "", false })
 			if err == nil || !strings.Contains(err.Error(), "routes./m.respond.file") || !strings.Contains(err.Error(), "not a regular file") {
 				t.Errorf("ParseConfig(file: %s): got %v, want it refused as not a regular file", name, err)
 			}

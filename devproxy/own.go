@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 // statusJSON is the body of GET /__devproxy/status.
@@ -24,12 +26,12 @@ type statusRoute struct {
 
 // serveOwn answers devproxy's own endpoints under ReservedPrefix.
 func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, rt *router) {
-	if r.URL.Path != ReservedPrefix+"/status" {
+	if r.URL.Path != config.ReservedPrefix+"/status" {
 		writeProxyError(w, r, &proxyError{
 			Status: http.StatusNotFound,
 			Err:    "no such devproxy endpoint: " + r.URL.Path,
-			Route:  ReservedPrefix,
-			Hint:   ReservedPrefix + "/ is reserved for devproxy; GET " + ReservedPrefix + "/status shows the config",
+			Route:  config.ReservedPrefix,
+			Hint:   config.ReservedPrefix + "/ is reserved for devproxy; GET " + config.ReservedPrefix + "/status shows the config",
 		})
 		return
 	}
@@ -37,7 +39,7 @@ func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, rt *router) {
 		writeProxyError(w, r, &proxyError{
 			Status: http.StatusMethodNotAllowed,
 			Err:    sanitize(r.Method) + " " + r.URL.Path + " is not allowed: devproxy's status answers GET and HEAD only",
-			Route:  ReservedPrefix,
+			Route:  config.ReservedPrefix,
 			Hint:   "use GET",
 			Header: http.Header{"Allow": {"GET, HEAD"}},
 		})
@@ -61,7 +63,7 @@ func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, rt *router) {
 	_ = enc.Encode(st)
 }
 
-func statusRoutes(cfg *Config) []statusRoute {
+func statusRoutes(cfg *config.Config) []statusRoute {
 	routes := make([]statusRoute, 0, len(cfg.Routes))
 	for _, r := range cfg.Routes {
 		sr := statusRoute{Path: r.Path, Respond: r.Respond != nil}
@@ -75,7 +77,7 @@ func statusRoutes(cfg *Config) []statusRoute {
 
 // frontendString names the frontend as the user wrote it: a URL or a
 // folder; "" when there is none.
-func frontendString(f *Frontend) string {
+func frontendString(f *config.Frontend) string {
 	switch {
 	case f == nil:
 		return ""

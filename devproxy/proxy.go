@@ -12,6 +12,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/internal/web"
 )
 
 // upstream forwards requests to one target: a route's or the frontend dev
@@ -29,7 +32,7 @@ type upstream struct {
 	// absolute URLs that point back at it.
 	hostport     string
 	preserveHost bool
-	headers      []Header
+	headers      []config.Header
 	frontend     bool
 	// hop, when not empty, is added as X-Devproxy-Hop to every request,
 	// and a 508 that carries it back is a loop to devproxy itself.
@@ -39,7 +42,7 @@ type upstream struct {
 	streams *streams
 }
 
-func newUpstream(name string, r *Route, target *url.URL, rt http.RoundTripper, pool httputil.BufferPool, ss *streams) *upstream {
+func newUpstream(name string, r *config.Route, target *url.URL, rt http.RoundTripper, pool httputil.BufferPool, ss *streams) *upstream {
 	u := &upstream{
 		streams:  ss,
 		name:     name,
@@ -181,7 +184,7 @@ func (u *upstream) setForwarded(pr *httputil.ProxyRequest) {
 			delete(out.Header, "X-Forwarded-Host")
 		}
 	}
-	port := defaultPort(out.Header.Get("X-Forwarded-Proto"))
+	port := web.DefaultPort(out.Header.Get("X-Forwarded-Proto"))
 	if _, p, err := net.SplitHostPort(host); err == nil && p != "" {
 		port = p
 	}
@@ -392,27 +395,11 @@ func (u *upstream) isTarget(loc *url.URL) bool {
 			port = "443"
 		}
 	}
-	if port != u.target.Port() && !(u.target.Port() == "" && port == defaultPort(u.target.Scheme)) {
+	if port != u.target.Port() && !(u.target.Port() == "" && port == web.DefaultPort(u.target.Scheme)) {
 		return false
 	}
 	h, th := strings.ToLower(loc.Hostname()), strings.ToLower(u.target.Hostname())
-	return h == th || (isLoopbackName(h) && isLoopbackName(th))
-}
-
-func defaultPort(scheme string) string {
-	if scheme == "https" {
-		return "443"
-	}
-	return "80"
-}
-
-// isLoopbackName reports whether host is localhost, *.localhost or a
-// loopback IP literal.
-func isLoopbackName(host string) bool {
-	if isLocalhostName(host) {
-		return true
-	}
-	return host == "::1" || strings.HasPrefix(host, "127.")
+	return h == th || (web.IsLoopback(h) && web.IsLoopback(th))
 }
 
 // mapCookie removes a Domain attribute naming the target host, so that the
@@ -429,7 +416,7 @@ func (u *upstream) mapCookie(c string) string {
 		switch {
 		case strings.EqualFold(name, "domain"):
 			d := strings.ToLower(strings.TrimPrefix(val, "."))
-			if d == th || (isLoopbackName(d) && isLoopbackName(th)) {
+			if d == th || (web.IsLoopback(d) && web.IsLoopback(th)) {
 				parts = append(parts[:i], parts[i+1:]...)
 				i--
 				changed = true

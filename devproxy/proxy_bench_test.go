@@ -7,6 +7,8 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"testing"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 // browserRequest is a request as a browser's fetch sends it to devproxy.
@@ -31,7 +33,7 @@ func browserRequest(target string) *http.Request {
 	return r
 }
 
-func benchUpstream(b *testing.B, r *Route) *upstream {
+func benchUpstream(b *testing.B, r *config.Route) *upstream {
 	b.Helper()
 	return newUpstream(r.Path, r, r.Target, http.DefaultTransport, newBufferPool(), nil)
 }
@@ -60,13 +62,13 @@ func BenchmarkRewrite(b *testing.B) {
 	})
 	for _, c := range []struct {
 		name string
-		r    *Route
+		r    *config.Route
 		want string
 	}{
-		{"plain", &Route{Path: "/api", Target: mustURL(b, "http://localhost:5000")},
+		{"plain", &config.Route{Path: "/api", Target: mustURL(b, "http://localhost:5000")},
 			"http://localhost:5000/api/v1/users/42?fields=name%2Cemail&page=2"},
-		{"strip+base+headers", &Route{Path: "/api", Target: mustURL(b, "https://localhost:7001/base"), StripPrefix: true,
-			Headers: []Header{{Name: "X-Dev-User", Value: "alice"}, {Name: "Cookie", Value: ""}}},
+		{"strip+base+headers", &config.Route{Path: "/api", Target: mustURL(b, "https://localhost:7001/base"), StripPrefix: true,
+			Headers: []config.Header{{Name: "X-Dev-User", Value: "alice"}, {Name: "Cookie", Value: ""}}},
 			"https://localhost:7001/base/v1/users/42?fields=name%2Cemail&page=2"},
 	} {
 		u := benchUpstream(b, c.r)
@@ -88,7 +90,7 @@ func BenchmarkRewrite(b *testing.B) {
 // starts from a fresh copy of the headers, as the hook rewrites them in
 // place; "clone" is that copy alone.
 func BenchmarkModifyResponse(b *testing.B) {
-	u := benchUpstream(b, &Route{Path: "/auth", Target: mustURL(b, "http://localhost:5000/base"), StripPrefix: true})
+	u := benchUpstream(b, &config.Route{Path: "/auth", Target: mustURL(b, "http://localhost:5000/base"), StripPrefix: true})
 	out := browserRequest("/base/login")
 	out.Header.Set("X-Forwarded-Host", "localhost:8080")
 	out.Header.Set("X-Forwarded-Proto", "http")

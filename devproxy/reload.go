@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/fsnotify/fsnotify"
 )
 
@@ -230,7 +231,7 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 		s.log.fail(fmt.Sprintf("config error: %v; kept previous config", err), "")
 		return err
 	}
-	cfg, err := parseConfig(s.opts.Config, data, s.opts.LookupEnv, s.listening())
+	cfg, err := config.ParseFor(s.opts.Config, data, s.opts.LookupEnv, s.listening())
 	if err != nil {
 		s.log.fail("config error, kept previous config:", err.Error())
 		return err
@@ -337,9 +338,9 @@ func (s *Server) relisten(ctx context.Context, addr string) error {
 }
 
 // describeChanges says what a reload changed, in the words of the config.
-func describeChanges(old, cfg *Config) []string {
+func describeChanges(old, cfg *config.Config) []string {
 	var changes []string
-	before := map[string]Route{}
+	before := map[string]config.Route{}
 	for _, r := range old.Routes {
 		before[r.Path] = r
 	}
@@ -377,12 +378,12 @@ func describeChanges(old, cfg *Config) []string {
 	return changes
 }
 
-func sameRoute(a, b Route) bool {
+func sameRoute(a, b config.Route) bool {
 	a.Line, b.Line = 0, 0
 	return reflect.DeepEqual(a, b)
 }
 
-func routeDest(r *Route) string {
+func routeDest(r *config.Route) string {
 	if r.Respond != nil {
 		return "mock"
 	}

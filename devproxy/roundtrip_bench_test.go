@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 // BenchmarkRoundTrip is one GET of a 1 KiB body from a loopback target,
@@ -23,7 +25,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	short := newUpstreamTransport(target, false, DefaultTimeout)
+	short := newUpstreamTransport(target, false, config.DefaultTimeout)
 	b.Cleanup(short.retire)
 	for _, c := range []struct {
 		name string

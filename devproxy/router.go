@@ -5,12 +5,14 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 // router is one compiled config: the routes sorted for matching and the
 // handlers that serve them. It is immutable; a reload builds a new one.
 type router struct {
-	cfg *Config
+	cfg *config.Config
 	// routes are sorted by descending prefix length so that the first match
 	// is the longest one, whatever the order in the file.
 	routes   []*route
@@ -23,7 +25,7 @@ type router struct {
 
 // route is a compiled Route with the handler that serves it.
 type route struct {
-	*Route
+	*config.Route
 	handler http.Handler
 	// dest is how the request log names the destination: the target's
 	// host:port, or "mock".
@@ -199,7 +201,7 @@ func (rt *router) dispatch(r *http.Request) dispatch {
 		d.r = withPath(r, raw, resolved)
 	}
 	path := d.r.URL.Path
-	d.own = hasPathPrefix(path, ReservedPrefix)
+	d.own = hasPathPrefix(path, config.ReservedPrefix)
 	switch m := rt.match(path); {
 	case d.own:
 	case m != nil:

@@ -3,6 +3,8 @@ package devproxy
 import (
 	"fmt"
 	"testing"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 // benchRouter is a router of 20 routes shaped like a real app's: a few
@@ -16,7 +18,7 @@ func benchRouter() *router {
 	}
 	rt := &router{}
 	for _, p := range paths {
-		rt.routes = append(rt.routes, &route{Route: &Route{Path: p}})
+		rt.routes = append(rt.routes, &route{Route: &config.Route{Path: p}})
 	}
 	sortRoutes(rt.routes)
 	return rt
@@ -55,7 +57,7 @@ func BenchmarkRouterMatchSize(b *testing.B) {
 	for _, n := range []int{1, 20, 100} {
 		rt := &router{}
 		for i := range n {
-			rt.routes = append(rt.routes, &route{Route: &Route{Path: fmt.Sprintf("/r%03d", i)}})
+			rt.routes = append(rt.routes, &route{Route: &config.Route{Path: fmt.Sprintf("/r%03d", i)}})
 		}
 		sortRoutes(rt.routes)
 		b.Run(fmt.Sprintf("routes=%d/miss", n), func(b *testing.B) {

@@ -19,6 +19,8 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/term"
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/internal/web"
 	"github.com/muesli/termenv"
 )
 
@@ -165,7 +167,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := parseConfig(opts.Config, data, opts.LookupEnv, s.listening())
+	cfg, err := config.ParseFor(opts.Config, data, opts.LookupEnv, s.listening())
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +192,7 @@ func (s *Server) listening() []string {
 }
 
 // Config returns the config the server currently serves.
-func (s *Server) Config() *Config { return s.router.Load().cfg }
+func (s *Server) Config() *config.Config { return s.router.Load().cfg }
 
 // ListenAddr is the address to listen on: the -listen override, else the
 // config's.
@@ -202,7 +204,7 @@ func (s *Server) ListenAddr() string {
 }
 
 // compile builds the immutable router for cfg.
-func (s *Server) compile(cfg *Config) *router {
+func (s *Server) compile(cfg *config.Config) *router {
 	rt := &router{cfg: cfg, guards: newGuards(cfg, cfg.TrustedOrigins()), pools: map[*upstreamTransport]bool{}}
 	pool := func(target *url.URL, insecure bool, timeout time.Duration) *upstreamTransport {
 		t := s.transports.get(target, insecure, timeout)
@@ -231,8 +233,8 @@ func (s *Server) compile(cfg *Config) *router {
 		// A dev server on this machine may well use a self-signed
 		// certificate (Vite's basic-ssl plugin); it is trusted as the
 		// browser would be told to.
-		insecure := isLoopbackName(f.URL.Hostname())
-		u := newUpstream("frontend", nil, f.URL, pool(f.URL, insecure, DefaultTimeout), s.buffers, s.streams)
+		insecure := web.IsLoopback(f.URL.Hostname())
+		u := newUpstream("frontend", nil, f.URL, pool(f.URL, insecure, config.DefaultTimeout), s.buffers, s.streams)
 		u.hop = s.hop
 		rt.frontend = &frontend{handler: u, kind: "frontend", dest: u.hostport}
 	default:

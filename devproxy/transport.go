@@ -6,9 +6,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/devproxy/devproxy/internal/web"
 )
 
 // dialTimeout bounds a TCP connect to a target. Targets are on this machine
@@ -106,7 +107,7 @@ type loopbackDialer struct {
 
 func (l loopbackDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	host, port, err := net.SplitHostPort(addr)
-	if err != nil || !isLocalhostName(host) {
+	if err != nil || !web.IsLocalhost(host) {
 		return l.d.DialContext(ctx, network, addr)
 	}
 	c, err4 := l.d.DialContext(ctx, "tcp4", net.JoinHostPort("127.0.0.1", port))
@@ -137,10 +138,4 @@ func (e *loopbackDialError) Unwrap() error { return e.err4 }
 
 func (e *loopbackDialError) addrs() string {
 	return "127.0.0.1:" + e.port + " or [::1]:" + e.port
-}
-
-// isLocalhostName reports whether host is localhost or a subdomain of it.
-func isLocalhostName(host string) bool {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	return host == "localhost" || strings.HasSuffix(host, ".localhost")
 }

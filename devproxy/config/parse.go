@@ -1,4 +1,4 @@
-package devproxy
+package config
 
 import (
 	"bytes"
@@ -19,6 +19,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/devproxy/devproxy/internal/regularfile"
+	"github.com/devproxy/devproxy/internal/web"
 	"gopkg.in/yaml.v3"
 )
 
@@ -42,17 +44,17 @@ func corsFields() []string {
 
 func respondFields() []string { return []string{"status", "json", "body", "file", "headers", "delay"} }
 
-// ParseConfig parses and validates a devproxy.yaml. file names it in errors
+// Parse parses and validates a devproxy.yaml. file names it in errors
 // and its folder resolves relative paths; lookupEnv nil means os.LookupEnv.
-// The error, when not nil, is ConfigErrors listing every problem in the file.
-func ParseConfig(file string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
-	return parseConfig(file, data, lookupEnv, nil)
+// The error, when not nil, is Errors listing every problem in the file.
+func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	return ParseFor(file, data, lookupEnv, nil)
 }
 
-// parseConfig is ParseConfig for a server that listens, or is about to
-// listen, on the addresses in listening besides the config's own listen:
-// a frontend or route target on any of them is devproxy itself.
-func parseConfig(file string, data []byte, lookupEnv func(string) (string, bool), listening []string) (*Config, error) {
+// ParseFor is Parse for a server that listens, or is about to listen, on
+// the addresses in listening besides the config's own listen: a frontend or
+// route target on any of them is devproxy itself.
+func ParseFor(file string, data []byte, lookupEnv func(string) (string, bool), listening []string) (*Config, error) {
 	if lookupEnv == nil {
 		lookupEnv = os.LookupEnv
 	}
@@ -67,7 +69,7 @@ func parseConfig(file string, data []byte, lookupEnv func(string) (string, bool)
 	p.document(data, cfg)
 	p.selfTargets(append([]string{cfg.Listen}, listening...))
 	if len(p.errs) > 0 {
-		slices.SortStableFunc(p.errs, func(a, b *ConfigError) int {
+		slices.SortStableFunc(p.errs, func(a, b *Error) int {
 			if a.Line != b.Line {
 				return a.Line - b.Line
 			}
@@ -78,14 +80,14 @@ func parseConfig(file string, data []byte, lookupEnv func(string) (string, bool)
 	return cfg, nil
 }
 
-// LoadConfig reads file and calls ParseConfig. A missing file returns an
+// Load reads file and calls Parse. A missing file returns an
 // error for which errors.Is(err, fs.ErrNotExist) is true.
-func LoadConfig(file string, lookupEnv func(string) (string, bool)) (*Config, error) {
+func Load(file string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
-	return ParseConfig(file, data, lookupEnv)
+	return Parse(file, data, lookupEnv)
 }
 
 // parser collects the problems of one file while it fills a Config, so that
@@ -94,7 +96,7 @@ type parser struct {
 	file      string
 	dir       string
 	lookupEnv func(string) (string, bool)
-	errs      ConfigErrors
+	errs      Errors
 	// expanded counts the bytes that aliases and ${VAR}s have produced so
 	// far; overspent is set once the file went past maxExpanded.
 	expanded  int
@@ -178,7 +180,7 @@ func reachesListener(u *url.URL, listen string) bool {
 	}
 	port := u.Port()
 	if port == "" {
-		port = defaultPort(u.Scheme)
+		port = web.DefaultPort(u.Scheme)
 	}
 	if port != lp {
 		return false
@@ -188,11 +190,11 @@ func reachesListener(u *url.URL, listen string) bool {
 	wildcard := lh == "" || lh == "0.0.0.0" || lh == "::"
 	// Connecting to the unspecified address reaches the loopback
 	// interface.
-	loopback := isLoopbackName(th) || th == "0.0.0.0" || th == "::"
+	loopback := web.IsLoopback(th) || th == "0.0.0.0" || th == "::"
 	switch {
 	case th == lh:
 		return true
-	case wildcard && loopback, isLoopbackName(lh) && loopback:
+	case wildcard && loopback, web.IsLoopback(lh) && loopback:
 		return true
 	case wildcard:
 		ip := net.ParseIP(th)
@@ -215,7 +217,7 @@ func (p *parser) add(n *yaml.Node, field, hint, format string, args ...any) {
 	if n != nil && n.Line > 0 {
 		line, col = n.Line, n.Column
 	}
-	p.errs = append(p.errs, &ConfigError{
+	p.errs = append(p.errs, &Error{
 		File:  p.file,
 		Line:  line,
 		Col:   col,
@@ -309,7 +311,7 @@ func (p *parser) logSettings(f field) LogSettings {
 	return ls
 }
 
-// syntaxError turns an error of the YAML library into a ConfigError. The
+// syntaxError turns an error of the YAML library into a Error. The
 // library reports "yaml: line N: problem", or no line at all for some
 // problems; those are placed where they can be found, else on line 1.
 func (p *parser) syntaxError(data []byte, err error) {
@@ -348,7 +350,7 @@ func (p *parser) syntaxError(data []byte, err error) {
 	if hint == "" && strings.Contains(msg, "cannot start any token") && bytes.Contains(data, []byte("\t")) {
 		hint = "indent with spaces; YAML does not allow tabs for indentation"
 	}
-	p.errs = append(p.errs, &ConfigError{
+	p.errs = append(p.errs, &Error{
 		File: p.file,
 		Line: line,
 		Msg:  "invalid YAML: " + strings.ReplaceAll(msg, "!!", ""),
@@ -609,7 +611,7 @@ func (p *parser) regularFile(n *yaml.Node, field, s string) (string, bool) {
 	case !st.Mode().IsRegular():
 		// A device such as /dev/zero never ends and a FIFO blocks its
 		// reader: a mock reads its whole file for each request.
-		p.add(n, field, "name a regular file", "%s is %s, not a regular file", quote(abs), fileKind(st.Mode()))
+		p.add(n, field, "name a regular file", "%s is %s, not a regular file", quote(abs), regularfile.Kind(st.Mode()))
 		return "", false
 	}
 	return abs, true
@@ -931,7 +933,7 @@ func (p *parser) headers(f field) []Header {
 			continue
 		}
 		fp := f.path + "." + k.Value
-		if !validHeaderName(k.Value) {
+		if !web.IsToken(k.Value) {
 			p.add(k, fp, "", "%s is not a valid header name", quote(k.Value))
 			continue
 		}
@@ -956,22 +958,6 @@ func (p *parser) headers(f field) []Header {
 		out = append(out, Header{Name: name, Value: value})
 	}
 	return out
-}
-
-// validHeaderName reports whether s is an HTTP token (RFC 9110, 5.6.2).
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
 
 func (p *parser) respond(f field) *Respond {

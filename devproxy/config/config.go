@@ -1,4 +1,4 @@
-package devproxy
+package config
 
 import (
 	"net/url"
@@ -23,8 +23,14 @@ const DefaultCORSMaxAge = time.Minute
 // claim it.
 const ReservedPrefix = "/__devproxy"
 
+// Example is a minimal devproxy.yaml, shown when none is found.
+const Example = `  frontend: http://localhost:5173   # your dev server, or a folder such as ./dist
+  routes:
+    /api: http://localhost:5000      # your API
+`
+
 // Config is a parsed and validated devproxy.yaml. It is never modified after
-// ParseConfig returns it.
+// Parse returns it.
 type Config struct {
 	// File is the path the config was read from, as given by the user.
 	File string

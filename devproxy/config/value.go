@@ -1,4 +1,4 @@
-package devproxy
+package config
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package devproxy
+package config
 
 import (
 	"net/textproto"
@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/devproxy/devproxy/internal/web"
 	"gopkg.in/yaml.v3"
 )
 
@@ -129,7 +130,7 @@ func (p *parser) tokens(f field, example string, header bool, star string) []str
 		case s == "*":
 			p.add(c, path, star, `"*" is not allowed; list the names`)
 			continue
-		case !validHeaderName(s):
+		case !web.IsToken(s):
 			p.add(c, path, "", "%s is not a valid name", quote(s))
 			continue
 		}

@@ -1,12 +1,12 @@
-package devproxy
+package config
 
 import (
 	"strconv"
 	"strings"
 )
 
-// ConfigError is one problem in a config file.
-type ConfigError struct {
+// Error is one problem in a config file.
+type Error struct {
 	// File is the config file as the user named it.
 	File string
 	// Line and Col locate the problem, counting from 1; 0 when unknown.
@@ -22,7 +22,7 @@ type ConfigError struct {
 
 // Error formats e as "file:line:col: field: msg", followed by a second line
 // "  hint: …" when e has a hint.
-func (e *ConfigError) Error() string {
+func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
 	if e.Line > 0 {
@@ -42,12 +42,12 @@ func (e *ConfigError) Error() string {
 	return b.String()
 }
 
-// ConfigErrors is every problem found in one file, sorted by line then
+// Errors is every problem found in one file, sorted by line then
 // column.
-type ConfigErrors []*ConfigError
+type Errors []*Error
 
-// Error formats each problem as ConfigError does, one after the other.
-func (e ConfigErrors) Error() string {
+// Error formats each problem as Error does, one after the other.
+func (e Errors) Error() string {
 	s := make([]string, len(e))
 	for i, err := range e {
 		s[i] = err.Error()
@@ -56,7 +56,7 @@ func (e ConfigErrors) Error() string {
 }
 
 // Unwrap lets errors.As find the individual problems.
-func (e ConfigErrors) Unwrap() []error {
+func (e Errors) Unwrap() []error {
 	errs := make([]error, len(e))
 	for i, err := range e {
 		errs[i] = err

@@ -1,4 +1,4 @@
-package devproxy
+package config
 
 import (
 	"bytes"
@@ -110,7 +110,7 @@ func TestParseConfigGolden(t *testing.T) {
 				return
 			}
 			if got != want {
-				t.Errorf("ParseConfig(%s):\ngot:\n%s\nwant:\n%s", name, got, want)
+				t.Errorf("Parse(%s):\ngot:\n%s\nwant:\n%s", name, got, want)
 			}
 		})
 	}
@@ -120,16 +120,16 @@ func TestParseConfigGolden(t *testing.T) {
 // or a dump of the Config, with dir written as $DIR.
 func runConfigCase(t *testing.T, dir, input string) string {
 	t.Helper()
-	cfg, err := ParseConfig("devproxy.yaml", []byte(input), testEnv)
+	cfg, err := Parse("devproxy.yaml", []byte(input), testEnv)
 	var out string
 	if err != nil {
-		if _, ok := err.(ConfigErrors); !ok {
-			t.Errorf("ParseConfig: got error of type %T, want ConfigErrors", err)
+		if _, ok := err.(Errors); !ok {
+			t.Errorf("Parse: got error of type %T, want Errors", err)
 		}
 		out = err.Error() + "\n"
 	} else {
 		if cfg.Dir != dir {
-			t.Errorf("ParseConfig: got Dir %q, want %q", cfg.Dir, dir)
+			t.Errorf("Parse: got Dir %q, want %q", cfg.Dir, dir)
 		}
 		out = dumpConfig(cfg)
 	}
@@ -202,7 +202,7 @@ func dumpConfig(cfg *Config) string {
 	return b.String()
 }
 
-// FuzzParseConfig checks that no input makes ParseConfig panic, and that
+// FuzzParseConfig checks that no input makes Parse panic, and that
 // every problem it reports is placed on a line and worded for people.
 func FuzzParseConfig(f *testing.F) {
 	for _, path := range goldenFiles(f) {
@@ -216,26 +216,26 @@ func FuzzParseConfig(f *testing.F) {
 	file := filepath.Join(configFixture(f), "devproxy.yaml")
 	jargon := []string{"!!", "map[", "[]interface", "string into", "yaml: ", "reflect", "*url.URL", "%!", "<nil>"}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := ParseConfig(file, data, testEnv)
+		cfg, err := Parse(file, data, testEnv)
 		if err == nil {
 			checkConfig(t, cfg)
 			return
 		}
-		var errs ConfigErrors
+		var errs Errors
 		if !errors.As(err, &errs) || len(errs) == 0 {
-			t.Fatalf("ParseConfig(%q): got error %v of type %T, want non-empty ConfigErrors", data, err, err)
+			t.Fatalf("Parse(%q): got error %v of type %T, want non-empty Errors", data, err, err)
 		}
 		lines := countLines(data)
 		for i, e := range errs {
 			if e.Line < 1 || e.Line > lines {
-				t.Errorf("ParseConfig(%q): got line %d in %q, want 1 to %d", data, e.Line, e, lines)
+				t.Errorf("Parse(%q): got line %d in %q, want 1 to %d", data, e.Line, e, lines)
 			}
 			if i > 0 && (errs[i-1].Line > e.Line || errs[i-1].Line == e.Line && errs[i-1].Col > e.Col) {
-				t.Errorf("ParseConfig(%q): got %q after %q, want sorted by line and column", data, e, errs[i-1])
+				t.Errorf("Parse(%q): got %q after %q, want sorted by line and column", data, e, errs[i-1])
 			}
 			for _, j := range jargon {
 				if text := e.Msg + e.Hint; strings.Contains(text, j) && !strings.Contains(string(data), j) {
-					t.Errorf("ParseConfig(%q): got %q, want no %q", data, e, j)
+					t.Errorf("Parse(%q): got %q, want no %q", data, e, j)
 				}
 			}
 		}
@@ -246,23 +246,23 @@ func FuzzParseConfig(f *testing.F) {
 func checkConfig(t *testing.T, cfg *Config) {
 	t.Helper()
 	if cfg == nil {
-		t.Fatal("ParseConfig: got nil Config and nil error")
+		t.Fatal("Parse: got nil Config and nil error")
 	}
 	if cfg.Listen == "" {
-		t.Errorf("ParseConfig: got empty Listen, want %q or the file's", DefaultListen)
+		t.Errorf("Parse: got empty Listen, want %q or the file's", DefaultListen)
 	}
 	if fe := cfg.Frontend; fe != nil && (fe.URL == nil) == (fe.Dir == "") {
-		t.Errorf("ParseConfig: got frontend URL %v and Dir %q, want exactly one", fe.URL, fe.Dir)
+		t.Errorf("Parse: got frontend URL %v and Dir %q, want exactly one", fe.URL, fe.Dir)
 	}
 	for _, r := range cfg.Routes {
 		if !strings.HasPrefix(r.Path, "/") || strings.HasSuffix(r.Path, "/") || r.Path == ReservedPrefix {
-			t.Errorf("ParseConfig: got route path %q, want a leading slash and no trailing one", r.Path)
+			t.Errorf("Parse: got route path %q, want a leading slash and no trailing one", r.Path)
 		}
 		if (r.Target == nil) == (r.Respond == nil) {
-			t.Errorf("ParseConfig: route %q: got target %v and respond %v, want exactly one", r.Path, r.Target, r.Respond)
+			t.Errorf("Parse: route %q: got target %v and respond %v, want exactly one", r.Path, r.Target, r.Respond)
 		}
 		if r.Target != nil && r.Timeout <= 0 {
-			t.Errorf("ParseConfig: route %q: got timeout %v, want more than 0", r.Path, r.Timeout)
+			t.Errorf("Parse: route %q: got timeout %v, want more than 0", r.Path, r.Timeout)
 		}
 	}
 }
@@ -273,20 +273,20 @@ func TestLoadConfig(t *testing.T) {
 	if err := os.WriteFile(file, []byte("frontend: ./dist\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := LoadConfig(file, testEnv)
+	cfg, err := Load(file, testEnv)
 	if err != nil {
-		t.Fatalf("LoadConfig(%q): got error %v, want nil", file, err)
+		t.Fatalf("Load(%q): got error %v, want nil", file, err)
 	}
 	if cfg.File != file || cfg.Dir != dir {
-		t.Errorf("LoadConfig(%q): got File %q Dir %q, want %q and %q", file, cfg.File, cfg.Dir, file, dir)
+		t.Errorf("Load(%q): got File %q Dir %q, want %q and %q", file, cfg.File, cfg.Dir, file, dir)
 	}
 	if want := filepath.Join(dir, "dist"); cfg.Frontend == nil || cfg.Frontend.Dir != want || !cfg.Frontend.SPA {
-		t.Errorf("LoadConfig(%q): got frontend %+v, want Dir %q with SPA", file, cfg.Frontend, want)
+		t.Errorf("Load(%q): got frontend %+v, want Dir %q with SPA", file, cfg.Frontend, want)
 	}
 
 	missing := filepath.Join(dir, "nope.yaml")
-	if _, err := LoadConfig(missing, testEnv); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("LoadConfig(%q): got error %v, want one that is fs.ErrNotExist", missing, err)
+	if _, err := Load(missing, testEnv); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load(%q): got error %v, want one that is fs.ErrNotExist", missing, err)
 	}
 }
 
@@ -297,15 +297,15 @@ func TestParseConfigRelativeFile(t *testing.T) {
 	dir := configFixture(t)
 	t.Chdir(filepath.Dir(dir))
 	file := filepath.Join(filepath.Base(dir), "devproxy.yaml")
-	cfg, err := ParseConfig(file, []byte("routes: {/m: {respond: {file: mocks/hello.json}}}\n"), testEnv)
+	cfg, err := Parse(file, []byte("routes: {/m: {respond: {file: mocks/hello.json}}}\n"), testEnv)
 	if err != nil {
-		t.Fatalf("ParseConfig(%q): got error %v, want nil", file, err)
+		t.Fatalf("Parse(%q): got error %v, want nil", file, err)
 	}
 	if want := filepath.Join(dir, "mocks", "hello.json"); cfg.Routes[0].Respond.File != want {
-		t.Errorf("ParseConfig(%q): got mock file %q, want %q", file, cfg.Routes[0].Respond.File, want)
+		t.Errorf("Parse(%q): got mock file %q, want %q", file, cfg.Routes[0].Respond.File, want)
 	}
 	if cfg.File != file {
-		t.Errorf("ParseConfig(%q): got File %q, want it as given", file, cfg.File)
+		t.Errorf("Parse(%q): got File %q, want it as given", file, cfg.File)
 	}
 }
 
@@ -328,16 +328,16 @@ func TestParseConfigListen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			cfg, err := ParseConfig("devproxy.yaml", []byte("listen: "+tt.in+"\n"), testEnv)
+			cfg, err := Parse("devproxy.yaml", []byte("listen: "+tt.in+"\n"), testEnv)
 			if tt.want != "" {
 				if err != nil || cfg.Listen != tt.want {
-					t.Errorf("ParseConfig(listen: %s): got %v, %v, want %q", tt.in, cfg, err, tt.want)
+					t.Errorf("Parse(listen: %s): got %v, %v, want %q", tt.in, cfg, err, tt.want)
 				}
 				return
 			}
-			var errs ConfigErrors
+			var errs Errors
 			if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Hint != tt.wantHint {
-				t.Errorf("ParseConfig(listen: %s): got %v, want one error with hint %q", tt.in, err, tt.wantHint)
+				t.Errorf("Parse(listen: %s): got %v, want one error with hint %q", tt.in, err, tt.wantHint)
 			}
 		})
 	}
@@ -346,12 +346,12 @@ func TestParseConfigListen(t *testing.T) {
 func TestParseConfigDefaults(t *testing.T) {
 	for _, in := range []string{"", "\n", "# nothing\n", "~\n", "---\n", "null\n"} {
 		t.Run(fmt.Sprintf("%q", in), func(t *testing.T) {
-			cfg, err := ParseConfig("devproxy.yaml", []byte(in), testEnv)
+			cfg, err := Parse("devproxy.yaml", []byte(in), testEnv)
 			if err != nil {
-				t.Fatalf("ParseConfig(%q): got error %v, want nil", in, err)
+				t.Fatalf("Parse(%q): got error %v, want nil", in, err)
 			}
 			if cfg.Listen != DefaultListen || cfg.Frontend != nil || len(cfg.Routes) != 0 {
-				t.Errorf("ParseConfig(%q): got %+v, want defaults only", in, cfg)
+				t.Errorf("Parse(%q): got %+v, want defaults only", in, cfg)
 			}
 		})
 	}
@@ -361,12 +361,12 @@ func TestParseConfigDefaults(t *testing.T) {
 // environment.
 func TestParseConfigOSEnv(t *testing.T) {
 	t.Setenv("DEVPROXY_TEST_PORT", "5999")
-	cfg, err := ParseConfig("devproxy.yaml", []byte("routes: {/api: \"http://localhost:${DEVPROXY_TEST_PORT}\"}\n"), nil)
+	cfg, err := Parse("devproxy.yaml", []byte("routes: {/api: \"http://localhost:${DEVPROXY_TEST_PORT}\"}\n"), nil)
 	if err != nil {
-		t.Fatalf("ParseConfig: got error %v, want nil", err)
+		t.Fatalf("Parse: got error %v, want nil", err)
 	}
 	if got, want := cfg.Routes[0].Target.String(), "http://localhost:5999"; got != want {
-		t.Errorf("ParseConfig: got target %q, want %q", got, want)
+		t.Errorf("Parse: got target %q, want %q", got, want)
 	}
 }
 
@@ -388,12 +388,12 @@ func TestParseConfigEnvExpansion(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			in := fmt.Sprintf("routes: {/m: {respond: {body: %q}}}\n", tt.in)
-			cfg, err := ParseConfig("devproxy.yaml", []byte(in), testEnv)
+			cfg, err := Parse("devproxy.yaml", []byte(in), testEnv)
 			if err != nil {
-				t.Fatalf("ParseConfig(%q): got error %v, want nil", in, err)
+				t.Fatalf("Parse(%q): got error %v, want nil", in, err)
 			}
 			if got := string(cfg.Routes[0].Respond.Body); got != tt.want {
-				t.Errorf("ParseConfig(%q): got body %q, want %q", in, got, tt.want)
+				t.Errorf("Parse(%q): got body %q, want %q", in, got, tt.want)
 			}
 		})
 	}
@@ -409,9 +409,9 @@ func TestParseConfigAliasBomb(t *testing.T) {
 			i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
 	}
 	in := "routes:\n  /bomb:\n    respond:\n      json:\n" + indent(b.String(), "        ")
-	_, err := ParseConfig("devproxy.yaml", []byte(in), testEnv)
+	_, err := Parse("devproxy.yaml", []byte(in), testEnv)
 	if err == nil || !strings.Contains(err.Error(), "expands to more than") {
-		t.Errorf("ParseConfig(alias bomb): got %v, want an error saying it expands to more than 16 MiB", err)
+		t.Errorf("Parse(alias bomb): got %v, want an error saying it expands to more than 16 MiB", err)
 	}
 }
 
@@ -427,10 +427,10 @@ func indent(s, prefix string) string {
 
 func TestParseConfigNotUTF8(t *testing.T) {
 	in := "listen: 127.0.0.1:8080\nroutes:\n  /caf\xe9: http://localhost:5000\n"
-	_, err := ParseConfig("devproxy.yaml", []byte(in), testEnv)
-	var errs ConfigErrors
+	_, err := Parse("devproxy.yaml", []byte(in), testEnv)
+	var errs Errors
 	if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Line != 3 || !strings.Contains(errs[0].Msg, "UTF-8") {
-		t.Errorf("ParseConfig(%q): got %v, want one UTF-8 error on line 3", in, err)
+		t.Errorf("Parse(%q): got %v, want one UTF-8 error on line 3", in, err)
 	}
 }
 
@@ -491,11 +491,11 @@ func TestParseConfigExpansionBoundedBySize(t *testing.T) {
 			runtime.GC()
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			_, err := ParseConfig("devproxy.yaml", []byte(tt.config), bigEnv)
+			_, err := Parse("devproxy.yaml", []byte(tt.config), bigEnv)
 			runtime.ReadMemStats(&after)
-			var errs ConfigErrors
+			var errs Errors
 			if !errors.As(err, &errs) {
-				t.Fatalf("ParseConfig: got %v, want a config error", err)
+				t.Fatalf("Parse: got %v, want a config error", err)
 			}
 			found := false
 			for _, e := range errs {
@@ -505,10 +505,10 @@ func TestParseConfigExpansionBoundedBySize(t *testing.T) {
 				}
 			}
 			if !found {
-				t.Errorf("ParseConfig: got %v, want an error on %s saying it expands to more than 16 MiB", shortErr(err), tt.field)
+				t.Errorf("Parse: got %v, want an error on %s saying it expands to more than 16 MiB", shortErr(err), tt.field)
 			}
 			if grown := after.TotalAlloc - before.TotalAlloc; grown > 160<<20 {
-				t.Errorf("ParseConfig allocated %d MiB, want at most 160", grown>>20)
+				t.Errorf("Parse allocated %d MiB, want at most 160", grown>>20)
 			}
 		})
 	}
@@ -562,9 +562,9 @@ func TestConfigErrorsPrintValuesWhole(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseConfig(filepath.Join(dir, "devproxy.yaml"), []byte(tt.config), testEnv)
+			_, err := Parse(filepath.Join(dir, "devproxy.yaml"), []byte(tt.config), testEnv)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "…") {
-				t.Errorf("ParseConfig(%q): got %v, want an error naming %s whole", tt.config, err, tt.want)
+				t.Errorf("Parse(%q): got %v, want an error naming %s whole", tt.config, err, tt.want)
 			}
 		})
 	}
