@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	config := fset.String("config", "devproxy.yaml", "the config `file`")
 	listen := fset.String("listen", "", "the `address` to listen on; overrides the config's listen")
-	version := fset.Bool("version", false, "print the version and exit")
+	showVersion := fset.Bool("version", false, "print the version and exit")
 	logFormat := fset.String("log", "text", "log `format`: text (aligned, colored on a terminal) or json (one object per line)")
 	verbose := fset.Bool("verbose", false, "log every frontend request, not only page loads and failures")
 	if err := fset.Parse(args); err != nil {
@@ -77,8 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "devproxy: error: unexpected argument %q\ndevproxy: hint: run devproxy -h for usage\n", fset.Arg(0))
 		return 2
 	}
-	if *version {
-		fmt.Fprintln(stdout, "devproxy", devproxy.Version)
+	if *showVersion {
+		fmt.Fprintln(stdout, "devproxy", buildVersion())
 		return 0
 	}
 
@@ -86,7 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "devproxy: error: unknown log format %q\ndevproxy: hint: write -log text or -log json\n", *logFormat)
 		return 2
 	}
-	opts := devproxy.Options{Config: *config, Listen: *listen, Log: stdout, LogJSON: *logFormat == "json", Verbose: *verbose}
+	opts := devproxy.Options{Config: *config, Listen: *listen, Log: stdout, LogJSON: *logFormat == "json", Verbose: *verbose, Version: buildVersion()}
 	srv, err := devproxy.New(opts)
 	if err != nil {
 		return configFailed(stderr, *config, err)

@@ -44,7 +44,7 @@ func TestUsageAndVersion(t *testing.T) {
 		wantStderr string
 	}{
 		{[]string{"-h"}, 0, "", "Examples:\n  devproxy "},
-		{[]string{"-version"}, 0, "devproxy 0.1.0\n", ""},
+		{[]string{"-version"}, 0, "devproxy devel", ""},
 		{[]string{"-nope"}, 2, "", "flag provided but not defined: -nope"},
 		{[]string{"serve", "now"}, 2, "", `devproxy: error: unexpected argument "serve"`},
 	}

@@ -131,11 +131,11 @@ func probeReason(target *url.URL, err error) string {
 
 // banner logs what devproxy serves: its version, the URL to open, the
 // config file, and every route with the state of its upstream.
-func (l *logger) banner(cfg *config.Config, listen string, probes map[string]error) {
+func (l *logger) banner(version string, cfg *config.Config, listen string, probes map[string]error) {
 	rows := routeRows(cfg)
 	open := URL(listen)
 	if l.json {
-		l.jsonLine(jsonLine{Level: "info", Msg: "devproxy listening", Version: Version, URL: open, Config: cfg.File})
+		l.jsonLine(jsonLine{Level: "info", Msg: "devproxy listening", Version: version, URL: open, Config: cfg.File})
 		for _, r := range rows {
 			jl := jsonLine{Level: "info", Msg: "route", Route: r.path, Target: r.dest}
 			if r.target != nil {
@@ -150,7 +150,7 @@ func (l *logger) banner(cfg *config.Config, listen string, probes map[string]err
 		}
 		return
 	}
-	b := l.p.title.add(nil, "devproxy "+Version)
+	b := l.p.title.add(nil, "devproxy "+version)
 	b = append(b, "  config "+cfg.File+"\n"...)
 	b = append(b, "  ➜ open "...)
 	b = l.p.url.add(b, open)

@@ -462,7 +462,7 @@ func (d *diagnosis) send(method string, preflight bool) (*Exchange, *http.Respon
 		req.Header[k] = vs
 		ex.RequestHeaders[k] = vs
 	}
-	req.Header.Set("User-Agent", "devproxy-doctor/"+Version)
+	req.Header.Set("User-Agent", "devproxy-doctor")
 	// A server that took the connection and then says nothing is running
 	// but stuck: telling the user to start it would send them the wrong
 	// way.

@@ -208,7 +208,7 @@ func TestDoctorConfig(t *testing.T) {
 	}
 	out.Reset()
 	errb.Reset()
-	if code := Doctor(context.Background(), []string{"-config", file}, &out, &errb); code != 0 || !strings.Contains(out.String(), "devproxy "+Version+" already runs on "+p.host) {
+	if code := Doctor(context.Background(), []string{"-config", file}, &out, &errb); code != 0 || !strings.Contains(out.String(), "devproxy devel already runs on "+p.host) {
 		t.Errorf("devproxy doctor -config with devproxy running: exit %d, stdout:\n%s\nstderr: %s", code, out.String(), errb.String())
 	}
 }

@@ -46,7 +46,7 @@ func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, rt *router) {
 		return
 	}
 	st := statusJSON{
-		Version:  Version,
+		Version:  s.opts.Version,
 		Config:   rt.cfg.File,
 		Listen:   s.ListenAddr(),
 		Frontend: frontendString(rt.cfg.Frontend),

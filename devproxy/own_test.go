@@ -35,8 +35,8 @@ routes:
 	if err := json.Unmarshal([]byte(body), &st); err != nil {
 		t.Fatalf("status is not JSON: %v\n%s", err, body)
 	}
-	if st.Version != Version || st.Config != p.file || st.Listen != p.host || st.Frontend != "http://localhost:5173" {
-		t.Errorf("status = %+v, want version %s, config %s, listen %s, frontend http://localhost:5173", st, Version, p.file, p.host)
+	if st.Version != "devel" || st.Config != p.file || st.Listen != p.host || st.Frontend != "http://localhost:5173" {
+		t.Errorf("status = %+v, want version %s, config %s, listen %s, frontend http://localhost:5173", st, "devel", p.file, p.host)
 	}
 	if len(st.Routes) != 2 {
 		t.Fatalf("status routes = %+v, want 2", st.Routes)

@@ -24,9 +24,6 @@ import (
 	"github.com/muesli/termenv"
 )
 
-// Version is devproxy's version, shown by -version and the status endpoint.
-const Version = "0.1.0"
-
 // shutdownGrace is how long in-flight requests may run on after a shutdown
 // signal before their connections are closed.
 const shutdownGrace = 5 * time.Second
@@ -61,6 +58,9 @@ type Options struct {
 	// Width is the width paths are shortened to fit; 0 means the width of
 	// the terminal Log is, or no shortening when Log is not a terminal.
 	Width int
+	// Version is the version the banner and the status endpoint show;
+	// "devel" when empty. main passes what -version prints.
+	Version string
 }
 
 // ColorMode says when the text log is colored.
@@ -140,6 +140,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Version == "" {
+		opts.Version = "devel"
 	}
 	color, width := terminal(opts.Log, opts.Color, opts.LookupEnv)
 	if opts.Width != 0 {
@@ -355,7 +358,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer s.log.flushRepeats()
 	s.startListener(ln)
 	cfg := s.Config()
-	s.log.banner(cfg, ln.Addr().String(), probe(ctx, routeRows(cfg)))
+	s.log.banner(s.opts.Version, cfg, ln.Addr().String(), probe(ctx, routeRows(cfg)))
 	if addrs := exposed(ln.Addr().String()); addrs != nil {
 		s.log.warn("listening on " + ln.Addr().String() + ": your dev stack is reachable from the network at " + strings.Join(addrs, ", "))
 	}
