@@ -49,6 +49,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "trust" {
+		return trust(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "doctor" {
 		return devproxy.Doctor(ctx, args[1:], stdout, stderr)
 	}
