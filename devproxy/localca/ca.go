@@ -104,17 +104,19 @@ func Open(opts Options) (*CA, error) {
 	}
 	certPath, keyPath := filepath.Join(dir, CertFile), filepath.Join(dir, KeyFile)
 	_, certErr := os.Lstat(certPath)
-	_, keyErr := os.Lstat(keyPath)
-	if errors.Is(certErr, fs.ErrNotExist) && errors.Is(keyErr, fs.ErrNotExist) {
+	keyInfo, keyErr := os.Lstat(keyPath)
+	switch {
+	case errors.Is(certErr, fs.ErrNotExist) && errors.Is(keyErr, fs.ErrNotExist):
 		ca, err := create(dir, opts.Owner, now())
 		if !errors.Is(err, fs.ErrExist) {
 			return ca, err
 		}
-		// Another devproxy created it at the same moment: use that one.
-		if err := waitForFile(certPath, 5*time.Second); err != nil {
-			return nil, &Error{Path: certPath, Problem: "another process created the CA key but not its certificate",
-				Hint: resetHint(dir), Err: err}
-		}
+		// Another devproxy created the key at the same moment: use its CA.
+		_ = waitForFile(certPath, 5*time.Second)
+	case errors.Is(certErr, fs.ErrNotExist) && keyErr == nil && time.Since(keyInfo.ModTime()) < time.Minute:
+		// A fresh key without its certificate: another devproxy is
+		// creating the CA, and writes the certificate right after the key.
+		_ = waitForFile(certPath, 5*time.Second)
 	}
 	return load(dir, now())
 }

@@ -155,7 +155,15 @@ func TestOpenRefusesBadFiles(t *testing.T) {
 			time.Time{}, KeyFile, "(mode 0640)", "chmod 600"},
 		{"key missing", func(t *testing.T, ca *CA) { remove(t, ca.KeyPath) },
 			time.Time{}, KeyFile, "missing, but ca.pem exists", "restore it from a backup, or delete"},
-		{"certificate missing", func(t *testing.T, ca *CA) { remove(t, ca.CertPath) },
+		{"certificate missing", func(t *testing.T, ca *CA) {
+			remove(t, ca.CertPath)
+			// An old key: not one whose certificate another process is
+			// about to write.
+			hourAgo := time.Now().Add(-time.Hour)
+			if err := os.Chtimes(ca.KeyPath, hourAgo, hourAgo); err != nil {
+				t.Fatal(err)
+			}
+		},
 			time.Time{}, CertFile, "missing, but ca-key.pem exists", "restore it"},
 		{"certificate unreadable", func(t *testing.T, ca *CA) {
 			remove(t, ca.CertPath)
