@@ -239,6 +239,13 @@ func (ca *CA) nssSteps(ctx context.Context, opts TrustOptions, install bool) []S
 		switch {
 		case install && present:
 			step.Did = joinDid(step.Did, "already trusts the CA")
+			if _, verr := run(ctx, certutil, "-V", "-d", d, "-n", ca.Nickname(), "-u", "L"); verr != nil {
+				// Listed, but not trusted for web sites (its flags were
+				// changed): trust it again.
+				manual = []string{"certutil", "-M", "-d", d, "-n", ca.Nickname(), "-t", "C,,"}
+				step.Did = "trusted the CA for web sites again"
+				_, err = run(ctx, certutil, manual[1:]...)
+			}
 		case install:
 			step.Did = joinDid(step.Did, "added the CA")
 			_, err = run(ctx, certutil, manual[1:]...)

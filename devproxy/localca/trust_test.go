@@ -147,6 +147,21 @@ func TestTrustNSS(t *testing.T) {
 		system, node,
 	})
 
+	// The CA listed but no longer trusted for web sites (its flags
+	// edited by hand): Trust sets them again.
+	if out, err := exec.Command(certutil, "-M", "-d", "sql:"+chromium, "-n", ca.Nickname(), "-t", ",,").CombinedOutput(); err != nil {
+		t.Fatalf("certutil -M: %v: %s", err, out)
+	}
+	if s := ca.Trusted(ctx, opts); s.OK {
+		t.Fatalf("Trusted with the flags cleared = %+v, want not OK", s)
+	}
+	if s := ca.Trust(ctx, opts)[0]; !s.OK || s.Did != "trusted the CA for web sites again" {
+		t.Errorf("Trust with the flags cleared: step 0 = %+v, want the CA trusted again", s)
+	}
+	if got := listed(t, certutil, chromium, ca.Nickname()); got != "C,," {
+		t.Errorf("after Trust: %q has trust %q, want C,,", ca.Nickname(), got)
+	}
+
 	// A second CA (made after the files were deleted) goes in beside the
 	// first under its own nickname, and Untrust of it leaves the first.
 	ca2 := testCA(t)
