@@ -24,25 +24,19 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// The fields each mapping in devproxy.yaml accepts, in the order the
-// documentation lists them; unknown-field hints list them in this order too.
-func topFields() []string {
-	return []string{"listen", "frontend", "allowed_hosts", "allowed_origins", "routes", "log"}
-}
+// The fields each mapping in devproxy.yaml accepts come from the key
+// tables in schema.go, which the JSON Schema is made from too.
+func topFields() []string { return names(topKeys()) }
 
-func logFields() []string { return []string{"frontend"} }
+func logFields() []string { return names(logKeys()) }
 
-func frontendFields() []string { return []string{"dir", "spa"} }
+func frontendFields() []string { return names(frontendKeys()) }
 
-func routeFields() []string {
-	return []string{"target", "strip_prefix", "host", "insecure", "headers", "timeout", "respond", "cors"}
-}
+func routeFields() []string { return names(routeKeys()) }
 
-func corsFields() []string {
-	return []string{"origins", "credentials", "headers", "methods", "expose", "max_age"}
-}
+func corsFields() []string { return names(corsKeys()) }
 
-func respondFields() []string { return []string{"status", "json", "body", "file", "headers", "delay"} }
+func respondFields() []string { return names(respondKeys()) }
 
 // Parse parses and validates a devproxy.yaml. file names it in errors
 // and its folder resolves relative paths; lookupEnv nil means os.LookupEnv.

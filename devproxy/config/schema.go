@@ -1,0 +1,270 @@
+package config
+
+import "encoding/json"
+
+// A kind is the shape of a key's value, as the parser reads it. The
+// schema gives each kind one JSON Schema, so that a value the parser
+// accepts (a boolean from "${VAR}", a header value written as a number)
+// also passes the schema.
+type kind int
+
+const (
+	// kindString is a string; "${VAR}" expands inside it.
+	kindString kind = iota + 1
+	// kindText is a string, or a number read as its text.
+	kindText
+	// kindBool is true or false, or a "${VAR}" that expands to one.
+	kindBool
+	// kindInt is an integer, or a "${VAR}" that expands to one.
+	kindInt
+	// kindDuration is a Go duration such as "30s", 0, or "${VAR}".
+	kindDuration
+	// kindEnum is one of the key's allowed values, or "${VAR}".
+	kindEnum
+	// kindList is a list of strings; nothing means an empty list.
+	kindList
+	// kindOrigins is a list of origins or one string of them,
+	// comma-separated.
+	kindOrigins
+	// kindHeaders maps header names to values; an empty value or nothing
+	// removes the header.
+	kindHeaders
+	// kindAny is any YAML value (respond.json).
+	kindAny
+	// kindMapping is a mapping of the key's sub-keys.
+	kindMapping
+	// kindFrontend is a URL or folder, or a mapping of the key's sub-keys.
+	kindFrontend
+	// kindRoutes maps path prefixes to a target URL or a route mapping.
+	kindRoutes
+)
+
+// key is one key of a mapping in devproxy.yaml. The parser takes its
+// known-key lists from these tables and Schema describes the same keys, so
+// the two cannot drift apart.
+type key struct {
+	name string
+	kind kind
+	// doc says what the key does, for editors showing the schema.
+	doc string
+	// def is the default as the file would write it; nil for none.
+	def any
+	// enum lists the allowed values of a kindEnum key.
+	enum []string
+	// keys are the sub-keys of a kindMapping or kindFrontend key, and the
+	// keys of each route's mapping for kindRoutes.
+	keys []key
+}
+
+// The key tables, in the order the documentation lists them; unknown-key
+// hints list them in this order too.
+
+func topKeys() []key {
+	return []key{
+		{name: "listen", kind: kindString, def: DefaultListen,
+			doc: "Address to listen on, host:port. Loopback by default, so the dev stack is not reachable from the network."},
+		{name: "frontend", kind: kindFrontend, keys: frontendKeys(),
+			doc: "Where every request that no route claims goes: an http(s):// URL of a dev server (WebSockets included), or a folder served as files."},
+		{name: "allowed_hosts", kind: kindList, def: []any{},
+			doc: "Extra Host names accepted besides localhost, *.localhost and IP addresses."},
+		{name: "allowed_origins", kind: kindList, def: []any{},
+			doc: "Extra browser origins trusted by the cross-site checks, such as http://localhost:3000."},
+		{name: "routes", kind: kindRoutes, keys: routeKeys(), def: map[string]any{},
+			doc: "Path prefix -> target URL (short form) or a mapping (long form). The longest prefix wins."},
+		{name: "log", kind: kindMapping, keys: logKeys(),
+			doc: "Tunes the request log."},
+	}
+}
+
+func logKeys() []key {
+	return []key{
+		{name: "frontend", kind: kindEnum, enum: []string{"pages", "all"}, def: "pages",
+			doc: "pages logs page loads and failures of the frontend; all logs every asset request too (the same as -verbose)."},
+	}
+}
+
+func frontendKeys() []key {
+	return []key{
+		{name: "dir", kind: kindString,
+			doc: "The folder to serve, relative to the config file."},
+		{name: "spa", kind: kindBool, def: true,
+			doc: "Serve index.html for page navigations to paths with no file."},
+	}
+}
+
+func routeKeys() []key {
+	return []key{
+		{name: "target", kind: kindString,
+			doc: "The http:// or https:// URL to forward to; may carry a base path. Required unless respond is set."},
+		{name: "strip_prefix", kind: kindBool, def: false,
+			doc: "Remove the route's prefix before forwarding: /auth/login -> /base/login. When false the path is kept."},
+		{name: "host", kind: kindEnum, enum: []string{"target", "preserve"}, def: "target",
+			doc: "The Host header sent upstream: target (the target's host:port) or preserve (what the browser sent)."},
+		{name: "insecure", kind: kindBool, def: false,
+			doc: "Accept a self-signed or otherwise untrusted certificate from an https target."},
+		{name: "headers", kind: kindHeaders, def: map[string]any{},
+			doc: "Request headers set on the way up; an empty value removes the header."},
+		{name: "timeout", kind: kindDuration, def: "60s",
+			doc: "Longest wait for the target's response headers, then devproxy answers 504."},
+		{name: "respond", kind: kindMapping, keys: respondKeys(),
+			doc: "Answer the route in devproxy itself (a mock). Not together with target."},
+		{name: "cors", kind: kindMapping, keys: corsKeys(),
+			doc: "CORS mode, for pages on other origins: devproxy answers preflights and sets the Access-Control-* headers."},
+	}
+}
+
+func corsKeys() []key {
+	return []key{
+		{name: "origins", kind: kindOrigins,
+			doc: "Origins allowed to call the route (http://localhost:3000); one value may hold several, comma-separated. No *. Required."},
+		{name: "credentials", kind: kindBool, def: false,
+			doc: "Allow credentials: 'include' (cookies, HTTP authentication)."},
+		{name: "headers", kind: kindList,
+			doc: "Request headers a page may send; left out, whatever the preflight asks for."},
+		{name: "methods", kind: kindList,
+			doc: "Methods a page may use; left out, whatever the preflight asks for."},
+		{name: "expose", kind: kindList,
+			doc: "Response headers a page may read; left out, every header of the response."},
+		{name: "max_age", kind: kindDuration, def: "1m",
+			doc: "How long the browser caches a preflight answer (Chromium caps it at 2h)."},
+	}
+}
+
+func respondKeys() []key {
+	return []key{
+		{name: "status", kind: kindInt, def: 200,
+			doc: "The response status code, 200 to 599."},
+		{name: "json", kind: kindAny,
+			doc: "The body: any YAML value, sent as JSON (application/json)."},
+		{name: "body", kind: kindText,
+			doc: "The body as text (text/plain)."},
+		{name: "file", kind: kindString,
+			doc: "The body from a file, relative to the config file; type by extension, read on every request."},
+		{name: "headers", kind: kindHeaders, def: map[string]any{},
+			doc: "Response headers."},
+		{name: "delay", kind: kindDuration, def: "0s",
+			doc: "Wait this long before answering (150ms, 2s)."},
+	}
+}
+
+func names(keys []key) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k.name
+	}
+	return out
+}
+
+// SchemaID is the $id of the schema Schema returns.
+const SchemaID = "urn:devproxy:devproxy.schema.json"
+
+// envPattern matches a string that takes its value from the environment,
+// whatever type its text then decides.
+const envPattern = `\$\{`
+
+// durationPattern matches what time.ParseDuration reads, or a ${VAR}.
+const durationPattern = `^(-?([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$|^0$|` + envPattern
+
+// Schema returns the JSON Schema (draft 2020-12) of devproxy.yaml, made
+// from the key tables the parser reads, indented for a file.
+func Schema() []byte {
+	s := obj{
+		"$schema":     "https://json-schema.org/draft/2020-12/schema",
+		"$id":         SchemaID,
+		"title":       "devproxy.yaml",
+		"description": "The config of devproxy, a local development proxy.",
+		"type":        []any{"object", "null"},
+	}
+	mappingSchema(s, topKeys())
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		// Only maps, slices, strings, numbers and booleans go in.
+		panic(err)
+	}
+	return append(b, '\n')
+}
+
+type obj = map[string]any
+
+func mappingSchema(s obj, keys []key) obj {
+	props := obj{}
+	for _, k := range keys {
+		props[k.name] = keySchema(k)
+	}
+	s["properties"] = props
+	s["additionalProperties"] = false
+	return s
+}
+
+func keySchema(k key) obj {
+	s := valueSchema(k)
+	s["description"] = k.doc
+	if k.def != nil {
+		s["default"] = k.def
+	}
+	return s
+}
+
+func envString() obj { return obj{"type": "string", "pattern": envPattern} }
+
+func stringList() obj {
+	return obj{"type": []any{"array", "null"}, "items": obj{"type": "string"}}
+}
+
+func valueSchema(k key) obj {
+	switch k.kind {
+	case kindString:
+		return obj{"type": "string"}
+	case kindText:
+		return obj{"type": []any{"string", "number", "null"}}
+	case kindBool:
+		return obj{"anyOf": []any{obj{"type": "boolean"}, envString()}}
+	case kindInt:
+		return obj{"anyOf": []any{obj{"type": "integer"}, envString()}}
+	case kindDuration:
+		return obj{"anyOf": []any{obj{"type": "string", "pattern": durationPattern}, obj{"const": 0}},
+			"examples": []any{"30s", "150ms"}}
+	case kindEnum:
+		enum := make([]any, len(k.enum))
+		for i, v := range k.enum {
+			enum[i] = v
+		}
+		return obj{"anyOf": []any{obj{"enum": enum}, envString()}}
+	case kindList:
+		return stringList()
+	case kindOrigins:
+		return obj{"anyOf": []any{obj{"type": "array", "items": obj{"type": "string"}, "minItems": 1}, obj{"type": "string"}}}
+	case kindHeaders:
+		return obj{"type": []any{"object", "null"}, "additionalProperties": obj{"type": []any{"string", "number", "boolean", "null"}}}
+	case kindAny:
+		return obj{}
+	case kindMapping:
+		s := mappingSchema(obj{"type": "object"}, k.keys)
+		switch k.name {
+		case "respond":
+			s["not"] = obj{"anyOf": []any{
+				obj{"required": []any{"json", "body"}},
+				obj{"required": []any{"json", "file"}},
+				obj{"required": []any{"body", "file"}},
+			}}
+		case "cors":
+			s["required"] = []any{"origins"}
+		}
+		return s
+	case kindFrontend:
+		long := mappingSchema(obj{"type": "object", "required": []any{"dir"}}, k.keys)
+		return obj{"anyOf": []any{obj{"type": "string", "minLength": 1}, long}, "examples": []any{"http://localhost:5173", "./dist"}}
+	case kindRoutes:
+		long := mappingSchema(obj{"type": "object"}, k.keys)
+		long["oneOf"] = []any{obj{"required": []any{"target"}}, obj{"required": []any{"respond"}}}
+		return obj{
+			"type":          []any{"object", "null"},
+			"propertyNames": obj{"pattern": "^/"},
+			"additionalProperties": obj{"anyOf": []any{
+				obj{"type": "string", "minLength": 1, "description": "The target URL, such as http://localhost:5000."},
+				long,
+			}},
+		}
+	}
+	panic("config: key " + k.name + " has no kind")
+}
