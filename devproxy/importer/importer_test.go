@@ -1,0 +1,134 @@
+package importer
+
+import (
+	"context"
+	"flag"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected output of the fixture projects in testdata")
+
+// goldenSep separates the expected devproxy.yaml from the expected notes.
+const goldenSep = "----------\n"
+
+// e2eModules is the node_modules of the e2e app, with the real Vite,
+// webpack-dev-server and http-proxy-middleware the fixtures load.
+func e2eModules(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("../../e2e/app/node_modules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "vite", "package.json")); err != nil {
+		t.Skipf("no Vite in %s: run npm ci in e2e/app", dir)
+	}
+	return dir
+}
+
+func needNode(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed: the JavaScript configs cannot be loaded")
+	}
+}
+
+// copyProject copies testdata/name to a new folder, so that the tools'
+// temporary files stay out of testdata, and links the e2e app's
+// node_modules into it when modules is set.
+func copyProject(t *testing.T, name string, modules bool) string {
+	t.Helper()
+	src := filepath.Join("testdata", name)
+	dst := filepath.Join(t.TempDir(), name)
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if modules {
+		if err := os.Symlink(e2eModules(t), filepath.Join(dst, "node_modules")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+// TestImportGolden imports each fixture project and compares the
+// devproxy.yaml and the notes with testdata/NAME.golden; -update rewrites
+// them. Every written config must pass devproxy's own parser.
+func TestImportGolden(t *testing.T) {
+	tests := []struct {
+		name    string
+		project string
+		modules bool   // link the e2e app's node_modules
+		node    string // Options.Node; "" runs the node in PATH
+	}{
+		{name: "vite", project: "vite", modules: true},
+		{name: "vite_no_modules", project: "vite"},
+		{name: "vite_no_node", project: "vite", modules: true, node: "devproxy-test-no-such-node"},
+		{name: "vite_throws", project: "vite_throws", modules: true},
+		{name: "cra_field", project: "cra_field"},
+		{name: "cra_setupproxy", project: "cra_setupproxy", modules: true},
+		{name: "cra_setupproxy_stand_in", project: "cra_setupproxy"},
+		{name: "angular", project: "angular"},
+		{name: "angular_no_node", project: "angular", node: "devproxy-test-no-such-node"},
+		{name: "angular_js", project: "angular_js"},
+		{name: "webpack", project: "webpack", modules: true},
+		{name: "webpack_object", project: "webpack_object"},
+		{name: "next", project: "next"},
+		{name: "none", project: "none"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.node == "" {
+				needNode(t)
+			}
+			dir := copyProject(t, tt.project, tt.modules)
+			res, err := Import(context.Background(), dir, Options{Node: tt.node})
+			if err != nil {
+				t.Fatalf("Import: %v", err)
+			}
+			yaml := res.YAML("devproxy.schema.json")
+			var notes strings.Builder
+			for _, n := range res.Notes {
+				notes.WriteString(n.String() + "\n")
+			}
+			got := strings.ReplaceAll(string(yaml)+goldenSep+notes.String(), dir, "$DIR")
+			if _, err := config.Parse(filepath.Join(dir, "devproxy.yaml"), yaml, func(string) (string, bool) { return "", false }); err != nil {
+				t.Errorf("the written config does not pass devproxy check:\n%v\n%s", err, yaml)
+			}
+			golden := filepath.Join("testdata", tt.name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("Import(%s):\ngot:\n%s\nwant:\n%s", tt.name, got, want)
+			}
+		})
+	}
+}

@@ -1,0 +1,122 @@
+package importer
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// YAML returns the devproxy.yaml for the result, with a comment on each
+// route naming where it came from. schemaFile, when not empty, is named in
+// the modeline that lets editors complete and check the file.
+func (r *Result) YAML(schemaFile string) []byte {
+	var b strings.Builder
+	p := r.Project
+	if schemaFile != "" {
+		fmt.Fprintf(&b, "# yaml-language-server: $schema=./%s\n", schemaFile)
+	}
+	what := "this project"
+	if p.Tool != "" {
+		what = "this " + string(p.Tool) + " project"
+		if p.Framework != "" {
+			what = fmt.Sprintf("this %s project (%s)", p.Tool, p.Framework)
+		}
+	}
+	fmt.Fprintf(&b, "# Written by devproxy init from %s.\n", what)
+	if p.Command != "" {
+		fmt.Fprintf(&b, "# Start the dev server with %q, then run devproxy.\n", p.Command)
+	}
+	b.WriteString("\n")
+	if r.Listen != "" {
+		fmt.Fprintf(&b, "# not devproxy's default port, which the dev server or a target uses\nlisten: %s\n\n", r.Listen)
+	}
+	switch {
+	case p.Port > 0:
+		fmt.Fprintf(&b, "# the dev server; port from %s\n", p.PortFrom)
+		fmt.Fprintf(&b, "frontend: http://localhost:%d\n", p.Port)
+	default:
+		b.WriteString("# frontend: http://localhost:5173   # your dev server's URL, or a folder such as ./dist\n")
+	}
+	b.WriteString("\n")
+	active := 0
+	for _, rt := range r.Routes {
+		if !rt.Disabled {
+			active++
+		}
+	}
+	if len(r.Routes) == 0 {
+		b.WriteString("# No proxy rules were found; add your APIs, e.g. /api: http://localhost:5000\nroutes: {}\n")
+		return []byte(b.String())
+	}
+	b.WriteString("routes:\n")
+	for i, rt := range r.Routes {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		writeRoute(&b, rt)
+	}
+	if active == 0 {
+		// Keep the file a valid mapping of routes while every route is
+		// commented out.
+		b.WriteString("\n# (every route above is commented out)\n")
+	}
+	return []byte(b.String())
+}
+
+func writeRoute(b *strings.Builder, rt Route) {
+	fmt.Fprintf(b, "  # from %s\n", rt.From)
+	for _, c := range rt.Comment {
+		fmt.Fprintf(b, "  # %s\n", c)
+	}
+	var lines []string
+	long := rt.StripPrefix || rt.PreserveHost || rt.Insecure || len(rt.Headers) > 0
+	if !long {
+		lines = append(lines, fmt.Sprintf("%s: %s", scalar(rt.Path), scalar(rt.Target)))
+	} else {
+		lines = append(lines, scalar(rt.Path)+":", "  target: "+scalar(rt.Target))
+		if rt.StripPrefix {
+			lines = append(lines, "  strip_prefix: true")
+		}
+		if rt.PreserveHost {
+			lines = append(lines, "  host: preserve")
+		}
+		if rt.Insecure {
+			lines = append(lines, "  insecure: true")
+		}
+		if len(rt.Headers) > 0 {
+			lines = append(lines, "  headers:")
+			for _, h := range rt.Headers {
+				lines = append(lines, fmt.Sprintf("    %s: %s", scalar(h[0]), quoted(h[1])))
+			}
+		}
+	}
+	for _, l := range lines {
+		if rt.Disabled {
+			fmt.Fprintf(b, "  # %s\n", l)
+		} else {
+			fmt.Fprintf(b, "  %s\n", l)
+		}
+	}
+}
+
+// scalar writes s plain when YAML reads it back as the same string, and
+// double-quoted otherwise.
+func scalar(s string) string {
+	plain := regexp.MustCompile(`^[A-Za-z0-9_/.%+@-][A-Za-z0-9_/.%+@:=~?&,;!$'()*\[\]-]*$`)
+	switch strings.ToLower(s) {
+	case "", "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~":
+		return strconv.Quote(s)
+	}
+	if !plain.MatchString(s) || strings.Contains(s, ": ") || strings.HasSuffix(s, ":") {
+		return strconv.Quote(s)
+	}
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+// quoted always double-quotes, for header values, which are text whatever
+// they look like.
+func quoted(s string) string { return strconv.Quote(s) }
