@@ -28,6 +28,7 @@ Examples:
   devproxy -verbose                 also log every frontend asset request
   devproxy -log json > log.jsonl    log one JSON object per line, for tools
   devproxy check                    validate the config and print its routes
+  devproxy init                     write a devproxy.yaml from this project's dev server proxy
   devproxy doctor URL --origin http://localhost:3000
                                     explain why the browser blocks a cross-origin call
 
@@ -35,6 +36,8 @@ Usage:
   devproxy [flags]
   devproxy check [flags]
   devproxy doctor [URL] [flags]
+  devproxy init [DIR] [flags]
+  devproxy schema
 
 Flags:
 `
@@ -54,6 +57,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) > 0 && args[0] == "doctor" {
 		return devproxy.Doctor(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "init" {
+		return runInit(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "schema" {
+		return runSchema(args[1:], stdout, stderr)
 	}
 	check := len(args) > 0 && args[0] == "check"
 	if check {

@@ -181,8 +181,8 @@ func (im *importer) addRule(r jsRule) {
 // noted and the route is not imported.
 func (im *importer) rewrite(r jsRule, c string, rt *Route) bool {
 	if r.RewriteUnread != "" {
-		im.note(r.From, "pathRewrite %s needs Node to be understood: route %s imported without it; check strip_prefix", r.RewriteUnread, rt.Path)
-		return true
+		im.note(r.From, "pathRewrite %s needs Node to be understood: %s not imported; install Node.js and run devproxy init again, or add the route by hand", r.RewriteUnread, rt.Path)
+		return false
 	}
 	if r.Rewrite == nil {
 		return true
