@@ -3,6 +3,7 @@
 // prints "ready" once it serves.
 //
 //	node serve.mjs vite ROOT PORT         a Vite dev server for the app in ROOT
+//	node serve.mjs vite-config ROOT       a Vite dev server run by ROOT/vite.config.js
 //	node serve.mjs webpack ROOT PORT      a webpack-dev-server for the app in ROOT
 //	node serve.mjs vite-build ROOT OUT    a production build of ROOT into OUT
 import path from 'node:path';
@@ -23,6 +24,18 @@ if (mode === 'vite') {
   });
   await server.listen();
   console.log('ready', Number(arg));
+} else if (mode === 'vite-config') {
+  // The app's own vite.config.js decides everything, as `vite` would run it.
+  const { createServer } = await import('vite');
+  const server = await createServer({
+    root,
+    configFile: path.join(root, 'vite.config.js'),
+    cacheDir: path.join(root, '.vite'),
+    logLevel: 'warn',
+    clearScreen: false,
+  });
+  await server.listen();
+  console.log('ready', server.config.server.port);
 } else if (mode === 'vite-build') {
   const { build } = await import('vite');
   await build({
