@@ -163,7 +163,8 @@ func findFile(dir string, names ...string) string {
 	return ""
 }
 
-// cleanSpace shortens a message from node to one line.
+// cleanSpace shortens a message from node to one line without colors.
 func cleanSpace(s string) string {
+	s = regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(s, "")
 	return strings.Join(strings.Fields(s), " ")
 }

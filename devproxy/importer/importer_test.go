@@ -1,7 +1,9 @@
 package importer
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"io/fs"
 	"os"
@@ -9,8 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"gopkg.in/yaml.v3"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected output of the fixture projects in testdata")
@@ -75,16 +80,19 @@ func copyProject(t *testing.T, name string, modules bool) string {
 // devproxy.yaml and the notes with testdata/NAME.golden; -update rewrites
 // them. Every written config must pass devproxy's own parser.
 func TestImportGolden(t *testing.T) {
+	schema := compileSchema(t)
 	tests := []struct {
 		name    string
 		project string
 		modules bool   // link the e2e app's node_modules
 		node    string // Options.Node; "" runs the node in PATH
+		timeout time.Duration
 	}{
 		{name: "vite", project: "vite", modules: true},
 		{name: "vite_no_modules", project: "vite"},
 		{name: "vite_no_node", project: "vite", modules: true, node: "devproxy-test-no-such-node"},
 		{name: "vite_throws", project: "vite_throws", modules: true},
+		{name: "vite_hangs", project: "vite_hangs", modules: true, timeout: 3 * time.Second},
 		{name: "cra_field", project: "cra_field"},
 		{name: "cra_setupproxy", project: "cra_setupproxy", modules: true},
 		{name: "cra_setupproxy_stand_in", project: "cra_setupproxy"},
@@ -102,7 +110,7 @@ func TestImportGolden(t *testing.T) {
 				needNode(t)
 			}
 			dir := copyProject(t, tt.project, tt.modules)
-			res, err := Import(context.Background(), dir, Options{Node: tt.node})
+			res, err := Import(context.Background(), dir, Options{Node: tt.node, Timeout: tt.timeout})
 			if err != nil {
 				t.Fatalf("Import: %v", err)
 			}
@@ -114,6 +122,9 @@ func TestImportGolden(t *testing.T) {
 			got := strings.ReplaceAll(string(yaml)+goldenSep+notes.String(), dir, "$DIR")
 			if _, err := config.Parse(filepath.Join(dir, "devproxy.yaml"), yaml, func(string) (string, bool) { return "", false }); err != nil {
 				t.Errorf("the written config does not pass devproxy check:\n%v\n%s", err, yaml)
+			}
+			if err := schema.Validate(yamlValue(t, yaml)); err != nil {
+				t.Errorf("the written config does not pass the JSON Schema: %v", err)
 			}
 			golden := filepath.Join("testdata", tt.name+".golden")
 			if *update {
@@ -130,5 +141,119 @@ func TestImportGolden(t *testing.T) {
 				t.Errorf("Import(%s):\ngot:\n%s\nwant:\n%s", tt.name, got, want)
 			}
 		})
+	}
+}
+
+func compileSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(config.Schema()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(config.SchemaID, doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile(config.SchemaID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sch
+}
+
+// yamlValue decodes a written config as an editor does before applying the
+// schema.
+func yamlValue(t *testing.T, data []byte) any {
+	t.Helper()
+	var v any
+	if err := yaml.Unmarshal(data, &v); err != nil {
+		t.Fatalf("written config is not YAML: %v", err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestPrefixOf(t *testing.T) {
+	tests := []struct {
+		context string
+		regex   bool
+		want    string // "" for not a prefix
+	}{
+		{"/api", false, "/api"},
+		{"/api/", false, "/api"},
+		{"/api/**", false, "/api"},
+		{"/api/*", false, "/api"},
+		{"**", false, ""},
+		{"/", false, ""},
+		{"api", false, ""},
+		{"/a/**/b", false, "/a"},
+		{"^/api", false, "/api"},
+		{"^/api/.*", false, "/api"},
+		{"^/api(/.*)?", false, "/api"},
+		{`^\/api\/v1`, false, "/api/v1"},
+		{"^/v[0-9]+/", false, ""},
+		{"/api/.*", true, ""},
+		{`/^\/api/`, true, "/api"},
+		{"^/$", false, ""},
+	}
+	for _, tt := range tests {
+		got, _, ok := prefixOf(tt.context, tt.regex)
+		if !ok {
+			got = ""
+		}
+		if got != tt.want {
+			t.Errorf("prefixOf(%q, %t) = %q, want %q", tt.context, tt.regex, got, tt.want)
+		}
+	}
+}
+
+func TestScriptPort(t *testing.T) {
+	tests := []struct {
+		script string
+		want   int
+	}{
+		{"vite", 0},
+		{"vite --port 5180", 5180},
+		{"vite --port=5181 --host", 5181},
+		{"next dev -p 3100", 3100},
+		{"PORT=3005 react-scripts start", 3005},
+		{"ng serve --port 99999", 0},
+		{"vite --portal 1", 0},
+	}
+	for _, tt := range tests {
+		if got, _ := scriptPort(tt.script); got != tt.want {
+			t.Errorf("scriptPort(%q) = %d, want %d", tt.script, got, tt.want)
+		}
+	}
+}
+
+func TestScalar(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/api", "/api"},
+		{"http://localhost:5000/base", "http://localhost:5000/base"},
+		{"true", `"true"`},
+		{"", `""`},
+		{"8080", `"8080"`},
+		{"/a b", `"/a b"`},
+		{"/a#b", `"/a#b"`},
+		{"x: y", `"x: y"`},
+		{"*alias", `"*alias"`},
+	}
+	for _, tt := range tests {
+		got := scalar(tt.in)
+		if got != tt.want {
+			t.Errorf("scalar(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+		var back string
+		if err := yaml.Unmarshal([]byte("v: "+got), &struct{ V *string }{&back}); err != nil || back != tt.in {
+			t.Errorf("scalar(%q) = %s reads back as %q (%v)", tt.in, got, back, err)
+		}
 	}
 }

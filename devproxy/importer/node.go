@@ -108,6 +108,7 @@ func (im *importer) load(mode, file string) (*jsResult, error) {
 	suffixes, _ := json.Marshal(sampleSuffixes())
 	cmd := exec.CommandContext(ctx, im.node, script, mode, im.dir, out, file, string(suffixes))
 	cmd.Dir = im.dir
+	cmd.Env = append(os.Environ(), "NO_COLOR=1", "FORCE_COLOR=0")
 	var stderr bytes.Buffer
 	cmd.Stderr = &limited{w: &stderr, n: 4096}
 	// A config that starts a child keeps the pipes open; do not wait for
@@ -115,7 +116,7 @@ func (im *importer) load(mode, file string) (*jsResult, error) {
 	cmd.WaitDelay = time.Second
 	runErr := cmd.Run()
 	if ctx.Err() != nil && im.ctx.Err() == nil {
-		return nil, fmt.Errorf("node did not finish within %s", timeout)
+		return nil, fmt.Errorf("node did not finish within %s: the config waits for something as it loads; add its routes by hand", timeout)
 	}
 	data, err := os.ReadFile(out)
 	if err != nil {

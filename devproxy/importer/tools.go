@@ -31,7 +31,7 @@ func (im *importer) loaded(mode, file, pkgName string) *jsResult {
 		im.note(file, "not read: the project's %s package is not installed; run npm install (or your package manager's install) and devproxy init again", res.Missing)
 		return nil
 	case res.Error != "":
-		im.note(file, "not read: loading it with %s failed: %s; fix the error (or the missing environment), then run devproxy init again", pkgName, res.Error)
+		im.note(file, "not read: loading it with %s failed: %s; fix the error (or the missing environment), then run devproxy init again", pkgName, cleanSpace(res.Error))
 		return nil
 	}
 	for _, w := range res.Warnings {
