@@ -95,6 +95,9 @@ type Route struct {
 	PreserveHost bool
 	// Insecure accepts any certificate (the source had secure: false).
 	Insecure bool
+	// Timeout is the wait for the target's response headers, e.g. "2m"
+	// (from proxyTimeout); "" for devproxy's default.
+	Timeout string
 	// Headers are set on the request sent upstream, sorted by name.
 	Headers [][2]string
 	// From says where the rule came from, e.g. "vite.config.ts

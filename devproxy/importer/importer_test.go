@@ -96,6 +96,7 @@ func TestImportGolden(t *testing.T) {
 		{name: "cra_field", project: "cra_field"},
 		{name: "cra_setupproxy", project: "cra_setupproxy", modules: true},
 		{name: "cra_setupproxy_stand_in", project: "cra_setupproxy"},
+		{name: "cra_setupproxy_v3", project: "cra_setupproxy_v3"},
 		{name: "angular", project: "angular"},
 		{name: "angular_no_node", project: "angular", node: "devproxy-test-no-such-node"},
 		{name: "angular_js", project: "angular_js"},

@@ -128,7 +128,7 @@ function rule(from, contexts, opts) {
     router: opts.router === undefined ? '' : typeof opts.router,
     configure: typeof opts.configure === 'function' || typeof opts.onProxyReq === 'function' ||
       typeof opts.on === 'object',
-    timeout: opts.proxyTimeout ?? opts.timeout ?? null,
+    timeout: opts.proxyTimeout ?? null,
     unknown: Object.keys(opts).filter((k) => !KNOWN.has(k)),
     rewrite: null,
   };
@@ -238,7 +238,13 @@ async function loadSetupProxy() {
   }
   const setup = requireFromProject(path.join(dir, 'src', 'setupProxy.js'));
   await (typeof setup === 'function' ? setup(app) : setup.default(app));
-  const major = parseInt(version || '2', 10);
+  // Without the package installed, the version package.json asks for.
+  let wanted = version;
+  if (!wanted) {
+    const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    wanted = ({ ...pkg.devDependencies, ...pkg.dependencies })['http-proxy-middleware'] || '2';
+  }
+  const major = parseInt(String(wanted).replace(/^[^0-9]*/, ''), 10) || 2;
   const rules = [];
   const warnings = [];
   used.forEach(({ mount, mw, method }, i) => {

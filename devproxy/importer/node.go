@@ -32,6 +32,8 @@ type jsRule struct {
 	Router       string         `json:"router"`
 	Configure    bool           `json:"configure"`
 	Unknown      []string       `json:"unknown"`
+	// Timeout is proxyTimeout in milliseconds; nil when not set.
+	Timeout *float64 `json:"timeout"`
 	// Rewrite maps sample paths to what the rule's rewrite or
 	// pathRewrite turned them into; nil when the rule has none.
 	Rewrite map[string]string `json:"rewrite"`

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // sampleSuffixes are the paths a rewrite is tried on below its route's
@@ -161,8 +162,12 @@ func (im *importer) addRule(r jsRule) {
 			rt.Headers = append(rt.Headers, [2]string{name, fmt.Sprint(v)})
 		}
 		sort.Slice(rt.Headers, func(i, j int) bool { return rt.Headers[i][0] < rt.Headers[j][0] })
+		if r.Timeout != nil && *r.Timeout > 0 {
+			rt.Timeout = (time.Duration(*r.Timeout) * time.Millisecond).String()
+		}
 		if r.MountStripped {
 			rt.StripPrefix = true
+			rt.Comment = append(rt.Comment, "http-proxy-middleware 3 forwards the path below app.use's mount path")
 		}
 		if !im.rewrite(r, c, &rt) {
 			continue

@@ -260,6 +260,7 @@ func angularServe(dir string, pkg *packageJSON, p *Project) (file string, port i
 		cmd := pkg.Scripts[s]
 		if m := regexp.MustCompile(`--proxy-config[= ](\S+)`).FindStringSubmatch(cmd); m != nil {
 			file = filepath.ToSlash(filepath.Clean(m[1]))
+			break
 		}
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "angular.json"))
@@ -299,7 +300,8 @@ func angularServe(dir string, pkg *packageJSON, p *Project) (file string, port i
 				file = ""
 			}
 		}
-		if serve.Options.Port > 0 && p.PortFrom != "package.json scripts.start" {
+		// A --port in the script wins over angular.json, as in ng serve.
+		if serve.Options.Port > 0 && !strings.HasPrefix(p.PortFrom, "package.json") {
 			port, from = serve.Options.Port, fmt.Sprintf("angular.json projects.%s.architect.serve.options.port", n)
 		}
 		break

@@ -70,7 +70,7 @@ func writeRoute(b *strings.Builder, rt Route) {
 		fmt.Fprintf(b, "  # %s\n", c)
 	}
 	var lines []string
-	long := rt.StripPrefix || rt.PreserveHost || rt.Insecure || len(rt.Headers) > 0
+	long := rt.StripPrefix || rt.PreserveHost || rt.Insecure || len(rt.Headers) > 0 || rt.Timeout != ""
 	if !long {
 		lines = append(lines, fmt.Sprintf("%s: %s", scalar(rt.Path), scalar(rt.Target)))
 	} else {
@@ -83,6 +83,9 @@ func writeRoute(b *strings.Builder, rt Route) {
 		}
 		if rt.Insecure {
 			lines = append(lines, "  insecure: true")
+		}
+		if rt.Timeout != "" {
+			lines = append(lines, "  timeout: "+rt.Timeout)
 		}
 		if len(rt.Headers) > 0 {
 			lines = append(lines, "  headers:")

@@ -27,6 +27,7 @@ export default defineConfig({
         changeOrigin: true,
         bypass: (req) => (req.headers.accept?.includes('html') ? '/index.html' : undefined),
       },
+      '/slow': { target: 'http://localhost:5006', changeOrigin: true, proxyTimeout: 120000 },
       '/shout': { target: 'http://localhost:5005', changeOrigin: true, rewrite: (p) => p.toUpperCase() },
     },
   },
