@@ -235,7 +235,7 @@ func valueSchema(k key) obj {
 	case kindOrigins:
 		return obj{"anyOf": []any{obj{"type": "array", "items": obj{"type": "string"}, "minItems": 1}, obj{"type": "string"}}}
 	case kindHeaders:
-		return obj{"type": []any{"object", "null"}, "additionalProperties": obj{"type": []any{"string", "number", "boolean", "null"}}}
+		return obj{"type": []any{"object", "null"}, "additionalProperties": obj{"type": []any{"string", "number", "null"}}}
 	case kindAny:
 		return obj{}
 	case kindMapping:

@@ -215,6 +215,7 @@ func TestSchemaRejects(t *testing.T) {
 		{"json and body", "routes: {/a: {respond: {json: {}, body: x}}}\n"},
 		{"cors without origins", "routes: {/a: {target: http://localhost:5000, cors: {credentials: true}}}\n"},
 		{"duration without unit", "routes: {/a: {target: http://localhost:5000, timeout: 30}}\n"},
+		{"boolean header value", "routes: {/a: {target: http://localhost:5000, headers: {X-A: true}}}\n"},
 		{"quoted boolean", "routes: {/a: {target: http://localhost:5000, insecure: \"true\"}}\n"},
 	}
 	for _, tt := range tests {
