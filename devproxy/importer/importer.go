@@ -186,7 +186,11 @@ func (im *importer) run() {
 	case Next:
 		im.next()
 	case Nuxt:
-		im.note("nuxt.config", "Nuxt's nitro.devProxy and routeRules proxies are not imported; add them to routes: by hand")
+		file := findFile(im.dir, "nuxt.config.ts", "nuxt.config.js", "nuxt.config.mjs")
+		if file == "" {
+			file = "nuxt.config.ts"
+		}
+		im.note(file, "Nuxt's nitro.devProxy and routeRules proxies are not imported; add them to routes: by hand")
 	default:
 		im.note("package.json", "no known dev server among the dependencies (Vite, react-scripts, @angular/cli, next, nuxt, webpack-dev-server); set frontend: to your dev server's URL")
 	}

@@ -103,6 +103,8 @@ func TestImportGolden(t *testing.T) {
 		{name: "webpack", project: "webpack", modules: true},
 		{name: "webpack_object", project: "webpack_object"},
 		{name: "next", project: "next"},
+		{name: "astro", project: "astro", modules: true},
+		{name: "nuxt", project: "nuxt"},
 		{name: "none", project: "none"},
 	}
 	for _, tt := range tests {
@@ -255,6 +257,55 @@ func TestScalar(t *testing.T) {
 		var back string
 		if err := yaml.Unmarshal([]byte("v: "+got), &struct{ V *string }{&back}); err != nil || back != tt.in {
 			t.Errorf("scalar(%q) = %s reads back as %q (%v)", tt.in, got, back, err)
+		}
+	}
+}
+
+func TestDetect(t *testing.T) {
+	tests := []struct {
+		deps      []string
+		scripts   map[string]string
+		tool      Tool
+		framework string
+		port      int
+		command   string
+	}{
+		{[]string{"vite", "vue"}, map[string]string{"dev": "vite"}, Vite, "Vue", 5173, "npm run dev"},
+		{[]string{"vite", "@sveltejs/kit", "svelte"}, map[string]string{"dev": "vite dev --port 5190"}, Vite, "SvelteKit", 5190, "npm run dev"},
+		{[]string{"@react-router/dev", "react", "vite"}, nil, Vite, "React Router", 5173, ""},
+		{[]string{"@remix-run/dev", "vite"}, nil, Vite, "Remix", 5173, ""},
+		{[]string{"vite", "solid-js"}, nil, Vite, "Solid", 5173, ""},
+		{[]string{"astro"}, map[string]string{"start": "astro dev"}, Vite, "Astro", 4321, "npm start"},
+		{[]string{"react-scripts", "react"}, map[string]string{"start": "react-scripts start"}, CRA, "", 3000, "npm start"},
+		{[]string{"@angular/cli", "@angular/core"}, map[string]string{"start": "ng serve"}, Angular, "", 4200, "npm start"},
+		{[]string{"next", "react"}, map[string]string{"dev": "next dev"}, Next, "", 3000, "npm run dev"},
+		{[]string{"nuxt"}, map[string]string{"dev": "nuxt dev"}, Nuxt, "", 3000, "npm run dev"},
+		{[]string{"webpack", "webpack-dev-server"}, map[string]string{"serve": "webpack serve"}, Webpack, "", 8080, "npm run serve"},
+		{[]string{"lodash"}, nil, "", "", 0, ""},
+	}
+	for _, tt := range tests {
+		pkg := &packageJSON{Scripts: tt.scripts, DevDependencies: map[string]string{}}
+		for _, d := range tt.deps {
+			pkg.DevDependencies[d] = "*"
+		}
+		p := detect(t.TempDir(), pkg)
+		if p.Tool != tt.tool || p.Framework != tt.framework || p.Port != tt.port || p.Command != tt.command {
+			t.Errorf("detect(%v, %v) = %q %q port %d %q, want %q %q port %d %q",
+				tt.deps, tt.scripts, p.Tool, p.Framework, p.Port, p.Command, tt.tool, tt.framework, tt.port, tt.command)
+		}
+	}
+}
+
+func TestRunScriptPackageManager(t *testing.T) {
+	for lock, want := range map[string]string{"": "npm run dev", "pnpm-lock.yaml": "pnpm run dev", "yarn.lock": "yarn run dev", "bun.lock": "bun run dev"} {
+		dir := t.TempDir()
+		if lock != "" {
+			if err := os.WriteFile(filepath.Join(dir, lock), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := runScript(dir, "dev"); got != want {
+			t.Errorf("runScript with %q = %q, want %q", lock, got, want)
 		}
 	}
 }

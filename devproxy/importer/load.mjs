@@ -168,7 +168,7 @@ function proxyEntries(proxy, from) {
   return rules;
 }
 
-async function loadVite(configFile, pick) {
+async function loadVite(configFile, pick, where) {
   const vite = await importProject('vite');
   if (vite === null) {
     return { missing: 'vite' };
@@ -186,7 +186,7 @@ async function loadVite(configFile, pick) {
     tool_version: packageVersion('vite'),
     port: server.port ?? null,
     hmr: { client_port: hmr.clientPort ?? null, host: hmr.host ?? null, port: hmr.port ?? null },
-    rules: proxyEntries(server.proxy, `${name} server.proxy`),
+    rules: proxyEntries(server.proxy, `${name} ${where}.proxy`),
   };
 }
 
@@ -330,9 +330,9 @@ async function loadNext() {
 async function main() {
   switch (mode) {
     case 'vite':
-      return loadVite(file, (c) => c);
+      return loadVite(file, (c) => c, 'server');
     case 'astro':
-      return loadVite(file, (c) => c.vite || {});
+      return loadVite(file, (c) => c.vite || {}, 'vite.server');
     case 'setupproxy':
       return loadSetupProxy();
     case 'webpack':
