@@ -118,6 +118,7 @@ type Note struct {
 	Text string
 }
 
+// String returns the note as one line, its source first.
 func (n Note) String() string {
 	if n.From == "" {
 		return n.Text
