@@ -98,7 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "devproxy: error: unknown log format %q\ndevproxy: hint: write -log text or -log json\n", *logFormat)
 		return 2
 	}
-	opts := devproxy.Options{Config: *config, Listen: *listen, Log: stdout, LogJSON: *logFormat == "json", Verbose: *verbose, Version: buildVersion()}
+	opts := devproxy.Options{ConfigFile: *config, Listen: *listen, Log: stdout, LogJSON: *logFormat == "json", Verbose: *verbose, Version: buildVersion()}
 	srv, err := devproxy.New(opts)
 	if err != nil {
 		return configFailed(stderr, *config, err)

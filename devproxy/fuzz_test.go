@@ -73,7 +73,7 @@ func FuzzRequestPath(f *testing.F) {
 	if err := os.WriteFile(file, []byte(fuzzConfig), 0o644); err != nil {
 		f.Fatal(err)
 	}
-	srv, err := New(Options{Config: file, LookupEnv: func(string) (string, bool) { return "", false }})
+	srv, err := New(Options{ConfigFile: file, LookupEnv: func(string) (string, bool) { return "", false }})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -288,7 +288,7 @@ func TestNonLoopbackListenWarns(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "devproxy.yaml")
 	os.WriteFile(file, []byte("routes: {}\n"), 0o644)
 	lb := newLogBuffer()
-	srv, err := New(Options{Config: file, Log: lb})
+	srv, err := New(Options{ConfigFile: file, Log: lb})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -133,10 +133,10 @@ func serveTest(t *testing.T, file string, set func(*Options), tune func(*Server)
 	lb := newLogBuffer()
 	reloads := make(chan error, 1000)
 	opts := Options{
-		Config:    file,
-		Log:       lb,
-		LookupEnv: func(string) (string, bool) { return "", false },
-		OnReload:  func(err error) { reloads <- err },
+		ConfigFile: file,
+		Log:        lb,
+		LookupEnv:  func(string) (string, bool) { return "", false },
+		OnReload:   func(err error) { reloads <- err },
 	}
 	if set != nil {
 		set(&opts)

@@ -248,7 +248,7 @@ func TestLogLinesSurviveShutdown(t *testing.T) {
 	lb := newLogBuffer()
 	file := filepath.Join(t.TempDir(), "devproxy.yaml")
 	os.WriteFile(file, []byte("routes:\n  /m:\n    respond: {body: x}\n"), 0o644)
-	srv, err := New(Options{Config: file, Log: lb})
+	srv, err := New(Options{ConfigFile: file, Log: lb})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func TestSelfTargetNew(t *testing.T) {
 	if err := os.WriteFile(file, []byte("frontend: http://localhost:3000\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := New(Options{Config: file, Listen: "127.0.0.1:3000"})
+	_, err := New(Options{ConfigFile: file, Listen: "127.0.0.1:3000"})
 	if err == nil || !strings.Contains(err.Error(), "devproxy.yaml:1:11: frontend: \"http://localhost:3000\" is devproxy itself: devproxy listens on 127.0.0.1:3000") {
 		t.Fatalf("New: %v, want the self-target refused", err)
 	}

@@ -31,13 +31,13 @@ func (s *Server) watch(ctx context.Context) {
 	defer s.watchOnce.Do(func() { close(s.watching) })
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		s.log.warn(fmt.Sprintf("cannot watch %s for changes (%v); restart devproxy to apply edits", s.opts.Config, err))
+		s.log.warn(fmt.Sprintf("cannot watch %s for changes (%v); restart devproxy to apply edits", s.opts.ConfigFile, err))
 		return
 	}
 	defer w.Close()
-	abs, err := filepath.Abs(s.opts.Config)
+	abs, err := filepath.Abs(s.opts.ConfigFile)
 	if err != nil {
-		abs = s.opts.Config
+		abs = s.opts.ConfigFile
 	}
 	names := map[string]bool{}  // the config file and the file it links to
 	wanted := map[string]bool{} // their folders
@@ -149,7 +149,7 @@ func (s *Server) watch(ctx context.Context) {
 			}
 			// An overflowed event queue may have hidden a save: reload to
 			// be sure.
-			s.log.warn(fmt.Sprintf("watching %s: %v", s.opts.Config, err))
+			s.log.warn(fmt.Sprintf("watching %s: %v", s.opts.ConfigFile, err))
 			timer.Reset(settle)
 		case <-timer.C:
 			s.safeReload(ctx, track)
@@ -162,7 +162,7 @@ func (s *Server) watch(ctx context.Context) {
 func (s *Server) safeReload(ctx context.Context, track func()) {
 	defer func() {
 		if v := recover(); v != nil {
-			s.log.fail(fmt.Sprintf("panic while reloading %s: %v; kept previous config", s.opts.Config, v), string(debug.Stack()))
+			s.log.fail(fmt.Sprintf("panic while reloading %s: %v; kept previous config", s.opts.ConfigFile, v), string(debug.Stack()))
 			s.setReload(fmt.Errorf("internal error while reloading: %v", v))
 		}
 	}()
@@ -181,17 +181,17 @@ func (s *Server) Reload(ctx context.Context) error {
 func (s *Server) reloadFile(ctx context.Context) error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	data, err := os.ReadFile(s.opts.Config)
+	data, err := os.ReadFile(s.opts.ConfigFile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if !s.deleted {
 			s.deleted = true
-			s.log.warn(s.opts.Config + " was deleted; the last good config keeps serving until it is back")
-			s.setReload(fmt.Errorf("%s was deleted; serving the last good config", s.opts.Config))
+			s.log.warn(s.opts.ConfigFile + " was deleted; the last good config keeps serving until it is back")
+			s.setReload(fmt.Errorf("%s was deleted; serving the last good config", s.opts.ConfigFile))
 		}
 		return nil
 	case err != nil:
-		s.log.fail(fmt.Sprintf("cannot read %s: %v; kept previous config", s.opts.Config, err), "")
+		s.log.fail(fmt.Sprintf("cannot read %s: %v; kept previous config", s.opts.ConfigFile, err), "")
 		s.setReload(err)
 		return err
 	}
@@ -199,7 +199,7 @@ func (s *Server) reloadFile(ctx context.Context) error {
 	s.deleted = false
 	if bytes.Equal(data, s.lastData) {
 		if wasDeleted {
-			s.log.info(s.opts.Config + " is back, unchanged")
+			s.log.info(s.opts.ConfigFile + " is back, unchanged")
 			s.setReload(nil)
 		}
 		return nil // touch, chmod, or a save of the bytes being served
@@ -227,11 +227,11 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		// A valid config has at least a key; an empty file is a save in
 		// progress or a mistake, never a request to drop every route.
-		err := fmt.Errorf("%s: %w", s.opts.Config, errEmptyConfig)
+		err := fmt.Errorf("%s: %w", s.opts.ConfigFile, errEmptyConfig)
 		s.log.fail(fmt.Sprintf("config error: %v; kept previous config", err), "")
 		return err
 	}
-	cfg, err := config.ParseFor(s.opts.Config, data, s.opts.LookupEnv, s.listening())
+	cfg, err := config.ParseFor(s.opts.ConfigFile, data, s.opts.LookupEnv, s.listening())
 	if err != nil {
 		s.log.fail("config error, kept previous config:", err.Error())
 		return err

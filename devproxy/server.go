@@ -31,8 +31,8 @@ const shutdownGrace = 5 * time.Second
 // Options configure a Server. The zero value of each field has the meaning
 // its comment gives.
 type Options struct {
-	// Config is the path of the config file; "devproxy.yaml" when empty.
-	Config string
+	// ConfigFile is the path of the config file; "devproxy.yaml" when empty.
+	ConfigFile string
 	// Listen overrides the config's listen address when not empty (the
 	// -listen flag).
 	Listen string
@@ -132,8 +132,8 @@ type reloadStatus struct {
 // New loads the config named by opts and returns a Server ready to Serve.
 // A config error is returned as ConfigErrors.
 func New(opts Options) (*Server, error) {
-	if opts.Config == "" {
-		opts.Config = "devproxy.yaml"
+	if opts.ConfigFile == "" {
+		opts.ConfigFile = "devproxy.yaml"
 	}
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
@@ -166,11 +166,11 @@ func New(opts Options) (*Server, error) {
 		readHeaderTimeout: 10 * time.Second,
 		headerLimit:       defaultHeaderLimit,
 	}
-	data, err := os.ReadFile(opts.Config)
+	data, err := os.ReadFile(opts.ConfigFile)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.ParseFor(opts.Config, data, opts.LookupEnv, s.listening())
+	cfg, err := config.ParseFor(opts.ConfigFile, data, opts.LookupEnv, s.listening())
 	if err != nil {
 		return nil, err
 	}

@@ -55,7 +55,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 		{"frontend", "/src/main.ts", io.Discard},
 		{"mock", "/mock", io.Discard},
 	} {
-		srv, err := New(Options{Config: file, Log: c.log})
+		srv, err := New(Options{ConfigFile: file, Log: c.log})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -41,9 +41,9 @@ func startDevproxy(t *testing.T, dir, config string) *proxy {
 		t.Fatal(err)
 	}
 	srv, err := devproxy.New(devproxy.Options{
-		Config: p.config,
-		Listen: ln.Addr().String(),
-		Log:    p.log,
+		ConfigFile: p.config,
+		Listen:     ln.Addr().String(),
+		Log:        p.log,
 		OnReload: func(err error) {
 			select {
 			case p.reloads <- err:
