@@ -114,7 +114,7 @@ func (h *corsHandler) allows(origin string) bool {
 // browser reports exactly which one, and the log says where to add it.
 func (h *corsHandler) preflight(w http.ResponseWriter, r *http.Request, origin string) {
 	method := r.Header.Get("Access-Control-Request-Method")
-	asked := splitList(r.Header.Values("Access-Control-Request-Headers"))
+	asked := web.SplitList(r.Header.Values("Access-Control-Request-Headers"))
 	hd := w.Header()
 	hd.Set("Access-Control-Allow-Origin", origin)
 	if h.c.Credentials {
@@ -123,7 +123,7 @@ func (h *corsHandler) preflight(w http.ResponseWriter, r *http.Request, origin s
 	methods := h.c.Methods
 	if methods == nil {
 		methods = []string{method}
-	} else if !slices.Contains(methods, method) && !corsSafelistedMethod(method) {
+	} else if !slices.Contains(methods, method) && !web.CORSSafelistedMethod(method) {
 		h.report(origin, "method "+method, fmt.Sprintf("%s: refused the %s preflight from %s: %s is not in routes.%s.cors.methods — add it there to allow it",
 			h.route, sanitize(method), sanitize(origin), sanitize(method), h.route))
 	}
@@ -187,33 +187,12 @@ func deleteCORSHeaders(hd http.Header) {
 }
 
 func addVaryOrigin(hd http.Header) {
-	for _, v := range splitList(hd.Values("Vary")) {
+	for _, v := range web.SplitList(hd.Values("Vary")) {
 		if v == "*" || strings.EqualFold(v, "Origin") {
 			return
 		}
 	}
 	hd.Add("Vary", "Origin")
-}
-
-// splitList splits comma-separated header values into trimmed, non-empty
-// elements.
-func splitList(values []string) []string {
-	var out []string
-	for _, v := range values {
-		for part := range strings.SplitSeq(v, ",") {
-			if part = strings.TrimSpace(part); part != "" {
-				out = append(out, part)
-			}
-		}
-	}
-	return out
-}
-
-// corsSafelistedMethod reports whether a request with method m needs no
-// preflight on its method's account (Fetch standard, "CORS-safelisted
-// method").
-func corsSafelistedMethod(m string) bool {
-	return m == http.MethodGet || m == http.MethodHead || m == http.MethodPost
 }
 
 // corsSafelistedResponseHeader reports whether listing the response header

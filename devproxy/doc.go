@@ -25,8 +25,10 @@
 // so a response is only ever read by the request it answers.
 //
 // Cors mode (cors.go) wraps a route's handler when its config has a cors
-// block: it answers preflights and owns the Access-Control-* headers. Doctor
-// (doctor.go, diagnose.go) is the other side: it sends the requests a browser
-// would and judges the answers as Chromium does, which the browser suite
-// (doctor_browser_test.go) checks case by case.
+// block: it answers preflights and owns the Access-Control-* headers. Package
+// doctor is the other side: it sends the requests a browser would and judges
+// the answers as Chromium does, which its browser suite checks case by case.
+//
+// Why a connection to a target failed is worded once, by internal/neterr,
+// for the proxy's failures (proxyerror.go), doctor and the CLI.
 package devproxy

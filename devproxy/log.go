@@ -7,10 +7,11 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
+
+	"github.com/devproxy/devproxy/internal/printable"
 )
 
 // Styles are the colors of devproxy's terminal output, in one place.
@@ -559,24 +560,7 @@ func (l *logger) jsonLine(jl jsonLine) {
 // sanitize makes request-derived text safe to print: control characters
 // and invalid UTF-8 are shown escaped, so a request can neither move the
 // cursor nor forge a log line.
-func sanitize(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == 0x7f || c >= utf8.RuneSelf {
-			return sanitizeSlow(s)
-		}
-	}
-	return s
-}
-
-func sanitizeSlow(s string) string {
-	for _, r := range s {
-		if r == utf8.RuneError || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r) {
-			q := strconv.QuoteToASCII(s)
-			return q[1 : len(q)-1]
-		}
-	}
-	return s
-}
+func sanitize(s string) string { return printable.Escape(s) }
 
 func formatDuration(d time.Duration) string { return string(appendDuration(nil, d)) }
 

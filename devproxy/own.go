@@ -6,27 +6,19 @@ import (
 	"net/http"
 
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/internal/status"
 )
 
-// statusJSON is the body of GET /__devproxy/status.
-type statusJSON struct {
-	Version  string        `json:"version"`
-	Config   string        `json:"config"`
-	Listen   string        `json:"listen"`
-	Frontend string        `json:"frontend"`
-	Routes   []statusRoute `json:"routes"`
-	Reload   reloadStatus  `json:"reload"`
-}
-
-type statusRoute struct {
-	Path    string `json:"path"`
-	Target  string `json:"target,omitempty"`
-	Respond bool   `json:"respond,omitempty"`
-}
+// The status endpoint's shape is shared with doctor, which reads it.
+type (
+	statusJSON   = status.Status
+	statusRoute  = status.Route
+	reloadStatus = status.Reload
+)
 
 // serveOwn answers devproxy's own endpoints under ReservedPrefix.
 func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, rt *router) {
-	if r.URL.Path != config.ReservedPrefix+"/status" {
+	if r.URL.Path != status.Path {
 		writeProxyError(w, r, &proxyError{
 			Status: http.StatusNotFound,
 			Err:    "no such devproxy endpoint: " + r.URL.Path,

@@ -83,15 +83,7 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // hostPort returns the target's host:port with the scheme's default port
 // filled in.
-func hostPort(t *url.URL) string {
-	if t.Port() != "" {
-		return t.Host
-	}
-	if t.Scheme == "https" {
-		return t.Host + ":443"
-	}
-	return t.Host + ":80"
-}
+func hostPort(t *url.URL) string { return web.HostPort(t) }
 
 func (u *upstream) rewrite(pr *httputil.ProxyRequest) {
 	in, out := pr.In, pr.Out

@@ -2,8 +2,6 @@ package devproxy
 
 import (
 	"bytes"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,12 +9,12 @@ import (
 	"io"
 	"log"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"unicode/utf8"
+
+	"github.com/devproxy/devproxy/internal/neterr"
 )
 
 // StatusClientClosed is logged, never sent, when the client went away before
@@ -54,57 +52,49 @@ func (u *upstream) field() string {
 // classify turns a transport error into words a person can act on.
 func (u *upstream) classify(err error, timeout string) *proxyError {
 	pe := &proxyError{Status: http.StatusBadGateway, Route: u.name, Target: u.target.String()}
-	var (
-		dnsErr  *net.DNSError
-		lbErr   *loopbackDialError
-		opErr   *net.OpError
-		unkAuth x509.UnknownAuthorityError
-		hostErr x509.HostnameError
-		invErr  x509.CertificateInvalidError
-		recErr  tls.RecordHeaderError
-		tmo     interface{ Timeout() bool }
-	)
 	running := "is the API running? start it, or fix " + u.field() + " in the config"
 	if u.frontend {
 		running = "is the dev server running? start it (npm run dev), or fix frontend in the config"
 	}
+	reason := neterr.Classify(err)
 	switch {
-	case errors.As(err, &dnsErr):
-		pe.Err = fmt.Sprintf("cannot resolve host %q", dnsErr.Name)
+	case reason.Kind == neterr.DNS:
+		pe.Err = reason.Phrase
 		pe.Hint = "check the host name in " + u.field() + ", or add it to /etc/hosts"
-	case errors.As(err, &unkAuth), errors.As(err, &hostErr), errors.As(err, &invErr):
-		pe.Err = "TLS certificate not trusted: " + tlsReason(err)
+	case reason.Kind == neterr.Untrusted:
+		pe.Err = reason.Phrase
 		pe.Hint = "set insecure: true for this route to accept a self-signed certificate"
 		if u.frontend {
 			pe.Hint = "use the dev server's http:// address as frontend, or trust its certificate"
 		}
-	case errors.As(err, &recErr):
+	case reason.Kind == neterr.NotTLS:
 		pe.Err = "the target does not speak TLS on " + u.hostport
 		pe.Hint = "write http:// instead of https:// in " + u.field()
-	case isDial(err, &opErr) && errors.Is(err, syscall.ECONNREFUSED):
+	case reason.Kind == neterr.Refused:
 		where := u.hostport
+		var lbErr *loopbackDialError
 		if errors.As(err, &lbErr) {
 			where = lbErr.addrs()
 		}
 		pe.Err = "connection refused: nothing listens on " + where
 		pe.Hint = running
 		pe.Waiting = u.frontend
-	case isDial(err, &opErr) && errors.As(err, &tmo) && tmo.Timeout():
+	case reason.Kind == neterr.DialTimeout:
 		pe.Err = fmt.Sprintf("connecting to %s timed out after %s", u.hostport, dialTimeout)
 		pe.Hint = "is the host up and the port open? check " + u.field()
 		pe.Waiting = u.frontend
-	case isDial(err, &opErr):
-		pe.Err = "cannot connect to " + u.hostport + ": " + opErr.Err.Error()
+	case reason.Kind == neterr.Dial:
+		pe.Err = "cannot connect to " + u.hostport + ": " + reason.Phrase
 		pe.Hint = running
 		pe.Waiting = u.frontend
-	case errors.As(err, &tmo) && tmo.Timeout():
+	case reason.Kind == neterr.Timeout:
 		pe.Status = http.StatusGatewayTimeout
 		pe.Err = "no response headers within " + timeout
 		pe.Hint = "the target is slow or stuck; raise timeout for this route if that is expected"
 	case errors.Is(err, errHeadersTooLarge):
 		pe.Err = err.Error()
 		pe.Hint = "the target sends oversized headers (a cookie that grows on every request?); check its code"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
+	case reason.Kind == neterr.Closed:
 		pe.Err = "the target closed the connection without a response"
 		pe.Hint = "check the target's own log: it may have crashed, or the port may not be an HTTP server"
 	case isBadResponse(err):
@@ -158,22 +148,6 @@ func excerpt(s string, max int) string {
 		s = s[:cut] + "…"
 	}
 	return sanitize(s)
-}
-
-func isDial(err error, op **net.OpError) bool {
-	return errors.As(err, op) && (*op).Op == "dial"
-}
-
-func tlsReason(err error) string {
-	var hostErr x509.HostnameError
-	if errors.As(err, &hostErr) {
-		return "it is not valid for " + hostErr.Host
-	}
-	var invErr x509.CertificateInvalidError
-	if errors.As(err, &invErr) && invErr.Reason == x509.Expired {
-		return "it has expired"
-	}
-	return "it is self-signed or signed by an unknown authority"
 }
 
 // errorHandler answers a failed upstream request.

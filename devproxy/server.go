@@ -122,13 +122,6 @@ type listener struct {
 	done chan struct{} // closed when srv.Serve returned
 }
 
-// reloadStatus is the result of the last load or reload attempt.
-type reloadStatus struct {
-	OK    bool   `json:"ok"`
-	Error string `json:"error"`
-	At    string `json:"at"`
-}
-
 // New loads the config named by opts and returns a Server ready to Serve.
 // A config error is returned as ConfigErrors.
 func New(opts Options) (*Server, error) {

@@ -117,3 +117,32 @@ func IsToken(s string) bool {
 	}
 	return true
 }
+
+// SplitList splits comma-separated header values into trimmed, non-empty
+// elements.
+func SplitList(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				out = append(out, part)
+			}
+		}
+	}
+	return out
+}
+
+// CORSSafelistedMethod reports whether a request with method m needs no
+// preflight on its method's account (Fetch standard, "CORS-safelisted
+// method").
+func CORSSafelistedMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodPost
+}
+
+// HostPort returns u's host:port with the scheme's default port filled in.
+func HostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	return u.Host + ":" + DefaultPort(u.Scheme)
+}

@@ -1,4 +1,4 @@
-package devproxy
+package doctor
 
 import (
 	"context"
@@ -61,7 +61,7 @@ func startBrowser(t *testing.T) *browser {
 		cancel()
 		cancelAlloc()
 	})
-	b := &browser{ctx: ctx, console: &consoleLog{changed: make(chan struct{})}}
+	b := &browser{ctx: ctx, console: newConsoleLog("Chromium's console")}
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("starting Chromium: %v", err)
 	}
@@ -122,11 +122,31 @@ func (b *browser) fetch(t *testing.T, url string, c corsCase) (allowed bool, res
 	return strings.HasPrefix(res, "allowed"), res
 }
 
-// consoleLog collects the console messages of the tab.
+// consoleLog collects the console messages of the tab, or devproxy's log
+// lines, named by name in a failure.
 type consoleLog struct {
+	name    string
 	mu      sync.Mutex
 	lines   []string
 	changed chan struct{}
+}
+
+func newConsoleLog(name string) *consoleLog {
+	return &consoleLog{name: name, changed: make(chan struct{})}
+}
+
+// Write adds the lines of p, as devproxy's log writes them.
+func (c *consoleLog) Write(p []byte) (int, error) {
+	for line := range strings.SplitSeq(strings.TrimSuffix(string(p), "\n"), "\n") {
+		c.add(line)
+	}
+	return len(p), nil
+}
+
+func (c *consoleLog) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Join(c.lines, "\n")
 }
 
 func (c *consoleLog) add(s string) {
@@ -153,7 +173,7 @@ func (c *consoleLog) waitFor(t *testing.T, sub string) string {
 		select {
 		case <-ch:
 		case <-deadline:
-			t.Fatalf("Chromium's console never showed %q; it showed:\n%s", sub, strings.Join(lines, "\n"))
+			t.Fatalf("%s never showed %q; it showed:\n%s", c.name, sub, strings.Join(lines, "\n"))
 		}
 	}
 }
@@ -241,7 +261,7 @@ func TestCORSModeInChromium(t *testing.T) {
 		}
 		fmt.Fprintf(&config, "    cors: %s\n", strings.ReplaceAll(c.cors, "{origin}", origin))
 	}
-	p := startProxy(t, config.String(), map[string]string{"ORIGINS": "http://localhost:3000, " + origin})
+	p := startDevproxy(t, config.String(), map[string]string{"ORIGINS": "http://localhost:3000, " + origin})
 	b.open(t, origin)
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,23 +1,19 @@
-package devproxy
+package doctor
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/devproxy/devproxy/internal/neterr"
 	"github.com/devproxy/devproxy/internal/web"
 )
 
@@ -174,7 +170,7 @@ func (d *diagnosis) run() {
 		v.Reason = "same origin: the browser makes no CORS check"
 		return
 	}
-	preflight := !corsSafelistedMethod(d.method) || len(d.unsafe) > 0
+	preflight := !web.CORSSafelistedMethod(d.method) || len(d.unsafe) > 0
 	if preflight && !d.preflight() {
 		return
 	}
@@ -235,8 +231,8 @@ func (d *diagnosis) preflight() bool {
 		d.preflightStatusMistake(res.StatusCode)
 		return false
 	}
-	methods := splitList(res.Header.Values("Access-Control-Allow-Methods"))
-	if !corsSafelistedMethod(d.method) && !slices.Contains(methods, d.method) &&
+	methods := web.SplitList(res.Header.Values("Access-Control-Allow-Methods"))
+	if !web.CORSSafelistedMethod(d.method) && !slices.Contains(methods, d.method) &&
 		(d.credentials || !slices.Contains(methods, "*")) {
 		mistake := ""
 		if slices.Contains(methods, "*") {
@@ -246,7 +242,7 @@ func (d *diagnosis) preflight() bool {
 			d.method+" is missing from Access-Control-Allow-Methods", "Access-Control-Allow-Methods", d.method, mistake)
 		return false
 	}
-	allowed := splitList(res.Header.Values("Access-Control-Allow-Headers"))
+	allowed := web.SplitList(res.Header.Values("Access-Control-Allow-Headers"))
 	star := slices.Contains(allowed, "*")
 	for _, name := range d.unsafe {
 		if slices.ContainsFunc(allowed, func(s string) bool { return strings.EqualFold(s, name) }) {
@@ -405,7 +401,7 @@ func (d *diagnosis) varyNote(h http.Header) {
 	if h.Get("Access-Control-Allow-Origin") == "*" {
 		return
 	}
-	for _, v := range splitList(h.Values("Vary")) {
+	for _, v := range web.SplitList(h.Values("Vary")) {
 		if v == "*" || strings.EqualFold(v, "Origin") {
 			return
 		}
@@ -473,13 +469,13 @@ func (d *diagnosis) send(method string, preflight bool) (*Exchange, *http.Respon
 	res, err := d.client.Do(req)
 	if err != nil {
 		ex.Error = reachError(err, d.target)
-		if connected && (errors.Is(err, context.DeadlineExceeded) || isTimeout(err)) {
+		if k := neterr.Classify(err).Kind; connected && (k == neterr.Timeout || k == neterr.DialTimeout) {
 			d.stuck = true
 			waited := "in time"
 			if d.client.Timeout > 0 {
 				waited = "within " + d.client.Timeout.String()
 			}
-			ex.Error = hostPort(d.target) + " accepted the connection but did not answer " + waited
+			ex.Error = web.HostPort(d.target) + " accepted the connection but did not answer " + waited
 		}
 		return ex, nil
 	}
@@ -509,34 +505,21 @@ func (d *diagnosis) unreachable(ex *Exchange) {
 
 // reachError says why a request got no answer.
 func reachError(err error, target *url.URL) string {
-	hostport := hostPort(target)
-	var dnsErr *net.DNSError
-	var unknown x509.UnknownAuthorityError
-	var hostnameErr x509.HostnameError
-	var invalid x509.CertificateInvalidError
-	var recordErr tls.RecordHeaderError
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
+	hostport := web.HostPort(target)
+	switch r := neterr.Classify(err); r.Kind {
+	case neterr.Refused:
 		return "connection refused: nothing listens on " + hostport
-	case errors.As(err, &dnsErr):
-		return fmt.Sprintf("cannot resolve host %q", dnsErr.Name)
-	case errors.As(err, &unknown), errors.As(err, &hostnameErr), errors.As(err, &invalid):
-		return "TLS certificate not trusted: " + tlsReason(err)
-	case errors.As(err, &recordErr):
+	case neterr.NotTLS:
 		return hostport + " does not speak TLS: write http:// instead of https://"
-	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+	case neterr.DialTimeout, neterr.Timeout:
 		return "no answer from " + hostport + " in time"
+	case neterr.Dial:
+		return "cannot connect to " + hostport + ": " + r.Phrase
+	case neterr.Closed:
+		return hostport + " closed the connection without an answer"
+	default:
+		return r.Phrase
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return err.Error()
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // parseOrigin checks an origin as a browser sends it in Origin.
@@ -616,105 +599,4 @@ func safelistedContentType(ct string) bool {
 		return true
 	}
 	return false
-}
-
-// fixes says how to send the headers this request needs in common servers,
-// and how devproxy avoids CORS altogether. An allowed request needs none.
-func (d *diagnosis) fixes() []Fix {
-	if d.v.Allowed() {
-		return nil
-	}
-	if d.v.Mistake == "target did not answer" {
-		return []Fix{{Where: "the target", Text: "the server at " + originOf(d.target) + " is running but stuck or busy (paused in a debugger, a blocked event loop, a request waiting on a database or on itself): check its log; the browser waits the same way, then fails"}}
-	}
-	if d.v.Mistake == "target not reachable" {
-		return []Fix{{Where: "the target", Text: "start the server at " + originOf(d.target) + ", or check the URL: the browser gets no answer at all, so no header can help"}}
-	}
-	o := d.origin
-	var methods []string
-	if !corsSafelistedMethod(d.method) {
-		methods = []string{d.method}
-	}
-	var headers []string
-	for _, h := range d.unsafe {
-		headers = append(headers, http.CanonicalHeaderKey(h))
-	}
-	quoted := func(list []string, q string) string {
-		s := make([]string, len(list))
-		for i, v := range list {
-			s[i] = q + v + q
-		}
-		return strings.Join(s, ", ")
-	}
-
-	express := "origin: '" + o + "'"
-	flask := "origins=['" + o + "']"
-	if d.credentials {
-		express += ", credentials: true"
-		flask += ", supports_credentials=True"
-	}
-	if methods != nil {
-		express += ", methods: [" + quoted(methods, "'") + "]"
-		flask += ", methods=[" + quoted(methods, "'") + "]"
-	}
-	if headers != nil {
-		express += ", allowedHeaders: [" + quoted(headers, "'") + "]"
-		flask += ", allow_headers=[" + quoted(headers, "'") + "]"
-	}
-	var fixes []Fix
-	fixes = append(fixes, Fix{
-		Where: "Express (cors)",
-		Text: "const cors = require('cors')\n" +
-			"app.use(cors({" + express + "}))  // before your routes and any auth middleware, so it answers OPTIONS too",
-	}, Fix{
-		Where: "Flask (flask-cors)",
-		Text:  "from flask_cors import CORS\nCORS(app, " + flask + ")",
-	})
-
-	var ng strings.Builder
-	ng.WriteString("# in the location that serves " + d.target.EscapedPath() + "\n")
-	if d.v.Preflight != nil {
-		ng.WriteString("if ($request_method = OPTIONS) {\n")
-		ng.WriteString("    add_header Access-Control-Allow-Origin \"" + o + "\" always;\n")
-		if d.credentials {
-			ng.WriteString("    add_header Access-Control-Allow-Credentials \"true\" always;\n")
-		}
-		if methods != nil {
-			ng.WriteString("    add_header Access-Control-Allow-Methods \"" + strings.Join(methods, ", ") + "\" always;\n")
-		}
-		if headers != nil {
-			ng.WriteString("    add_header Access-Control-Allow-Headers \"" + strings.Join(headers, ", ") + "\" always;\n")
-		}
-		ng.WriteString("    add_header Access-Control-Max-Age 600 always;\n")
-		ng.WriteString("    add_header Vary Origin always;\n")
-		ng.WriteString("    return 204;\n}\n")
-	}
-	ng.WriteString("proxy_hide_header Access-Control-Allow-Origin;  # when the app behind sends its own\n")
-	ng.WriteString("add_header Access-Control-Allow-Origin \"" + o + "\" always;\n")
-	if d.credentials {
-		ng.WriteString("add_header Access-Control-Allow-Credentials \"true\" always;\n")
-	}
-	ng.WriteString("add_header Vary Origin always;")
-	fixes = append(fixes, Fix{Where: "nginx", Text: ng.String()})
-
-	prefix := "/" + strings.SplitN(strings.TrimPrefix(d.target.Path, "/"), "/", 2)[0]
-	if prefix == "/" {
-		prefix = "/api"
-	}
-	base := d.target.Scheme + "://" + d.target.Host
-	cors := "cors: {origins: [" + o + "]"
-	if d.credentials {
-		cors += ", credentials: true"
-	}
-	cors += "}"
-	fixes = append(fixes, Fix{
-		Where: "devproxy",
-		Text: "serve the page through devproxy with a route, so the call is same-origin and needs no CORS:\n" +
-			"routes:\n  " + prefix + ": " + base + "\n" +
-			"then fetch('" + d.target.RequestURI() + "') from the page devproxy serves.\n" +
-			"When the page cannot move behind devproxy, let devproxy answer for the API instead (cors mode):\n" +
-			"routes:\n  " + prefix + ":\n    target: " + base + "\n    " + cors + "\n" +
-			"and fetch through devproxy's address.",
-	})
-	return fixes
 }

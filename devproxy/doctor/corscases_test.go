@@ -1,4 +1,4 @@
-package devproxy
+package doctor
 
 import (
 	"net/http"

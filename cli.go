@@ -1,0 +1,75 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+)
+
+// Exit codes of every command.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// fail writes msg as devproxy's error line to stderr, then each hint on a
+// line of its own, and returns code for run to exit with.
+func fail(stderr io.Writer, code int, msg string, hints ...string) int {
+	fmt.Fprintf(stderr, "devproxy: error: %s\n", msg)
+	for _, h := range hints {
+		fmt.Fprintf(stderr, "devproxy: hint: %s\n", h)
+	}
+	return code
+}
+
+// configFailed says why the config file could not be loaded. missingHint
+// is what to try when there is no file at all, which differs by command.
+func configFailed(stderr io.Writer, file string, err error, missingHint string) int {
+	var cerrs config.Errors
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fail(stderr, exitFailure, "no config file at "+file, missingHint)
+	case errors.As(err, &cerrs):
+		fmt.Fprintln(stderr, cerrs.Error())
+		return fail(stderr, exitFailure, fmt.Sprintf("%s is not valid (%d %s)", file, len(cerrs), plural(len(cerrs), "problem", "problems")))
+	}
+	return fail(stderr, exitFailure, err.Error())
+}
+
+// newFlagSet returns the flag set of a command whose -h prints usage and
+// then the flags.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fset := flag.NewFlagSet(name, flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	fset.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fset.PrintDefaults()
+	}
+	return fset
+}
+
+// parseFlags parses args into fset. When it returns false the command ends
+// with code: exitOK after -h, exitUsage after a bad flag, which the flag
+// package has already reported.
+func parseFlags(fset *flag.FlagSet, args []string) (code int, ok bool) {
+	err := fset.Parse(args)
+	switch {
+	case err == nil:
+		return exitOK, true
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK, false
+	}
+	return exitUsage, false
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -1,0 +1,67 @@
+package doctor
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/devproxy/devproxy/devproxy"
+)
+
+const waitTimeout = 10 * time.Second
+
+// testProxy is devproxy serving a config on a 127.0.0.1:0 listener, for
+// doctor to look at.
+type testProxy struct {
+	url  string // http://127.0.0.1:PORT
+	host string // 127.0.0.1:PORT
+	log  *consoleLog
+}
+
+// startDevproxy writes config into a temp folder and serves it until the
+// test ends. env resolves ${VAR} in the config.
+func startDevproxy(t *testing.T, config string, env map[string]string) *testProxy {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "devproxy.yaml")
+	if err := os.WriteFile(file, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log := newConsoleLog("devproxy's log")
+	srv, err := devproxy.New(devproxy.Options{
+		ConfigFile: file,
+		Log:        log,
+		LookupEnv:  func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+	})
+	if err != nil {
+		t.Fatalf("devproxy.New: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return &testProxy{url: "http://" + ln.Addr().String(), host: ln.Addr().String(), log: log}
+}
+
+// closedPort returns a port on 127.0.0.1 that nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	return port
+}

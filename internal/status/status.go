@@ -1,0 +1,33 @@
+// Package status is the shape of devproxy's status endpoint, GET
+// /__devproxy/status: the server writes it, and doctor reads it to tell
+// devproxy on a port from another program.
+package status
+
+import "github.com/devproxy/devproxy/devproxy/config"
+
+// Path is where devproxy answers with its Status.
+const Path = config.ReservedPrefix + "/status"
+
+// Status is the body of GET Path.
+type Status struct {
+	Version  string  `json:"version"`
+	Config   string  `json:"config"`
+	Listen   string  `json:"listen"`
+	Frontend string  `json:"frontend"`
+	Routes   []Route `json:"routes"`
+	Reload   Reload  `json:"reload"`
+}
+
+// Route is one route of the config being served.
+type Route struct {
+	Path    string `json:"path"`
+	Target  string `json:"target,omitempty"`
+	Respond bool   `json:"respond,omitempty"`
+}
+
+// Reload is the result of the last load or reload attempt.
+type Reload struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error"`
+	At    string `json:"at"`
+}

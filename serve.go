@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/devproxy/devproxy/devproxy"
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/internal/neterr"
+)
+
+// serveMode says whether devproxy serves the config or only checks it.
+type serveMode int
+
+const (
+	serveToo  serveMode = iota // devproxy: load the config, then serve it
+	checkOnly                  // devproxy check: load the config and print its routes
+)
+
+// runServe is devproxy and devproxy check, which share their flags.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, mode serveMode) int {
+	fset := newFlagSet("devproxy", usage, stderr)
+	configFile := fset.String("config", "devproxy.yaml", "the config `file`")
+	listen := fset.String("listen", "", "the `address` to listen on; overrides the config's listen")
+	showVersion := fset.Bool("version", false, "print the version and exit")
+	logFormat := fset.String("log", "text", "log `format`: text (aligned, colored on a terminal) or json (one object per line)")
+	verbose := fset.Bool("verbose", false, "log every frontend request, not only page loads and failures")
+	if code, ok := parseFlags(fset, args); !ok {
+		return code
+	}
+	if fset.NArg() > 0 {
+		return fail(stderr, exitUsage, fmt.Sprintf("unexpected argument %q", fset.Arg(0)), "run devproxy -h for usage")
+	}
+	if *showVersion {
+		fmt.Fprintln(stdout, "devproxy", buildVersion())
+		return exitOK
+	}
+	if *logFormat != "text" && *logFormat != "json" {
+		return fail(stderr, exitUsage, fmt.Sprintf("unknown log format %q", *logFormat), "write -log text or -log json")
+	}
+
+	srv, err := devproxy.New(devproxy.Options{
+		ConfigFile: *configFile,
+		Listen:     *listen,
+		Log:        stdout,
+		LogJSON:    *logFormat == "json",
+		Verbose:    *verbose,
+		Version:    buildVersion(),
+	})
+	if err != nil {
+		return configFailed(stderr, *configFile, err,
+			"create it, or name another with -config; a minimal one:\n\n"+strings.TrimSuffix(config.Example, "\n"))
+	}
+	if mode == checkOnly {
+		fmt.Fprintf(stdout, "%s is valid\n", *configFile)
+		devproxy.WriteRoutes(stdout, srv.Config())
+		return exitOK
+	}
+
+	// Listen before serving, so that a busy port fails at once.
+	addr := srv.ListenAddr()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fail(stderr, exitFailure, "cannot listen on "+addr+": "+neterr.Classify(err).Phrase,
+			"stop the program that uses it, or pick another address with -listen")
+	}
+	if err := srv.Serve(ctx, ln); err != nil {
+		return fail(stderr, exitFailure, err.Error())
+	}
+	return exitOK
+}
