@@ -692,44 +692,40 @@ func (p *parser) host(n *yaml.Node, field, s string) (string, bool) {
 // send it in the Origin header.
 func (p *parser) origin(n *yaml.Node, field, s string) (string, bool) {
 	const example = "http://localhost:3000"
-	if s == "" {
-		p.add(n, field, "write "+strconv.Quote(example), "is empty")
-		return "", false
+	o, prob := web.ParseOrigin(s)
+	if prob == nil {
+		return o, true
 	}
-	if !strings.Contains(s, "://") {
+	write := "write " + strconv.Quote(prob.Write)
+	switch prob.Fault {
+	case web.OriginEmpty:
+		p.add(n, field, "write "+strconv.Quote(example), "is empty")
+	case web.OriginNoScheme:
 		hint := "write " + strconv.Quote(example)
 		if hostport := strings.TrimRight(s, "/"); looksLikeHostPort(hostport) || isHostName(hostport) {
 			hint = "write " + strconv.Quote("http://"+hostport)
 		}
 		p.add(n, field, hint, "%s has no scheme", quote(s))
-		return "", false
-	}
-	u, err := parseURL(s)
-	if err != nil {
-		p.add(n, field, "write "+strconv.Quote(example), "%s is not an origin: %s", quote(s), urlErrMsg(err))
-		return "", false
-	}
-	want := strings.ToLower(u.Scheme + "://" + u.Host)
-	write := "write " + strconv.Quote(want)
-	switch {
-	case u.Hostname() == "":
+	case web.OriginNotURL:
+		p.add(n, field, "write "+strconv.Quote(example), "%s is not an origin: %s", quote(s), prob.Detail)
+	case web.OriginScheme:
+		p.add(n, field, "write "+strconv.Quote(example), "%s is not an http or https origin", quote(s))
+	case web.OriginNoHost:
 		p.add(n, field, "write "+strconv.Quote(example), "%s has no host", quote(s))
-	case u.User != nil:
+	case web.OriginUser:
 		p.add(n, field, write, "%s has a user name or password; an origin has none", quote(s))
-	case u.RawQuery != "" || u.ForceQuery:
+	case web.OriginQuery:
 		p.add(n, field, write, "%s has a query; an origin has none", quote(s))
-	case u.Fragment != "" || strings.Contains(s, "#"):
+	case web.OriginFragment:
 		p.add(n, field, write, "%s has a fragment; an origin has none", quote(s))
-	case u.Path == "/":
+	case web.OriginTrailingSlash:
 		p.add(n, field, write, "%s has a trailing slash", quote(s))
-	case u.Path != "" || u.Opaque != "":
+	case web.OriginPath:
 		p.add(n, field, write, "%s has a path; an origin has none", quote(s))
-	case strings.HasSuffix(u.Host, ":"):
-		p.add(n, field, "write "+strconv.Quote(strings.TrimSuffix(want, ":")), "%s has an empty port", quote(s))
-	case u.Port() != "" && !validPort(u.Port(), 1):
-		p.add(n, field, "", "port %s in %s is not a number from 1 to 65535", quote(u.Port()), quote(s))
-	default:
-		return want, true
+	case web.OriginEmptyPort:
+		p.add(n, field, write, "%s has an empty port", quote(s))
+	case web.OriginBadPort:
+		p.add(n, field, "", "port %s in %s is not a number from 1 to 65535", quote(prob.Detail), quote(s))
 	}
 	return "", false
 }

@@ -524,24 +524,20 @@ func reachError(err error, target *url.URL) string {
 
 // parseOrigin checks an origin as a browser sends it in Origin.
 func parseOrigin(s string) (string, error) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("origin %q is not scheme://host[:port], such as \"http://localhost:3000\"", s)
+	o, prob := web.ParseOrigin(s)
+	switch {
+	case prob == nil:
+		return o, nil
+	case prob.Fault == web.OriginUser || prob.Fault == web.OriginQuery || prob.Fault == web.OriginFragment ||
+		prob.Fault == web.OriginTrailingSlash || prob.Fault == web.OriginPath:
+		return "", fmt.Errorf("origin %q has more than scheme://host[:port]; write %q", s, prob.Write)
 	}
-	if u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", fmt.Errorf("origin %q has more than scheme://host[:port]; write %q", s, u.Scheme+"://"+u.Host)
-	}
-	o := strings.ToLower(u.Scheme + "://" + u.Host)
-	// The browser leaves the default port out of the origin.
-	o = strings.TrimSuffix(o, map[string]string{"http": ":80", "https": ":443"}[u.Scheme])
-	return o, nil
+	return "", fmt.Errorf("origin %q is not scheme://host[:port], such as \"http://localhost:3000\"", s)
 }
 
+// originOf is the origin of u's scheme and host, "" when it has none.
 func originOf(u *url.URL) string {
-	o, err := parseOrigin(u.Scheme + "://" + u.Host)
-	if err != nil {
-		return ""
-	}
+	o, _ := web.Origin(u.Scheme, u.Host)
 	return o
 }
 

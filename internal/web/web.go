@@ -5,9 +5,11 @@
 package web
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -35,18 +37,117 @@ func IsLoopback(host string) bool {
 	return host == "::1" || strings.HasPrefix(host, "127.")
 }
 
-// CanonicalOrigin returns an origin as a browser serializes it:
-// "scheme://host[:port]" in lower case, the scheme's default port left out,
-// so that "http://LocalHost:80" and "http://localhost" compare equal. It
-// reports false for anything that is not an http or https origin (a path, a
-// user, "null").
-func CanonicalOrigin(s string) (string, bool) {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.User != nil || u.Opaque != "" ||
-		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return "", false
+// OriginFault is what keeps a string from being an origin.
+type OriginFault int
+
+const (
+	// OriginEmpty: the string is empty.
+	OriginEmpty OriginFault = iota + 1
+	// OriginNoScheme: no "scheme://" ("localhost:3000").
+	OriginNoScheme
+	// OriginNotURL: not even a URL; Detail has the parser's words.
+	OriginNotURL
+	// OriginScheme: a scheme other than http or https.
+	OriginScheme
+	// OriginNoHost: no host ("http://").
+	OriginNoHost
+	// OriginUser: a user name or password.
+	OriginUser
+	// OriginQuery: a query.
+	OriginQuery
+	// OriginFragment: a fragment.
+	OriginFragment
+	// OriginTrailingSlash: the path "/" ("http://localhost:3000/").
+	OriginTrailingSlash
+	// OriginPath: any other path.
+	OriginPath
+	// OriginEmptyPort: a colon and no port ("http://localhost:").
+	OriginEmptyPort
+	// OriginBadPort: a port that is not a number from 1 to 65535; Detail
+	// has the port.
+	OriginBadPort
+)
+
+// OriginProblem says why a string is not an origin, for the config parser
+// and doctor to word.
+type OriginProblem struct {
+	Fault OriginFault
+	// Write is scheme://host[:port] of the string in lower case, what the
+	// user most likely means; empty when the string has no scheme and host.
+	Write string
+	// Detail is the URL parser's reason for OriginNotURL and the port for
+	// OriginBadPort; empty for the others.
+	Detail string
+}
+
+// ParseOrigin parses s as a browser sends an origin in the Origin header,
+// scheme://host[:port], and returns it canonical (see Origin), or what is
+// wrong with it.
+func ParseOrigin(s string) (string, *OriginProblem) {
+	if s == "" {
+		return "", &OriginProblem{Fault: OriginEmpty}
 	}
-	return Origin(u.Scheme, u.Host)
+	if !strings.Contains(s, "://") {
+		return "", &OriginProblem{Fault: OriginNoScheme}
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			err = ue.Err
+		}
+		return "", &OriginProblem{Fault: OriginNotURL, Detail: strings.TrimPrefix(err.Error(), "net/url: ")}
+	}
+	write := strings.ToLower(u.Scheme + "://" + u.Host)
+	problem := func(f OriginFault) (string, *OriginProblem) {
+		return "", &OriginProblem{Fault: f, Write: write}
+	}
+	switch scheme := strings.ToLower(u.Scheme); {
+	case scheme != "http" && scheme != "https":
+		return problem(OriginScheme)
+	case u.Hostname() == "":
+		return "", &OriginProblem{Fault: OriginNoHost}
+	case u.User != nil:
+		return problem(OriginUser)
+	case u.RawQuery != "" || u.ForceQuery:
+		return problem(OriginQuery)
+	case u.Fragment != "" || strings.Contains(s, "#"):
+		return problem(OriginFragment)
+	case u.Path == "/":
+		return problem(OriginTrailingSlash)
+	case u.Path != "" || u.Opaque != "":
+		return problem(OriginPath)
+	case strings.HasSuffix(u.Host, ":"):
+		return "", &OriginProblem{Fault: OriginEmptyPort, Write: strings.TrimSuffix(write, ":")}
+	case u.Port() != "" && !validPort(u.Port()):
+		return "", &OriginProblem{Fault: OriginBadPort, Write: write, Detail: u.Port()}
+	}
+	o, _ := Origin(u.Scheme, u.Host) // the host is not empty
+	return o, nil
+}
+
+func validPort(s string) bool {
+	if len(s) > 5 {
+		return false
+	}
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 1 && n <= 65535 && strings.Trim(s, "0123456789") == ""
+}
+
+// CanonicalOrigin is ParseOrigin, forgiving a trailing slash and an empty
+// port, as the proxy's guards read the Origin header and the config's
+// origins: "http://LocalHost:80/" and "http://localhost" compare equal. It
+// reports false for anything else that is not an http or https origin (a
+// path, a user, "null").
+func CanonicalOrigin(s string) (string, bool) {
+	o, p := ParseOrigin(s)
+	if p == nil {
+		return o, true
+	}
+	if p.Fault == OriginTrailingSlash || p.Fault == OriginEmptyPort {
+		scheme, hostport, _ := strings.Cut(p.Write, "://")
+		return Origin(scheme, hostport)
+	}
+	return "", false
 }
 
 // Origin builds the canonical origin of scheme and a host[:port] as a Host

@@ -61,3 +61,37 @@ func TestIsToken(t *testing.T) {
 		}
 	}
 }
+
+func TestParseOrigin(t *testing.T) {
+	tests := []struct {
+		in, want    string
+		fault       OriginFault
+		write, more string
+	}{
+		{"HTTP://LocalHost:80", "http://localhost", 0, "", ""},
+		{"https://admin.myapp.test:8443", "https://admin.myapp.test:8443", 0, "", ""},
+		{"", "", OriginEmpty, "", ""},
+		{"localhost:3000", "", OriginNoScheme, "", ""},
+		{"http://a b", "", OriginNotURL, "", `invalid character " " in host name`},
+		{"ftp://files.test", "", OriginScheme, "ftp://files.test", ""},
+		{"http://", "", OriginNoHost, "", ""},
+		{"https://user@host.test", "", OriginUser, "https://host.test", ""},
+		{"http://localhost:3000?x=1", "", OriginQuery, "http://localhost:3000", ""},
+		{"http://localhost:3000#top", "", OriginFragment, "http://localhost:3000", ""},
+		{"http://localhost:3000/", "", OriginTrailingSlash, "http://localhost:3000", ""},
+		{"http://localhost:3000/app", "", OriginPath, "http://localhost:3000", ""},
+		{"http://localhost:", "", OriginEmptyPort, "http://localhost", ""},
+		{"http://localhost:99999", "", OriginBadPort, "http://localhost:99999", "99999"},
+	}
+	for _, tt := range tests {
+		got, p := ParseOrigin(tt.in)
+		var fault OriginFault
+		var write, more string
+		if p != nil {
+			fault, write, more = p.Fault, p.Write, p.Detail
+		}
+		if got != tt.want || fault != tt.fault || write != tt.write || more != tt.more {
+			t.Errorf("ParseOrigin(%q) = %q, %+v; want %q, {%d %q %q}", tt.in, got, p, tt.want, tt.fault, tt.write, tt.more)
+		}
+	}
+}
