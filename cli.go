@@ -17,12 +17,14 @@ const (
 	exitUsage   = 2
 )
 
-// fail writes msg as devproxy's error line to stderr, then each hint on a
-// line of its own, and returns code for run to exit with.
+// fail writes msg as devproxy's error line to stderr, then each hint that
+// is not empty on a line of its own, and returns code for run to exit with.
 func fail(stderr io.Writer, code int, msg string, hints ...string) int {
 	fmt.Fprintf(stderr, "devproxy: error: %s\n", msg)
 	for _, h := range hints {
-		fmt.Fprintf(stderr, "devproxy: hint: %s\n", h)
+		if h != "" {
+			fmt.Fprintf(stderr, "devproxy: hint: %s\n", h)
+		}
 	}
 	return code
 }

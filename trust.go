@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -32,22 +31,13 @@ Flags:
 // trust is devproxy trust: it installs (or removes) the local CA and
 // prints each store's outcome.
 func trust(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fset := flag.NewFlagSet("devproxy trust", flag.ContinueOnError)
-	fset.SetOutput(stderr)
-	fset.Usage = func() {
-		fmt.Fprint(stderr, trustUsage)
-		fset.PrintDefaults()
-	}
+	fset := newFlagSet("devproxy trust", trustUsage, stderr)
 	uninstall := fset.Bool("uninstall", false, "remove the CA from the stores instead of installing it")
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseFlags(fset, args); !ok {
+		return code
 	}
 	if fset.NArg() > 0 {
-		fmt.Fprintf(stderr, "devproxy: error: unexpected argument %q\ndevproxy: hint: run devproxy trust -h for usage\n", fset.Arg(0))
-		return 2
+		return fail(stderr, exitUsage, fmt.Sprintf("unexpected argument %q", fset.Arg(0)), "run devproxy trust -h for usage")
 	}
 	open := localca.Open
 	if *uninstall {
@@ -58,13 +48,11 @@ func trust(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case *uninstall && errors.Is(err, fs.ErrNotExist) && errors.As(err, &cerr):
 		fmt.Fprintf(stdout, "no local CA at %s: nothing to remove\n", cerr.Path)
-		return 0
+		return exitOK
 	case errors.As(err, &cerr):
-		fmt.Fprintf(stderr, "devproxy: error: %v\ndevproxy: hint: %s\n", err, cerr.Hint)
-		return 1
+		return fail(stderr, exitFailure, err.Error(), cerr.Hint)
 	case err != nil:
-		fmt.Fprintf(stderr, "devproxy: error: %v\n", err)
-		return 1
+		return fail(stderr, exitFailure, err.Error())
 	}
 	if ca.Created {
 		fmt.Fprintf(stdout, "created the local CA %s\n", ca.CertPath)
@@ -98,8 +86,8 @@ func trust(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if failed > 0 {
-		fmt.Fprintf(stderr, "devproxy: error: %d of %d steps could not be done\ndevproxy: hint: run the commands above, then devproxy trust again to check\n", failed, len(steps))
-		return 1
+		return fail(stderr, exitFailure, fmt.Sprintf("%d of %d steps could not be done", failed, len(steps)),
+			"run the commands above, then devproxy trust again to check")
 	}
-	return 0
+	return exitOK
 }
