@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/devproxy/devproxy/internal/testnet"
+
 	"github.com/devproxy/devproxy/devproxy"
 	"github.com/devproxy/devproxy/devproxy/doctor"
 )
@@ -103,7 +105,7 @@ func TestDoctorConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	down := closedPort(t)
+	down := testnet.ClosedPort(t)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "devproxy.yaml")
 	config := "listen: " + busy.Addr().String() + "\nfrontend: " + up.URL + "\nroutes:\n  /api: " + up.URL +
@@ -150,30 +152,5 @@ func serveDevproxy(t *testing.T, config string) (host string) {
 	if err != nil {
 		t.Fatalf("devproxy.New: %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return ln.Addr().String()
-}
-
-// closedPort returns a port on 127.0.0.1 that nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	ln.Close()
-	return port
+	return testnet.Serve(t, srv)
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/devproxy/devproxy/internal/testnet"
 )
 
 // waitTimeout is the generous deadline every wait on an event uses.
@@ -226,16 +228,7 @@ func rawRequest(t *testing.T, addr, req string) string {
 }
 
 // closedPort returns a loopback port that nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	ln.Close()
-	return port
-}
+func closedPort(t *testing.T) string { return testnet.ClosedPort(t) }
 
 func listenOn(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/devproxy/devproxy/internal/testnet"
+
 	"github.com/devproxy/devproxy/devproxy/config"
 )
 
@@ -24,7 +26,7 @@ func TestCheckConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	down := closedPort(t)
+	down := testnet.ClosedPort(t)
 	upHost := strings.TrimPrefix(up.URL, "http://")
 	file := filepath.Join(t.TempDir(), "devproxy.yaml")
 	cfg := load(t, file, "listen: "+busy.Addr().String()+"\nfrontend: "+up.URL+"\nroutes:\n  /api: "+up.URL+

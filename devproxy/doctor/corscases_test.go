@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/devproxy/devproxy/internal/testnet"
 )
 
 // corsCase is one cross-origin call a page makes, to a backend that answers
@@ -109,7 +111,7 @@ func corsCases() []corsCase {
 func (c corsCase) start(t *testing.T, origin string) string {
 	t.Helper()
 	if c.down {
-		return "http://127.0.0.1:" + closedPort(t)
+		return "http://127.0.0.1:" + testnet.ClosedPort(t)
 	}
 	_, port, _ := strings.Cut(strings.TrimPrefix(origin, "http://"), ":")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

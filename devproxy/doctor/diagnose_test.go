@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devproxy/devproxy/internal/testnet"
 )
 
 // TestDiagnose runs every CORS case against doctor alone; the Chromium
@@ -130,7 +132,7 @@ func TestDiagnoseSlowTarget(t *testing.T) {
 	}{
 		{"accepts and never answers", "http://" + ln.Addr().String() + "/api",
 			"target did not answer", "accepted the connection but did not answer within 300ms", "stuck", "start the server"},
-		{"nothing listens", "http://127.0.0.1:" + closedPort(t) + "/api",
+		{"nothing listens", "http://127.0.0.1:" + testnet.ClosedPort(t) + "/api",
 			"target not reachable", "connection refused", "start the server", "accepted"},
 	}
 	for _, c := range cases {

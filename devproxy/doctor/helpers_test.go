@@ -1,14 +1,13 @@
 package doctor
 
 import (
-	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/devproxy/devproxy/devproxy"
+	"github.com/devproxy/devproxy/internal/testnet"
 )
 
 const waitTimeout = 10 * time.Second
@@ -38,30 +37,6 @@ func startDevproxy(t *testing.T, config string, env map[string]string) *testProx
 	if err != nil {
 		t.Fatalf("devproxy.New: %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return &testProxy{url: "http://" + ln.Addr().String(), host: ln.Addr().String(), log: log}
-}
-
-// closedPort returns a port on 127.0.0.1 that nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	ln.Close()
-	return port
+	host := testnet.Serve(t, srv)
+	return &testProxy{url: "http://" + host, host: host, log: log}
 }
