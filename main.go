@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case "doctor":
 			return runDoctor(ctx, args[1:], stdout, stderr)
 		case "trust":
-			return trust(ctx, args[1:], stdout, stderr)
+			return runTrust(ctx, args[1:], stdout, stderr)
 		case "init":
 			return runInit(ctx, args[1:], stdout, stderr)
 		case "schema":

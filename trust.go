@@ -28,9 +28,9 @@ Usage:
 Flags:
 `
 
-// trust is devproxy trust: it installs (or removes) the local CA and
+// runTrust is devproxy trust: it installs (or removes) the local CA and
 // prints each store's outcome.
-func trust(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func runTrust(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fset := newFlagSet("devproxy trust", trustUsage, stderr)
 	uninstall := fset.Bool("uninstall", false, "remove the CA from the stores instead of installing it")
 	if code, ok := parseFlags(fset, args); !ok {
