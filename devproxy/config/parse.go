@@ -709,7 +709,9 @@ func (p *parser) origin(n *yaml.Node, field, s string) (string, bool) {
 	case web.OriginNotURL:
 		p.add(n, field, "write "+strconv.Quote(example), "%s is not an origin: %s", quote(s), prob.Detail)
 	case web.OriginScheme:
-		p.add(n, field, "write "+strconv.Quote(example), "%s is not an http or https origin", quote(s))
+		scheme, _, _ := strings.Cut(prob.Write, "://")
+		p.add(n, field, "only pages served over http or https can be allowed, such as "+strconv.Quote(example),
+			"%s has scheme %s, want http or https", quote(s), quote(scheme))
 	case web.OriginNoHost:
 		p.add(n, field, "write "+strconv.Quote(example), "%s has no host", quote(s))
 	case web.OriginUser:
