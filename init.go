@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -39,47 +38,40 @@ const schemaFile = "devproxy.schema.json"
 
 // runInit is devproxy init.
 func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fset := flag.NewFlagSet("devproxy init", flag.ContinueOnError)
-	fset.SetOutput(stderr)
-	fset.Usage = func() {
-		fmt.Fprint(stderr, initUsage)
-		fset.PrintDefaults()
-	}
+	fset := newFlagSet("devproxy init", initUsage, stderr)
 	force := fset.Bool("force", false, "replace an existing devproxy.yaml and "+schemaFile)
 	printOnly := fset.Bool("print", false, "print the config on stdout and write nothing")
 	node := fset.String("node", "", "the node `program` that reads JavaScript configs (default: node in PATH)")
 	// Flags may come after DIR, as the usage shows.
-	if err := fset.Parse(args); err != nil {
-		return usageExit(err)
+	if code, ok := parseFlags(fset, args); !ok {
+		return code
 	}
 	dir := "."
 	if fset.NArg() > 0 {
 		dir = fset.Arg(0)
-		if err := fset.Parse(fset.Args()[1:]); err != nil {
-			return usageExit(err)
+		if code, ok := parseFlags(fset, fset.Args()[1:]); !ok {
+			return code
 		}
 		if fset.NArg() > 0 {
-			fmt.Fprintf(stderr, "devproxy: error: unexpected argument %q\ndevproxy: hint: devproxy init takes one folder\n", fset.Arg(0))
-			return 2
+			return fail(stderr, exitUsage, fmt.Sprintf("unexpected argument %q", fset.Arg(0)), "devproxy init takes one folder")
 		}
 	}
 	res, err := importer.Import(ctx, dir, importer.Options{Node: *node})
 	if err != nil {
-		fmt.Fprintf(stderr, "devproxy: error: %v\n", err)
-		return 1
+		return fail(stderr, exitFailure, err.Error())
 	}
 	file := filepath.Join(dir, "devproxy.yaml")
 	yaml := res.YAML(schemaFile)
 	// What init writes must pass devproxy check; a failure here is a bug
 	// of the importer, shown rather than written.
 	if _, err := config.Parse(file, yaml, func(string) (string, bool) { return "", false }); err != nil {
-		fmt.Fprintf(stderr, "%s\n%v\ndevproxy: error: the imported config is not valid; please report this with the project's proxy config\n", yaml, err)
-		return 1
+		fmt.Fprintf(stderr, "%s\n%v\n", yaml, err)
+		return fail(stderr, exitFailure, "the imported config is not valid", "please report this with the project's proxy config")
 	}
 	if *printOnly {
 		stdout.Write(yaml)
 		writeSummary(stderr, res, "")
-		return 0
+		return exitOK
 	}
 	if err := writeNew(file, yaml, *force); err != nil {
 		return writeFailed(stderr, file, err)
@@ -117,12 +109,9 @@ func writeNew(file string, data []byte, force bool) error {
 
 func writeFailed(stderr io.Writer, file string, err error) int {
 	if errors.Is(err, fs.ErrExist) {
-		fmt.Fprintf(stderr, "devproxy: error: %s already exists\n", file)
-		fmt.Fprintf(stderr, "devproxy: hint: run devproxy init -print to see what it would write, or -force to replace it\n")
-		return 1
+		return fail(stderr, exitFailure, file+" already exists", "run devproxy init -print to see what it would write, or -force to replace it")
 	}
-	fmt.Fprintf(stderr, "devproxy: error: %v\n", err)
-	return 1
+	return fail(stderr, exitFailure, err.Error())
 }
 
 // writeSummary lists what was imported and the notes.
@@ -164,12 +153,4 @@ func writeSummary(w io.Writer, res *importer.Result, extra string) {
 	if p.Command != "" {
 		fmt.Fprintf(w, "next: start the dev server (%s), then run devproxy\n", p.Command)
 	}
-}
-
-// usageExit is the exit code for a flag parse error: 0 for -h.
-func usageExit(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	return 2
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 
@@ -23,19 +22,15 @@ Usage:
 
 // runSchema is devproxy schema.
 func runSchema(args []string, stdout, stderr io.Writer) int {
-	fset := flag.NewFlagSet("devproxy schema", flag.ContinueOnError)
-	fset.SetOutput(stderr)
-	fset.Usage = func() { fmt.Fprint(stderr, schemaUsage) }
-	if err := fset.Parse(args); err != nil {
-		return usageExit(err)
+	fset := newFlagSet("devproxy schema", schemaUsage, stderr)
+	if code, ok := parseFlags(fset, args); !ok {
+		return code
 	}
 	if fset.NArg() > 0 {
-		fmt.Fprintf(stderr, "devproxy: error: unexpected argument %q\ndevproxy: hint: devproxy schema takes no arguments\n", fset.Arg(0))
-		return 2
+		return fail(stderr, exitUsage, fmt.Sprintf("unexpected argument %q", fset.Arg(0)), "devproxy schema takes no arguments")
 	}
 	if _, err := stdout.Write(config.Schema()); err != nil {
-		fmt.Fprintf(stderr, "devproxy: error: %v\n", err)
-		return 1
+		return fail(stderr, exitFailure, err.Error())
 	}
-	return 0
+	return exitOK
 }
