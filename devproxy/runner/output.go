@@ -50,7 +50,10 @@ type lineSplitter struct {
 	delay time.Duration
 	max   int
 	timer *time.Timer
-	emit  func(text string, partial bool)
+	// gen counts the partial lines that began; a timer armed for one
+	// partial must not cut the next one short.
+	gen  uint64
+	emit func(text string, partial bool)
 }
 
 func newLineSplitter(delay time.Duration, max int, emit func(string, bool)) *lineSplitter {
@@ -61,12 +64,14 @@ func newLineSplitter(delay time.Duration, max int, emit func(string, bool)) *lin
 func (s *lineSplitter) write(p []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	continued := len(s.buf) > 0
 	s.buf = append(s.buf, p...)
 	for {
 		i := bytes.IndexByte(s.buf, '\n')
 		if i >= 0 && i <= s.max {
 			s.emit(string(bytes.TrimSuffix(s.buf[:i], []byte("\r"))), false)
 			s.buf = s.buf[i+1:]
+			continued = false
 			continue
 		}
 		if i < 0 && len(s.buf) < s.max {
@@ -84,22 +89,39 @@ func (s *lineSplitter) write(p []byte) {
 		}
 		s.emit(string(s.buf[:cut]), true)
 		s.buf = s.buf[cut:]
+		continued = false
 	}
 	// Move what is left to the front so buf does not grow without bound
 	// when the command writes many lines.
 	s.buf = append(s.buf[:0], s.buf...)
-	if len(s.buf) > 0 && s.timer == nil {
-		s.timer = time.AfterFunc(s.delay, s.flushPartial)
+	if len(s.buf) > 0 {
+		if !continued {
+			s.gen++
+		}
+		if s.timer == nil {
+			s.arm()
+		}
 	}
 }
 
+// arm starts the flush timer for the partial line now pending.
+func (s *lineSplitter) arm() {
+	gen := s.gen
+	s.timer = time.AfterFunc(s.delay, func() { s.flushPartial(gen) })
+}
+
 // flushPartial delivers a line that has waited for its line break for the
-// flush delay.
-func (s *lineSplitter) flushPartial() {
+// flush delay. A timer armed for an earlier partial line, which has since
+// been completed, gives the pending one its own full delay.
+func (s *lineSplitter) flushPartial(gen uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.timer = nil
-	if len(s.buf) > 0 {
+	switch {
+	case len(s.buf) == 0:
+	case gen != s.gen:
+		s.arm()
+	default:
 		s.emit(string(s.buf), true)
 		s.buf = s.buf[:0]
 	}

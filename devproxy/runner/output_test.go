@@ -74,3 +74,26 @@ func TestLineSplitterFlushesAfterDelay(t *testing.T) {
 		t.Errorf("close delivered %+v, want nothing more", <-got)
 	}
 }
+
+// Regression: the timer armed for one partial line flushed whatever partial
+// was pending when it fired, so a steady stream had a line cut in two every
+// FlushDelay. A timer for an earlier partial must leave the next one alone.
+func TestLineSplitterStaleTimerKeepsNextPartial(t *testing.T) {
+	var got []piece
+	s := newLineSplitter(time.Hour, 100, func(text string, partial bool) {
+		got = append(got, piece{text, partial})
+	})
+	s.write([]byte("x"))
+	stale := s.gen
+	s.write([]byte("\nyy"))
+	s.flushPartial(stale)
+	if len(got) != 1 || got[0] != (piece{"x", false}) {
+		t.Fatalf("after a stale timer: got %+v, want only the line \"x\"", got)
+	}
+	s.write([]byte("y"))
+	s.flushPartial(s.gen)
+	if len(got) != 2 || got[1] != (piece{"yyy", true}) {
+		t.Errorf("after its own timer: got %+v, want the partial \"yyy\"", got)
+	}
+	s.close()
+}
