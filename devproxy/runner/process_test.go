@@ -618,3 +618,37 @@ func TestViteThroughNpmRunDev(t *testing.T) {
 		}
 	}
 }
+
+// Exited may start the command again (a supervisor restarting a crashed
+// command) without waiting on itself.
+func TestExitedMayRestart(t *testing.T) {
+	helper := buildHelper(t)
+	exits := make(chan Exit, 3)
+	runs := 1 // Exited calls are one at a time: one run at a time here
+	var c *Command
+	c, err := New(Options{Args: []string{helper, "exit", "1"}, Exited: func(e Exit) {
+		exits <- e
+		if runs < 3 {
+			runs++
+			if err := c.Start(); err != nil {
+				t.Errorf("Start from Exited: %v", err)
+			}
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		select {
+		case e := <-exits:
+			if e.Code != 1 {
+				t.Errorf("run %d: exit %+v, want code 1", i, e)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("run %d: no exit in 30s", i)
+		}
+	}
+}

@@ -45,7 +45,9 @@ type Options struct {
 	// return quickly: the command waits for it when its pipe is full.
 	Output func(Line)
 	// Exited is called once per run when the command has exited and no
-	// process of its group is left. Nil means nobody is told.
+	// process of its group is left, after the run's last Output call. It
+	// may call Start or Restart; a run started by then may already be
+	// delivering lines. Nil means nobody is told.
 	Exited func(Exit)
 	// History is how many of the last lines Lines and Exit keep. Zero
 	// means 40.
@@ -535,12 +537,13 @@ func (c *Command) supervise(r *run, readers *sync.WaitGroup, pipes []*os.File, s
 	c.exit = &exit
 	c.setStateLocked(Exited)
 	c.mu.Unlock()
-	// Output calls are over (the readers are done); Exited comes after
-	// the last line.
+	// The run is over before Exited is called, so that Exited may start
+	// the command again; Output calls are over too (the readers are done),
+	// so Exited comes after the run's last line.
+	close(r.done)
 	if c.opts.Exited != nil {
 		c.opts.Exited(exit)
 	}
-	close(r.done)
 }
 
 // escalate sends the stop sequence from first on to the group led by pid
@@ -674,9 +677,9 @@ func (c *Command) Wait(ctx context.Context) (exit Exit, ok bool) {
 }
 
 // Stop stops the command and every process of its group: SIGINT, SIGTERM
-// after StopGrace, SIGKILL after StopGrace more. It returns once the exit
-// has been reported, or with an error when ctx ends first (the stop goes
-// on). Stopping a command that is not running does nothing.
+// after StopGrace, SIGKILL after StopGrace more. It returns once no
+// process of the group is left, or with an error when ctx ends first (the
+// stop goes on). Stopping a command that is not running does nothing.
 func (c *Command) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	r := c.run
