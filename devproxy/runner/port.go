@@ -183,14 +183,14 @@ func scriptRun(argv []string) (script string, dashes bool, ok bool) {
 		case "start":
 			return "start", true, true
 		case "run", "run-script", "rum", "urn":
-			if len(rest) > 1 {
-				return rest[1], true, true
+			if args := skipRunnerFlags(rest[1:]); len(args) > 0 {
+				return args[0], true, true
 			}
 		}
 	case "pnpm", "yarn":
 		if rest[0] == "run" {
-			if len(rest) > 1 {
-				return rest[1], false, true
+			if args := skipRunnerFlags(rest[1:]); len(args) > 0 {
+				return args[0], false, true
 			}
 			return "", false, false
 		}

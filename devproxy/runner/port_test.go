@@ -50,6 +50,7 @@ func TestInjectFlags(t *testing.T) {
 		{"webpack-dev-server --hot", "webpack-dev-server --hot --port 4567", "webpack-dev-server"},
 		{"astro dev", "astro dev --port 4567", "astro"},
 		{"npm run dev", "npm run dev -- --port 4567 --strictPort", "vite"},
+		{"npm run --silent dev", "npm run --silent dev -- --port 4567 --strictPort", "vite"},
 		{"npm run-script kit", "npm run-script kit -- --port 4567 --strictPort", "vite"},
 		{"npm run ng", "npm run ng -- --port 4567", "ng serve"},
 		{"npm run astro -- --verbose", "npm run astro -- --verbose --port 4567", "astro"},

@@ -319,8 +319,12 @@ func TestExitReportedOnce(t *testing.T) {
 	if err := c.Restart(ctxTimeout(t, 30*time.Second)); err != nil {
 		t.Fatalf("Restart: %v", err)
 	}
-	if _, ok := c.Wait(ctxTimeout(t, 30*time.Second)); !ok {
+	exit, ok = c.Wait(ctxTimeout(t, 30*time.Second))
+	if !ok {
 		t.Fatal("second run did not exit")
+	}
+	if len(exit.Lines) != 2 {
+		t.Errorf("second Exit.Lines = %q, want that run's two lines only", texts(exit.Lines))
 	}
 	if err := c.Stop(ctxTimeout(t, 30*time.Second)); err != nil {
 		t.Fatalf("Stop after exit: %v", err)

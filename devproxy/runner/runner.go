@@ -119,7 +119,7 @@ type Exit struct {
 	Signal string
 	// Stopped is true when Stop or Restart asked it to end.
 	Stopped bool
-	// Lines are the last Options.History lines of output.
+	// Lines are the last Options.History lines of this run's output.
 	Lines []Line
 }
 
@@ -170,6 +170,7 @@ type Command struct {
 	history   []Line // ring of the last opts.History lines
 	next      int    // where the next line goes in history
 	full      bool
+	runLines  int // lines delivered by the current run
 	run       *run
 	exit      *Exit
 	changed   chan struct{} // closed and replaced on every state change
@@ -395,7 +396,7 @@ func (c *Command) Start() error {
 	}
 
 	r := &run{cmd: cmd, stop: make(chan struct{}), done: make(chan struct{})}
-	c.run, c.exit = r, nil
+	c.run, c.exit, c.runLines = r, nil, 0
 	c.setStateLocked(Starting)
 
 	var readers sync.WaitGroup
@@ -449,6 +450,7 @@ func (c *Command) deliver(l Line) {
 	if c.next == 0 {
 		c.full = true
 	}
+	c.runLines++
 	if u, ok := DiscoverURL(l.Text); ok {
 		c.announced = u
 		switch {
@@ -534,6 +536,9 @@ func (c *Command) supervise(r *run, readers *sync.WaitGroup, pipes []*os.File, s
 	}
 	c.mu.Lock()
 	exit.Lines = c.linesLocked()
+	if n := len(exit.Lines); c.runLines < n {
+		exit.Lines = exit.Lines[n-c.runLines:]
+	}
 	c.exit = &exit
 	c.setStateLocked(Exited)
 	c.mu.Unlock()
