@@ -101,16 +101,18 @@ func TestPlan(t *testing.T) {
 		argvSuffix string
 		env        []string // pairs that must be in Plan.Env; PORT=* means a picked port
 		shell      bool
+		cmdName    string // "" means not checked
 		err        string
 	}{
 		{name: "given url", opts: Options{Command: "vite", URL: "http://localhost:5173"}, source: URLGiven, url: "http://localhost:5173", env: []string{"BROWSER=none", "PORT=5173"}},
 		{name: "picked port as PORT", opts: Options{Command: "next dev"}, source: URLPortEnv, env: []string{"BROWSER=none", "PORT=*"}},
-		{name: "picked port as flag", opts: Options{Command: "npx vite"}, source: URLPortFlag, argvSuffix: "--strictPort", env: []string{"PORT=*"}},
+		{name: "picked port as flag", opts: Options{Command: "npx vite"}, source: URLPortFlag, argvSuffix: "--strictPort", env: []string{"PORT=*"}, cmdName: "npx"},
 		{name: "port from env", opts: Options{Command: "node server.js", Env: []string{"PORT=4100"}}, source: URLPortEnv, url: "http://localhost:4100", env: []string{"PORT=4100"}},
-		{name: "port from command line", opts: Options{Command: "PORT=4200 node server.js"}, source: URLPortEnv, url: "http://localhost:4200", env: []string{"PORT=4200"}},
+		{name: "port from command line", opts: Options{Command: "PORT=4200 node server.js"}, source: URLPortEnv, url: "http://localhost:4200", env: []string{"PORT=4200"}, cmdName: "node"},
 		{name: "user env wins", opts: Options{Command: "node s.js", Env: []string{"BROWSER=firefox"}}, source: URLPortEnv, env: []string{"BROWSER=firefox"}},
-		{name: "shell", opts: Options{Command: "npm run build && vite"}, source: URLPortEnv, shell: true},
-		{name: "argv", opts: Options{Args: []string{"vite", "a b"}}, source: URLPortFlag, argvSuffix: "--strictPort"},
+		{name: "shell", opts: Options{Command: "npm run build && vite"}, source: URLPortEnv, shell: true, cmdName: "npm"},
+		{name: "argv", opts: Options{Args: []string{"vite", "a b"}}, source: URLPortFlag, argvSuffix: "--strictPort", cmdName: "vite"},
+		{name: "named", opts: Options{Name: "/api", Command: "go run ./cmd/api"}, source: URLPortEnv, cmdName: "/api"},
 		{name: "no command", opts: Options{}, err: "run command: no command given"},
 		{name: "bad url", opts: Options{Command: "vite", URL: "localhost:5173"}, err: `run "vite": url "localhost:5173" is not an http:// or https:// URL`},
 		{name: "bad env port", opts: Options{Command: "vite", Env: []string{"PORT=http"}}, err: `run command: env PORT="http" is not a port number`},
@@ -143,6 +145,9 @@ func TestPlan(t *testing.T) {
 			}
 			if st := c.Status(); st.URL != p.URL || st.State != Idle {
 				t.Errorf("Status = %+v, want idle at %q", st, p.URL)
+			}
+			if tt.cmdName != "" && c.Name() != tt.cmdName {
+				t.Errorf("Name() = %q, want %q", c.Name(), tt.cmdName)
 			}
 			if p.Shell != tt.shell {
 				t.Errorf("Shell = %v, want %v (argv %q)", p.Shell, tt.shell, p.Argv)

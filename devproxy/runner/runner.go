@@ -19,7 +19,7 @@ import (
 // Options describe a command to run. Only Command or Args is required.
 type Options struct {
 	// Name labels the command's lines and exit, such as "vite" or "/api".
-	// Empty means the program's base name.
+	// Empty means the program's base name ("npm" for "npm run dev").
 	Name string
 	// Command is a command line such as "npm run dev". It is split into
 	// words by Split and run without a shell; a line that needs one (pipes,
@@ -207,7 +207,8 @@ func New(opts Options) (*Command, error) {
 	if name == "" {
 		name = programName(plan.Argv[0])
 		if plan.Shell {
-			name = "sh"
+			// The line's first word: "npm" for "npm run build && vite".
+			name = programName(strings.Fields(opts.Command)[0])
 		}
 	}
 	return &Command{
