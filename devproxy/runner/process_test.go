@@ -656,3 +656,17 @@ func TestExitedMayRestart(t *testing.T) {
 		}
 	}
 }
+
+// A line that needs a shell runs under /bin/sh -c, with the same
+// environment.
+func TestShellCommand(t *testing.T) {
+	c, _ := start(t, Options{Command: `echo "browser=$BROWSER port=$PORT" && exit 4`})
+	if !c.Plan().Shell {
+		t.Fatalf("Plan = %+v, want a shell", c.Plan())
+	}
+	exit, ok := c.Wait(ctxTimeout(t, 30*time.Second))
+	want := fmt.Sprintf("browser=none port=%d", c.Plan().Port)
+	if !ok || exit.Code != 4 || len(exit.Lines) != 1 || exit.Lines[0].Text != want || exit.Name != "echo" {
+		t.Errorf("exit = %+v, want code 4 after %q from echo", exit, want)
+	}
+}
