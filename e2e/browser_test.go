@@ -20,24 +20,32 @@ const evalTimeout = 30 * time.Second
 // loadTimeout bounds a page load, until the app has run.
 const loadTimeout = 30 * time.Second
 
-// browser is one headless Chromium with one tab, and what the tab has
+// browser is one tab of a headless Chromium, and what the tab has
 // reported: console messages and WebSockets.
 type browser struct {
 	ctx context.Context // the tab's chromedp context
 	rec *recorder
 }
 
-// startBrowser starts Chromium with a fresh profile; it is closed when the
-// test ends.
-func startBrowser(t *testing.T, chromium string) *browser {
+// chromium is one headless Chromium, shared by the tabs of a test and its
+// subtests.
+type chromium struct {
+	ctx context.Context // the browser's first tab, which stays blank
+}
+
+// startChromium starts Chromium with a fresh profile; it is closed when the
+// test ends. Names under testHostName resolve to 127.0.0.1, as a
+// developer's /etc/hosts line would make them.
+func startChromium(t *testing.T, path string) *chromium {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
+		chromedp.ExecPath(path),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.NoSandbox,
 		chromedp.Flag("disable-gpu", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("host-resolver-rules", "MAP "+testHostName+" 127.0.0.1"),
 		chromedp.WindowSize(1024, 768),
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -53,6 +61,24 @@ func startBrowser(t *testing.T, chromium string) *browser {
 	})
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
+	}
+	return &chromium{ctx: ctx}
+}
+
+// startBrowser starts Chromium and opens one tab in it.
+func startBrowser(t *testing.T, path string) *browser {
+	t.Helper()
+	return startChromium(t, path).newTab(t)
+}
+
+// newTab opens a tab that records its console and WebSockets; it is closed
+// when the test ends.
+func (c *chromium) newTab(t *testing.T) *browser {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(c.ctx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a tab: %v", err)
 	}
 	b := &browser{ctx: ctx, rec: &recorder{sockets: map[network.RequestID]*socket{}}}
 	messages := chromedp.Console(ctx)
@@ -98,7 +124,12 @@ func (b *browser) waitFor(cond string, d time.Duration) error {
 // eval runs the script in the page, awaits its promise, and decodes the
 // result into T.
 func eval[T any](b *browser, script string) (T, error) {
-	ctx, cancel := context.WithTimeout(b.ctx, evalTimeout)
+	return evalWithin[T](b, evalTimeout, script)
+}
+
+// evalWithin is eval with a deadline of d.
+func evalWithin[T any](b *browser, d time.Duration, script string) (T, error) {
+	ctx, cancel := context.WithTimeout(b.ctx, d+5*time.Second)
 	defer cancel()
 	return chromedp.Run(ctx, chromedp.Evaluate[T](script, chromedp.EvalAwaitPromise))
 }

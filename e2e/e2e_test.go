@@ -1,11 +1,14 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,60 +19,106 @@ import (
 // hmrTimeout bounds how long an edit may take to reach the page.
 const hmrTimeout = 20 * time.Second
 
-// TestViteBehindDevproxy proves the README's Vite line: a Vite dev server
-// needs no setting behind devproxy.
-func TestViteBehindDevproxy(t *testing.T) { testDevServer(t, "vite") }
+// deepLinkTimeout bounds a deep link's first load, which may be the dev
+// server's first build of that route.
+const deepLinkTimeout = 90 * time.Second
 
-// TestWebpackDevServerBehindDevproxy proves the README's webpack-dev-server
-// line: client.webSocketURL 'auto://0.0.0.0:0/ws' (in app/serve.mjs) and
-// nothing else.
-func TestWebpackDevServerBehindDevproxy(t *testing.T) { testDevServer(t, "webpack") }
+// testHostName is the name from allowed_hosts that each app is also opened
+// under; Chromium resolves it to 127.0.0.1 (see startChromium).
+const testHostName = "app.test"
+
+// TestDevServersBehindDevproxy proves the README's dev-server table: each
+// dev server, run by its own CLI with the setting the table gives, behind
+// devproxy in one shared Chromium, opened as localhost, as 127.0.0.1 and as
+// a name from allowed_hosts. Two dev servers run at a time (go test's
+// -parallel, which is GOMAXPROCS).
+func TestDevServersBehindDevproxy(t *testing.T) {
+	path := requireChromium(t)
+	requireNode(t)
+	c := startChromium(t, path)
+	for _, ds := range devServers() {
+		t.Run(ds.name, func(t *testing.T) {
+			t.Parallel()
+			testDevServer(t, c, ds)
+		})
+	}
+}
 
 // scene is one dev server, the API and devproxy in front of both, with the
-// app open in one browser tab that every check shares.
+// app open in a browser tab that the checks of one origin share.
 type scene struct {
-	kind    string // "vite" or "webpack", the app folder in app/
-	root    string // the served copy of the app, which the checks edit
+	ds      devServer
+	root    string // the served folder, which the checks edit
 	devPort int
 	api     *backend
 	proxy   *proxy
 	page    *browser
+	origin  string // the origin the tab opened devproxy at
+	version int    // the label's version now, 1 as committed
 	// hmr is the dev server's hot-reload socket, found when the page
 	// loaded.
 	hmr string
 }
 
-func testDevServer(t *testing.T, kind string) {
-	chromium := requireChromium(t)
-	requireNode(t)
+func testDevServer(t *testing.T, c *chromium, ds devServer) {
+	requireModules(t, ds.dir, ds.deps...)
 	start := time.Now()
 	api := startBackend(t)
-	root, port, dev := startDevServer(t, kind)
-	s := &scene{kind: kind, root: root, devPort: port, api: api}
+	root, port, dev := startDevServer(t, ds)
+	s := &scene{ds: ds, root: root, devPort: port, api: api, version: 1}
 	s.proxy = startDevproxy(t, t.TempDir(), s.config(""))
-	s.page = startBrowser(t, chromium)
-	s.page.navigate(t, s.proxy.origin+"/")
-	t.Logf("%s, devproxy and chromium up, page loaded in %s", kind, time.Since(start).Round(time.Millisecond))
+	t.Logf("%s and devproxy up in %s", ds.name, time.Since(start).Round(time.Millisecond))
+	_, proxyPort, _ := net.SplitHostPort(strings.TrimPrefix(s.proxy.origin, "http://"))
 
-	t.Run("page loads without console errors", s.pageLoads)
-	t.Run("fetch reaches the API with X-Forwarded headers", s.fetchAPI)
-	t.Run("hot module replacement over devproxy", s.hotUpdate)
-	t.Run("API WebSocket echoes both ways", s.apiWebSocket)
-	t.Run("server-sent events arrive one by one", s.serverSentEvents)
-	t.Run("cookie with the backend's Domain works on devproxy's origin", s.cookie)
-	t.Run("redirect to the backend stays on devproxy's origin", s.redirect)
-	t.Run("5 MiB upload arrives intact", s.upload)
-	t.Run("stopped backend gives the 502 JSON, restart recovers", s.backendDown)
-	t.Run("saved devproxy.yaml adds a route to the open page", s.reloadConfig)
-	t.Run("no unexpected console errors", s.consoleClean)
+	t.Run("localhost", func(t *testing.T) {
+		s.open(t, c, s.proxy.origin)
+		t.Run("page loads without console errors", s.pageLoads)
+		t.Run("fetch reaches the API with X-Forwarded headers", s.fetchAPI)
+		t.Run("hot module replacement over devproxy", s.hotUpdate)
+		t.Run("deep link is served by the app's router", s.deepLink)
+		t.Run("API WebSocket echoes both ways", s.apiWebSocket)
+		t.Run("server-sent events arrive one by one", s.serverSentEvents)
+		t.Run("cookie with the backend's Domain works on devproxy's origin", s.cookie)
+		t.Run("redirect to the backend stays on devproxy's origin", s.redirect)
+		t.Run("5 MiB upload arrives intact", s.upload)
+		t.Run("stopped backend gives the 502 JSON, restart recovers", s.backendDown)
+		t.Run("saved devproxy.yaml adds a route to the open page", s.reloadConfig)
+		t.Run("no unexpected console errors", s.consoleClean)
+		s.page.screenshot(t, ds.name)
+	})
+	// The same app under the other names a developer opens devproxy at:
+	// the dev server must accept the page, its assets and its socket.
+	for _, host := range []string{"127.0.0.1", testHostName} {
+		t.Run(host, func(t *testing.T) {
+			s.open(t, c, "http://"+net.JoinHostPort(host, proxyPort))
+			t.Run("page loads without console errors", s.pageLoads)
+			t.Run("fetch reaches the API with X-Forwarded headers", s.fetchAPI)
+			t.Run("hot module replacement over devproxy", s.hotUpdate)
+			t.Run("deep link is served by the app's router", s.deepLink)
+			t.Run("no unexpected console errors", s.consoleClean)
+			s.page.screenshot(t, ds.name+"-"+host)
+		})
+	}
 
-	s.page.screenshot(t, kind)
 	if t.Failed() {
 		t.Logf("devproxy log:\n%s", s.proxy.log)
-		t.Logf("%s output:\n%s", kind, dev.out)
-		t.Logf("console:\n%s", strings.Join(s.page.rec.errors(nil), "\n"))
+		t.Logf("%s output:\n%s", ds.name, dev.out)
 	}
-	t.Logf("%s suite took %s", kind, time.Since(start).Round(time.Millisecond))
+	t.Logf("%s took %s", ds.name, time.Since(start).Round(time.Millisecond))
+}
+
+// open opens origin in a new tab, which the checks that follow share, and
+// waits for the app to start.
+func (s *scene) open(t *testing.T, c *chromium, origin string) {
+	t.Helper()
+	s.origin, s.hmr = origin, ""
+	s.page = c.newTab(t)
+	s.page.navigate(t, origin+"/")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("console of %s:\n%s", origin, strings.Join(s.page.rec.errors(nil), "\n"))
+		}
+	})
 }
 
 // config is the devproxy.yaml of the scene, with extra appended to its
@@ -78,7 +127,7 @@ func testDevServer(t *testing.T, kind string) {
 // from its Host, which devproxy sets to the target's (127.0.0.1 here
 // breaks hot reload, unless the dev server's allowedHosts lists localhost).
 func (s *scene) config(extra string) string {
-	return fmt.Sprintf("frontend: http://localhost:%d\nroutes:\n  /api: %s\n%s", s.devPort, s.api.origin(), extra)
+	return fmt.Sprintf("frontend: http://localhost:%d\nallowed_hosts: [%s]\nroutes:\n  /api: %s\n%s", s.devPort, testHostName, s.api.origin(), extra)
 }
 
 // onDevproxy reports whether a socket URL is on devproxy's origin.
@@ -87,7 +136,7 @@ func (s *scene) onDevproxy(socketURL string) bool {
 	if err != nil {
 		return false
 	}
-	return u.Scheme == "ws" && "http://"+u.Host == s.proxy.origin
+	return u.Scheme == "ws" && "http://"+u.Host == s.origin
 }
 
 // hmrSocket returns the recorded state of the hot-reload socket.
@@ -120,17 +169,18 @@ func (s *scene) pageLoads(t *testing.T) {
 	if errs := s.page.rec.errors(nil); len(errs) > 0 {
 		t.Errorf("console errors on load:\n%s", strings.Join(errs, "\n"))
 	}
-	label, err := eval[string](s.page, `document.getElementById("label").textContent`)
-	if err != nil || label != "version 1" {
-		t.Errorf("#label = %q (%v), want %q", label, err, "version 1")
+	want := fmt.Sprintf("version %d", s.version)
+	label, err := eval[string](s.page, `document.getElementById("label").textContent.trim()`)
+	if err != nil || label != want {
+		t.Errorf("#label = %q (%v), want %q", label, err, want)
 	}
 	// The dev server's client opens its socket as the page loads and the
 	// server greets it; wait for the greeting.
 	deadline := time.Now().Add(hmrTimeout)
 	for {
 		ss := s.page.rec.socketsSnapshot()
-		if len(ss) > 0 && len(ss[0].received) > 0 {
-			s.hmr = ss[0].url
+		if i := slices.IndexFunc(ss, func(ws socket) bool { return len(ws.received) > 0 }); i >= 0 {
+			s.hmr = ss[i].url
 			break
 		}
 		if time.Now().After(deadline) {
@@ -139,7 +189,7 @@ func (s *scene) pageLoads(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if !s.onDevproxy(s.hmr) {
-		t.Errorf("hot-reload socket %s, want one on devproxy's origin %s", s.hmr, s.proxy.origin)
+		t.Errorf("hot-reload socket %s, want one on devproxy's origin %s", s.hmr, s.origin)
 	}
 }
 
@@ -152,7 +202,7 @@ func (s *scene) fetchAPI(t *testing.T) {
 		"path":              "/api/echo?from=page",
 		"host":              strings.TrimPrefix(s.api.origin(), "http://"),
 		"x_forwarded_for":   "127.0.0.1",
-		"x_forwarded_host":  strings.TrimPrefix(s.proxy.origin, "http://"),
+		"x_forwarded_host":  strings.TrimPrefix(s.origin, "http://"),
 		"x_forwarded_proto": "http",
 	}
 	for k, v := range want {
@@ -162,23 +212,54 @@ func (s *scene) fetchAPI(t *testing.T) {
 	}
 }
 
-// edit rewrites the app's label module, as a person saving in an editor.
-func (s *scene) edit(t *testing.T, label string) {
+// edit rewrites the label's version in the app's label file, as a person
+// saving in an editor.
+func (s *scene) edit(t *testing.T, version int) {
 	t.Helper()
-	src := fmt.Sprintf("export const label = %q;\n", label)
-	if err := os.WriteFile(filepath.Join(s.root, "label.js"), []byte(src), 0o644); err != nil {
+	path := filepath.Join(s.root, s.ds.label)
+	src, err := os.ReadFile(path)
+	if err != nil {
 		t.Fatal(err)
 	}
+	src, ok := setVersion(src, version)
+	if !ok {
+		t.Fatalf("%s has no \"version N\" to edit", path)
+	}
+	if err := os.WriteFile(path, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.version = version
+}
+
+// setVersion replaces the first "version N" in src with the given
+// version.
+func setVersion(src []byte, version int) ([]byte, bool) {
+	const word = "version "
+	i := bytes.Index(src, []byte(word))
+	if i < 0 {
+		return src, false
+	}
+	j := i + len(word)
+	k := j
+	for k < len(src) && '0' <= src[k] && src[k] <= '9' {
+		k++
+	}
+	if k == j {
+		return src, false
+	}
+	out := slices.Concat(src[:j], []byte(strconv.Itoa(version)), src[k:])
+	return out, true
 }
 
 // hotUpdate edits a module and waits for the page to show it. The marker
 // on window proves the page was updated in place, not reloaded; the frames
 // on the socket prove the update came over devproxy.
 func (s *scene) hotUpdate(t *testing.T) {
-	s.checkHotUpdate(t, "version 2")
+	s.checkHotUpdate(t)
 }
 
-func (s *scene) checkHotUpdate(t *testing.T, label string) {
+// checkHotUpdate edits the label to its next version and waits for it.
+func (s *scene) checkHotUpdate(t *testing.T) {
 	t.Helper()
 	if s.hmr == "" {
 		t.Fatal("no hot-reload socket was found when the page loaded")
@@ -188,8 +269,9 @@ func (s *scene) checkHotUpdate(t *testing.T, label string) {
 		t.Fatal(err)
 	}
 	before, _ := s.hmrSocket()
-	s.edit(t, label)
-	if err := s.page.waitFor(fmt.Sprintf(`document.getElementById("label").textContent === %q`, label), hmrTimeout); err != nil {
+	s.edit(t, s.version+1)
+	label := fmt.Sprintf("version %d", s.version)
+	if err := s.page.waitFor(fmt.Sprintf(`document.getElementById("label")?.textContent.trim() === %q`, label), hmrTimeout); err != nil {
 		t.Fatalf("the edit did not reach the page: %v; sockets: %s", err, describeSockets(s.page.rec.socketsSnapshot()))
 	}
 	if got, err := eval[string](s.page, `String(window.devproxyMarker)`); err != nil || got != marker {
@@ -206,8 +288,35 @@ func (s *scene) checkHotUpdate(t *testing.T, label string) {
 	// pointed at it may have carried the update.
 	for _, ws := range s.page.rec.socketsSnapshot() {
 		if !s.onDevproxy(ws.url) {
-			t.Errorf("the page opened WebSocket %s, want only devproxy's origin %s", ws.url, s.proxy.origin)
+			t.Errorf("the page opened WebSocket %s, want only devproxy's origin %s", ws.url, s.origin)
 		}
+	}
+}
+
+// deepLink opens /deep/link in a frame, as a bookmark would open it: the
+// dev server must answer it with the app, whose router shows that path.
+func (s *scene) deepLink(t *testing.T) {
+	const path = "/deep/link"
+	got, err := evalWithin[string](s.page, deepLinkTimeout, fmt.Sprintf(`new Promise((resolve, reject) => {
+		const f = document.createElement("iframe");
+		const timer = setTimeout(() => { clearInterval(poll); f.remove(); reject(new Error("the frame did not start within %s")); }, %d);
+		const poll = setInterval(() => {
+			const d = f.contentDocument;
+			if (!d || !d.body || d.body.dataset.ready !== "true" || !d.getElementById("path")) return;
+			clearTimeout(timer);
+			clearInterval(poll);
+			const path = d.getElementById("path").textContent;
+			f.remove();
+			resolve(path);
+		}, 50);
+		f.src = %q;
+		document.body.appendChild(f);
+	})`, deepLinkTimeout, deepLinkTimeout.Milliseconds(), path))
+	if err != nil {
+		t.Fatalf("open %s in a frame: %v", path, err)
+	}
+	if got != path {
+		t.Errorf("the app opened at %s shows path %q, want %q", path, got, path)
 	}
 }
 
@@ -271,7 +380,7 @@ func (s *scene) cookie(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got["status"] != float64(200) || got["session"] != "s3cret" {
-		t.Errorf("login then whoami = %v, want status 200 and session \"s3cret\": the cookie with Domain=127.0.0.1 was not kept on %s", got, s.proxy.origin)
+		t.Errorf("login then whoami = %v, want status 200 and session \"s3cret\": the cookie with Domain=127.0.0.1 was not kept on %s", got, s.origin)
 	}
 }
 
@@ -294,7 +403,7 @@ func (s *scene) redirect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := s.proxy.origin + "/api/landed"
+	want := s.origin + "/api/landed"
 	if got["fetch"] != want {
 		t.Errorf("fetch /api/redirect ended at %q, want %q", got["fetch"], want)
 	}
@@ -403,7 +512,7 @@ func (s *scene) reloadConfig(t *testing.T) {
 		t.Errorf("GET /reports/summary after the save: status %d, body %s, want 200 and the backend's report", after.Status, after.Text)
 	}
 	// The page was not reloaded, its hot-reload socket still works.
-	s.checkHotUpdate(t, "version 3")
+	s.checkHotUpdate(t)
 }
 
 // expectedError reports the console errors the checks cause on purpose:

@@ -6,10 +6,10 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -42,16 +42,21 @@ func requireChromium(t *testing.T) string {
 	return ""
 }
 
-// requireNode skips the test unless node and the app's node_modules are
-// there.
+// requireNode skips the test unless node is there.
 func requireNode(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("node not found; install Node 20.19 or newer, then " + installHint)
 	}
-	for _, pkg := range []string{"vite", "webpack", "webpack-dev-server"} {
-		if _, err := os.Stat(filepath.Join(appDir, "node_modules", pkg, "package.json")); err != nil {
-			t.Skipf("e2e/app/node_modules/%s missing; %s", pkg, installHint)
+}
+
+// requireModules skips the test unless the npm project in dir has the
+// packages installed.
+func requireModules(t *testing.T, dir string, pkgs ...string) {
+	t.Helper()
+	for _, pkg := range pkgs {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
+			t.Skipf("e2e/%s/node_modules/%s missing; run: (cd e2e/%s && npm ci)", filepath.ToSlash(dir), pkg, filepath.ToSlash(dir))
 		}
 	}
 }
@@ -101,20 +106,44 @@ type nodeProcess struct {
 // its "ready" line. The process group is killed when the test ends.
 func startNode(t *testing.T, args ...string) *nodeProcess {
 	t.Helper()
-	cmd := exec.Command("node", append([]string{"serve.mjs"}, args...)...)
-	cmd.Dir = appDir
-	cmd.Env = append(os.Environ(), "NO_COLOR=1", "BROWSER=none")
+	p, ready := startProcess(t, appDir, nil, "node", append([]string{"serve.mjs"}, args...)...)
+	name := "node serve.mjs " + strings.Join(args, " ")
+	select {
+	case <-ready:
+	case <-p.done:
+		// A build prints "ready" and exits: both may have happened.
+		select {
+		case <-ready:
+		default:
+			t.Fatalf("%s exited before it was ready:\n%s", name, p.out)
+		}
+	case <-time.After(startTimeout):
+		t.Fatalf("%s: not ready after %s:\n%s", name, startTimeout, p.out)
+	}
+	return p
+}
+
+// startProcess runs the program in dir with env added to the test's own,
+// and returns it and a channel closed when it prints a line starting with
+// "ready ". Its output goes to p.out. The process group is killed when the
+// test ends.
+func startProcess(t *testing.T, dir string, env []string, name string, args ...string) (p *nodeProcess, ready chan struct{}) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "NO_COLOR=1", "FORCE_COLOR=0", "BROWSER=none"), env...)
 	setProcessGroup(cmd)
-	p := &nodeProcess{out: &syncBuffer{}, done: make(chan struct{})}
+	p = &nodeProcess{out: &syncBuffer{}, done: make(chan struct{})}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd.Stderr = p.out
+	line := name + " " + strings.Join(args, " ")
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start node %s: %v", strings.Join(args, " "), err)
+		t.Fatalf("start %s: %v", line, err)
 	}
-	ready := make(chan struct{})
+	ready = make(chan struct{})
 	go func() {
 		defer close(p.done)
 		sc := bufio.NewScanner(stdout)
@@ -134,36 +163,35 @@ func startNode(t *testing.T, args ...string) *nodeProcess {
 		select {
 		case <-p.done:
 		case <-time.After(10 * time.Second):
-			t.Errorf("node %s: still running 10s after kill", strings.Join(args, " "))
+			t.Errorf("%s: still running 10s after kill", line)
 		}
 	})
-	select {
-	case <-ready:
-	case <-p.done:
-		// A build prints "ready" and exits: both may have happened.
-		select {
-		case <-ready:
-		default:
-			t.Fatalf("node %s exited before it was ready:\n%s", strings.Join(args, " "), p.out)
-		}
-	case <-time.After(startTimeout):
-		t.Fatalf("node %s: not ready after %s:\n%s", strings.Join(args, " "), startTimeout, p.out)
-	}
-	return p
+	return p, ready
 }
 
-// startDevServer copies the app in app/<kind> to a temporary folder, which
-// the test may edit, and serves it with the dev server of that kind on a
-// free port. It returns the folder and the port.
-func startDevServer(t *testing.T, kind string) (root string, port int, p *nodeProcess) {
+// waitHTTP waits until url answers at all, as a dev server does once it
+// listens; the first answer may take a first build. It fails the test when
+// the process exits first or the deadline passes.
+func waitHTTP(t *testing.T, p *nodeProcess, url string) {
 	t.Helper()
-	root = filepath.Join(t.TempDir(), kind)
-	if err := os.CopyFS(root, os.DirFS(filepath.Join(appDir, kind))); err != nil {
-		t.Fatal(err)
+	deadline := time.Now().Add(startTimeout)
+	client := &http.Client{Timeout: startTimeout}
+	for {
+		res, err := client.Get(url)
+		if err == nil {
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			return
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("dev server exited before it answered %s:\n%s", url, p.out)
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dev server: %s did not answer within %s: %v\n%s", url, startTimeout, err, p.out)
+		}
 	}
-	port = freePort(t)
-	p = startNode(t, kind, root, strconv.Itoa(port))
-	return root, port, p
 }
 
 // withTimeout returns a context that ends after d or when the test ends.

@@ -19,6 +19,7 @@ import (
 func TestInitViteBehindDevproxy(t *testing.T) {
 	chromium := requireChromium(t)
 	requireNode(t)
+	requireModules(t, appDir, "vite")
 	api := startBackend(t)
 	root := filepath.Join(t.TempDir(), "vite")
 	if err := os.CopyFS(root, os.DirFS(filepath.Join(appDir, "vite"))); err != nil {
@@ -64,8 +65,9 @@ func TestInitViteBehindDevproxy(t *testing.T) {
 	}
 
 	dev := startNode(t, "vite-config", root)
-	s := &scene{kind: "vite", root: root, devPort: port, api: api}
+	s := &scene{ds: devServer{name: "vite"}, root: root, devPort: port, api: api, version: 1}
 	s.proxy = startDevproxy(t, t.TempDir(), yaml)
+	s.origin = s.proxy.origin
 	s.page = startBrowser(t, chromium)
 	s.page.navigate(t, s.proxy.origin+"/")
 	t.Run("page loads without console errors", s.pageLoads)

@@ -16,6 +16,7 @@ import (
 func TestStaticFolderSPA(t *testing.T) {
 	chromium := requireChromium(t)
 	requireNode(t)
+	requireModules(t, appDir, "vite")
 	start := time.Now()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")

@@ -60,6 +60,8 @@ if (mode === 'vite') {
     {
       port: Number(arg),
       static: { directory: path.join(root, 'public'), watch: false },
+      // Deep links get index.html, as a single-page app needs.
+      historyApiFallback: true,
       // The one setting behind devproxy: without it the client connects its
       // socket to the dev server's own port, around devproxy. auto and
       // 0.0.0.0:0 mean the page's own protocol, host and port.

@@ -5,6 +5,8 @@ function render(text) {
 }
 
 render(label);
+// A deep link shows which path it was opened at.
+document.getElementById('path').textContent = location.pathname;
 document.body.dataset.ready = 'true';
 
 if (import.meta.webpackHot) {

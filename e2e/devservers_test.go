@@ -1,0 +1,76 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+)
+
+// devServer is one frontend dev server that the suite puts behind devproxy,
+// run the way its users run it, with the setting the README gives.
+type devServer struct {
+	name string   // the subtest's name, which the README's table cites
+	dir  string   // the npm project, relative to this package
+	deps []string // packages in dir/node_modules; the subtest skips without them
+	// app, when set, is serve.mjs's mode and the app's folder under dir,
+	// which is copied to a temporary folder and served from there.
+	// Otherwise the project in dir is served in place with command.
+	app string
+	// label is the file, relative to the served folder, whose "version N"
+	// the checks edit; the framework hot-swaps the module it is in.
+	label string
+	// command returns the dev server's environment and command line for
+	// port, run in dir.
+	command func(port int) (env []string, name string, args []string)
+}
+
+// devServers lists the dev servers of the README's table, in its order.
+func devServers() []devServer {
+	bin := func(name string) string { return filepath.Join("node_modules", ".bin", name) }
+	return []devServer{
+		{name: "vite", dir: appDir, app: "vite", label: "label.js", deps: []string{"vite"}},
+		{name: "webpack", dir: appDir, app: "webpack", label: "label.js", deps: []string{"webpack", "webpack-dev-server"}},
+		{
+			name: "next", dir: "frameworks/next", label: "app/label.jsx", deps: []string{"next", "react", "react-dom"},
+			command: func(port int) ([]string, string, []string) {
+				return []string{"NEXT_TELEMETRY_DISABLED=1"}, bin("next"), []string{"dev", "--port", strconv.Itoa(port), "--hostname", "localhost"}
+			},
+		},
+	}
+}
+
+// startDevServer serves the dev server's app on a free port and waits until
+// it answers. It returns the served folder, the port and the process.
+func startDevServer(t *testing.T, ds devServer) (root string, port int, p *nodeProcess) {
+	t.Helper()
+	port = freePort(t)
+	if ds.app != "" {
+		root = filepath.Join(t.TempDir(), ds.app)
+		if err := os.CopyFS(root, os.DirFS(filepath.Join(ds.dir, ds.app))); err != nil {
+			t.Fatal(err)
+		}
+		return root, port, startNode(t, ds.app, root, strconv.Itoa(port))
+	}
+	// The framework's CLI serves its own project folder, as a developer
+	// runs it; the checks' edits are undone when the test ends.
+	root = ds.dir
+	label := filepath.Join(root, ds.label)
+	committed, err := os.ReadFile(label)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(committed, []byte("version 1")) {
+		t.Fatalf("%s does not say \"version 1\": an earlier run was stopped before it could undo its edit; run: git checkout e2e/%s", label, filepath.ToSlash(label))
+	}
+	t.Cleanup(func() {
+		if err := os.WriteFile(label, committed, 0o644); err != nil {
+			t.Errorf("undo the edit of %s: %v", label, err)
+		}
+	})
+	env, name, args := ds.command(port)
+	p, _ = startProcess(t, root, env, name, args...)
+	waitHTTP(t, p, "http://localhost:"+strconv.Itoa(port)+"/")
+	return root, port, p
+}
