@@ -38,6 +38,12 @@ func devServers() []devServer {
 				return []string{"NEXT_TELEMETRY_DISABLED=1"}, bin("next"), []string{"dev", "--port", strconv.Itoa(port), "--hostname", "localhost"}
 			},
 		},
+		{
+			name: "angular", dir: "frameworks/angular", label: "src/app/label.html", deps: []string{"@angular/cli", "@angular/build", "@angular/core"},
+			command: func(port int) ([]string, string, []string) {
+				return []string{"NG_CLI_ANALYTICS=false"}, bin("ng"), []string{"serve", "--port", strconv.Itoa(port)}
+			},
+		},
 	}
 }
 

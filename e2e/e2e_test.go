@@ -191,6 +191,20 @@ func (s *scene) pageLoads(t *testing.T) {
 	if !s.onDevproxy(s.hmr) {
 		t.Errorf("hot-reload socket %s, want one on devproxy's origin %s", s.hmr, s.origin)
 	}
+	if u, err := url.Parse(s.hmr); err == nil && !logHasSocket(s.proxy.log.String(), u.RequestURI()) {
+		t.Errorf("devproxy's log has no WS line for %s, the hot-reload socket:\n%s", u.RequestURI(), s.proxy.log)
+	}
+}
+
+// logHasSocket reports whether the log has a WebSocket request line for
+// uri.
+func logHasSocket(log, uri string) bool {
+	for l := range strings.Lines(log) {
+		if f := strings.Fields(l); len(f) >= 3 && f[1] == "WS" && f[2] == uri {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *scene) fetchAPI(t *testing.T) {
