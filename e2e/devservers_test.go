@@ -44,6 +44,15 @@ func devServers() []devServer {
 				return []string{"NG_CLI_ANALYTICS=false"}, bin("ng"), []string{"serve", "--port", strconv.Itoa(port)}
 			},
 		},
+		{
+			// The README's settings are in the app's .env, where CRA
+			// users put them. HOST keeps the dev server on loopback
+			// (CRA listens on every interface by default).
+			name: "cra", dir: "frameworks/cra", label: "src/Label.js", deps: []string{"react-scripts", "react", "react-dom"},
+			command: func(port int) ([]string, string, []string) {
+				return []string{"PORT=" + strconv.Itoa(port), "HOST=localhost"}, bin("react-scripts"), []string{"start"}
+			},
+		},
 	}
 }
 
