@@ -53,6 +53,12 @@ func devServers() []devServer {
 				return []string{"PORT=" + strconv.Itoa(port), "HOST=localhost"}, bin("react-scripts"), []string{"start"}
 			},
 		},
+		{
+			name: "sveltekit", dir: "frameworks/sveltekit", label: "src/lib/Label.svelte", deps: []string{"@sveltejs/kit", "svelte", "vite"},
+			command: func(port int) ([]string, string, []string) {
+				return nil, bin("vite"), []string{"dev", "--port", strconv.Itoa(port), "--strictPort"}
+			},
+		},
 	}
 }
 
