@@ -59,6 +59,15 @@ func devServers() []devServer {
 				return nil, bin("vite"), []string{"dev", "--port", strconv.Itoa(port), "--strictPort"}
 			},
 		},
+		{
+			// Astro reloads the page for an edit of server-rendered
+			// markup (its astro:hmr-reload plugin); a client script's
+			// module is hot-swapped, so that is what the label is.
+			name: "astro", dir: "frameworks/astro", label: "src/scripts/label.js", deps: []string{"astro"},
+			command: func(port int) ([]string, string, []string) {
+				return []string{"ASTRO_TELEMETRY_DISABLED=1"}, bin("astro"), []string{"dev", "--port", strconv.Itoa(port)}
+			},
+		},
 	}
 }
 
