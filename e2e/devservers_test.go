@@ -68,6 +68,12 @@ func devServers() []devServer {
 				return []string{"ASTRO_TELEMETRY_DISABLED=1"}, bin("astro"), []string{"dev", "--port", strconv.Itoa(port)}
 			},
 		},
+		{
+			name: "nuxt", dir: "frameworks/nuxt", label: "app/components/Label.vue", deps: []string{"nuxt", "vue"},
+			command: func(port int) ([]string, string, []string) {
+				return []string{"NUXT_TELEMETRY_DISABLED=1"}, bin("nuxt"), []string{"dev", "--port", strconv.Itoa(port)}
+			},
+		},
 	}
 }
 

@@ -450,10 +450,16 @@ func (s *scene) upload(t *testing.T) {
 
 // fetchResult is what the page learns from one fetch.
 type fetchResult struct {
-	Status int               `json:"status"`
-	Marker string            `json:"marker"` // X-Devproxy-Error
-	Body   map[string]string `json:"body"`
-	Text   string            `json:"text"`
+	Status int            `json:"status"`
+	Marker string         `json:"marker"` // X-Devproxy-Error
+	Body   map[string]any `json:"body"`   // any JSON object: a dev server's 404 may hold more than strings
+	Text   string         `json:"text"`
+}
+
+// field returns the body's string field k, or "".
+func (r fetchResult) field(k string) string {
+	v, _ := r.Body[k].(string)
+	return v
 }
 
 // fetch fetches path from the page and decodes a JSON body when there is
@@ -477,10 +483,10 @@ func (s *scene) backendDown(t *testing.T) {
 	if down.Status != 502 || down.Marker != "1" {
 		t.Errorf("GET /api/echo with the backend stopped: status %d, X-Devproxy-Error %q, want 502 and \"1\"", down.Status, down.Marker)
 	}
-	if down.Body["route"] != "/api" || down.Body["target"] != s.api.origin() || down.Body["error"] == "" || down.Body["hint"] == "" {
+	if down.field("route") != "/api" || down.field("target") != s.api.origin() || down.field("error") == "" || down.field("hint") == "" {
 		t.Errorf("502 body = %v, want route /api, target %s, an error and a hint", down.Body, s.api.origin())
 	}
-	if hint := down.Body["hint"]; hint != "" && !logHasHint(s.proxy.log.String(), "/api/echo?backend=down", hint) {
+	if hint := down.field("hint"); hint != "" && !logHasHint(s.proxy.log.String(), "/api/echo?backend=down", hint) {
 		t.Errorf("devproxy's log has no request line for /api/echo?backend=down followed by the hint %q:\n%s", hint, s.proxy.log)
 	}
 
@@ -489,7 +495,7 @@ func (s *scene) backendDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if up.Status != 200 || up.Body["path"] != "/api/echo?backend=up" {
+	if up.Status != 200 || up.field("path") != "/api/echo?backend=up" {
 		t.Errorf("GET /api/echo after the restart: status %d, body %s, want 200 from the backend", up.Status, up.Text)
 	}
 }
@@ -514,7 +520,7 @@ func (s *scene) reloadConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if before.Body["report"] != "" {
+	if before.field("report") != "" {
 		t.Fatalf("GET /reports/summary before the route exists: got the backend's %s", before.Text)
 	}
 	s.proxy.save(t, s.config(fmt.Sprintf("  /reports: %s\n", s.api.origin())))
@@ -522,7 +528,7 @@ func (s *scene) reloadConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after.Status != 200 || after.Body["report"] != "summary" {
+	if after.Status != 200 || after.field("report") != "summary" {
 		t.Errorf("GET /reports/summary after the save: status %d, body %s, want 200 and the backend's report", after.Status, after.Text)
 	}
 	// The page was not reloaded, its hot-reload socket still works.
