@@ -133,11 +133,13 @@ func (u *upstream) rewrite(pr *httputil.ProxyRequest) {
 	if u.hop != "" {
 		out.Header.Add(hopHeader, u.hop)
 	}
-	if u.frontend && !u.preserveHost && isWebSocket(in) {
-		// Dev servers check the hot-reload socket's Origin against the
-		// Host they get (webpack-dev-server refuses a mismatch); the
-		// browser's own origin is devproxy's, so it becomes the target's
-		// as the Host did.
+	if u.frontend && !u.preserveHost {
+		// Dev servers check Origin against the Host they get or their own
+		// name: webpack-dev-server refuses a hot-reload socket from
+		// another host, next dev refuses its overlay's POSTs from a host
+		// other than localhost. The browser's own origin is devproxy's,
+		// so it becomes the target's, as the Host did; a foreign Origin
+		// is kept for the dev server to judge.
 		if o := in.Header.Get("Origin"); o != "" && strings.EqualFold(strings.TrimPrefix(strings.TrimPrefix(o, "http://"), "https://"), in.Host) {
 			out.Header.Set("Origin", u.target.Scheme+"://"+u.target.Host)
 		}

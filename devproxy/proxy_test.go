@@ -470,3 +470,48 @@ func TestUpstreamConnectionsReused(t *testing.T) {
 		t.Errorf("%d requests from %d clients opened %d upstream connections, want at most %d", workers*each, workers, conns, 2*workers)
 	}
 }
+
+// TestFrontendGetsTargetOrigin pins what the frontend sees as Origin on
+// plain requests: next dev refused its own overlay's POSTs when the page was
+// opened as 127.0.0.1 or under an allowed_hosts name, because devproxy
+// changed the Origin of the hot-reload socket only.
+func TestFrontendGetsTargetOrigin(t *testing.T) {
+	echo := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Seen-Origin", r.Header.Get("Origin"))
+	}
+	api := httptest.NewServer(http.HandlerFunc(echo))
+	defer api.Close()
+	fe := httptest.NewServer(http.HandlerFunc(echo))
+	defer fe.Close()
+	p := startProxy(t, fmt.Sprintf("frontend: %s\nallowed_hosts: [app.test]\nallowed_origins: [http://localhost:3000]\nroutes:\n  /api: %s\n", fe.URL, api.URL), nil)
+	_, port, _ := net.SplitHostPort(p.host)
+	tests := []struct {
+		name, host, path, origin, want string
+	}{
+		{"frontend, devproxy's own origin", p.host, "/__nextjs_original-stack-frames", "http://" + p.host, fe.URL},
+		{"frontend, an allowed_hosts name", "app.test:" + port, "/_next/x", "http://app.test:" + port, fe.URL},
+		{"frontend, a trusted other origin", p.host, "/form", "http://localhost:3000", "http://localhost:3000"},
+		{"frontend, no Origin", p.host, "/", "", ""},
+		{"API route keeps the browser's", p.host, "/api/x", "http://" + p.host, "http://" + p.host},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", "http://"+p.host+tt.path, strings.NewReader("{}"))
+			req.Host = tt.host
+			if tt.origin != "" {
+				req.Header.Set("Origin", tt.origin)
+			}
+			res, err := http.DefaultTransport.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("POST %s with Origin %q: status %d, want 200", tt.path, tt.origin, res.StatusCode)
+			}
+			if got := res.Header.Get("X-Seen-Origin"); got != tt.want {
+				t.Errorf("POST %s with Origin %q: upstream Origin = %q, want %q", tt.path, tt.origin, got, tt.want)
+			}
+		})
+	}
+}
