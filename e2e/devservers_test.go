@@ -24,6 +24,19 @@ type devServer struct {
 	// command returns the dev server's environment and command line for
 	// port, run in dir.
 	command func(port int) (env []string, name string, args []string)
+	// post, when set, is a same-origin POST that the framework answers
+	// only when its Origin names the host it serves.
+	post *devPost
+}
+
+// devPost is a POST a page sends to its dev server: a form action, or a
+// request of the framework's own dev client.
+type devPost struct {
+	what        string // what sends it, for messages
+	path        string
+	contentType string
+	body        string
+	status      int // the status the framework answers with when it accepts it
 }
 
 // devServers lists the dev servers of the README's table, in its order.
@@ -36,6 +49,14 @@ func devServers() []devServer {
 			name: "next", dir: "frameworks/next", label: "app/label.jsx", deps: []string{"next", "react", "react-dom"},
 			command: func(port int) ([]string, string, []string) {
 				return []string{"NEXT_TELEMETRY_DISABLED=1"}, bin("next"), []string{"dev", "--port", strconv.Itoa(port), "--hostname", "localhost"}
+			},
+			// The error overlay asks the dev server to map a client
+			// error's stack; next dev refuses /__nextjs* and /_next/*
+			// requests whose Origin is not localhost, *.localhost or
+			// allowedDevOrigins (block-cross-site-dev.js).
+			post: &devPost{
+				what: "the error overlay's stack-frame request", path: "/__nextjs_original-stack-frames", contentType: "text/plain;charset=UTF-8",
+				body: `{"frames":[],"isServer":false,"isEdgeServer":false,"isAppDirectory":true}`, status: 200,
 			},
 		},
 		{

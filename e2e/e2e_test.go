@@ -76,6 +76,7 @@ func testDevServer(t *testing.T, c *chromium, ds devServer) {
 		t.Run("fetch reaches the API with X-Forwarded headers", s.fetchAPI)
 		t.Run("hot module replacement over devproxy", s.hotUpdate)
 		t.Run("deep link is served by the app's router", s.deepLink)
+		s.runPost(t)
 		t.Run("API WebSocket echoes both ways", s.apiWebSocket)
 		t.Run("server-sent events arrive one by one", s.serverSentEvents)
 		t.Run("cookie with the backend's Domain works on devproxy's origin", s.cookie)
@@ -95,6 +96,7 @@ func testDevServer(t *testing.T, c *chromium, ds devServer) {
 			t.Run("fetch reaches the API with X-Forwarded headers", s.fetchAPI)
 			t.Run("hot module replacement over devproxy", s.hotUpdate)
 			t.Run("deep link is served by the app's router", s.deepLink)
+			s.runPost(t)
 			t.Run("no unexpected console errors", s.consoleClean)
 			s.page.screenshot(t, ds.name+"-"+host)
 		})
@@ -331,6 +333,30 @@ func (s *scene) deepLink(t *testing.T) {
 	}
 	if got != path {
 		t.Errorf("the app opened at %s shows path %q, want %q", path, got, path)
+	}
+}
+
+// runPost runs the dev server's POST check, when it has one.
+func (s *scene) runPost(t *testing.T) {
+	if s.ds.post != nil {
+		t.Run("same-origin POST passes the framework's Origin check", s.devPost)
+	}
+}
+
+// devPost sends the framework's POST from the page, as its form or dev
+// client sends it, with the page's Origin.
+func (s *scene) devPost(t *testing.T) {
+	p := s.ds.post
+	got, err := eval[fetchResult](s.page, fmt.Sprintf(`(async () => {
+		const r = await fetch(%q, {method: "POST", headers: {"Content-Type": %q}, body: %q});
+		const text = await r.text();
+		return {status: r.status, marker: r.headers.get("X-Devproxy-Error") || "", text: text.slice(0, 200)};
+	})()`, p.path, p.contentType, p.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != p.status {
+		t.Errorf("POST %s (%s) from %s: status %d, body %q, want %d", p.path, p.what, s.origin, got.Status, got.Text, p.status)
 	}
 }
 
