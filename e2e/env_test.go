@@ -17,7 +17,7 @@ import (
 )
 
 // installHint says how to get what the suite needs on Debian.
-const installHint = "run: apt-get install -y chromium && (cd e2e/app && npm ci)"
+const installHint = "run: apt-get install -y chromium, then npm ci in e2e/app and in each e2e/frameworks/NAME"
 
 // appDir is the node app's folder, relative to this package's folder, where
 // go test runs the tests.
