@@ -46,7 +46,7 @@ func devServers() []devServer {
 		{name: "vite", dir: appDir, app: "vite", label: "label.js", deps: []string{"vite"}},
 		{name: "webpack", dir: appDir, app: "webpack", label: "label.js", deps: []string{"webpack", "webpack-dev-server"}},
 		{
-			name: "next", dir: "frameworks/next", label: "app/label.jsx", deps: []string{"next", "react", "react-dom"},
+			name: "next", dir: "testdata/next", label: "app/label.jsx", deps: []string{"next", "react", "react-dom"},
 			command: func(port int) ([]string, string, []string) {
 				return []string{"NEXT_TELEMETRY_DISABLED=1"}, bin("next"), []string{"dev", "--port", strconv.Itoa(port), "--hostname", "localhost"}
 			},
@@ -60,7 +60,7 @@ func devServers() []devServer {
 			},
 		},
 		{
-			name: "angular", dir: "frameworks/angular", label: "src/app/label.html", deps: []string{"@angular/cli", "@angular/build", "@angular/core"},
+			name: "angular", dir: "testdata/angular", label: "src/app/label.html", deps: []string{"@angular/cli", "@angular/build", "@angular/core"},
 			command: func(port int) ([]string, string, []string) {
 				return []string{"NG_CLI_ANALYTICS=false"}, bin("ng"), []string{"serve", "--port", strconv.Itoa(port)}
 			},
@@ -69,13 +69,13 @@ func devServers() []devServer {
 			// The README's settings are in the app's .env, where CRA
 			// users put them. HOST keeps the dev server on loopback
 			// (CRA listens on every interface by default).
-			name: "cra", dir: "frameworks/cra", label: "src/Label.js", deps: []string{"react-scripts", "react", "react-dom"},
+			name: "cra", dir: "testdata/cra", label: "src/Label.js", deps: []string{"react-scripts", "react", "react-dom"},
 			command: func(port int) ([]string, string, []string) {
 				return []string{"PORT=" + strconv.Itoa(port), "HOST=localhost"}, bin("react-scripts"), []string{"start"}
 			},
 		},
 		{
-			name: "sveltekit", dir: "frameworks/sveltekit", label: "src/lib/Label.svelte", deps: []string{"@sveltejs/kit", "svelte", "vite"},
+			name: "sveltekit", dir: "testdata/sveltekit", label: "src/lib/Label.svelte", deps: []string{"@sveltejs/kit", "svelte", "vite"},
 			command: func(port int) ([]string, string, []string) {
 				return nil, bin("vite"), []string{"dev", "--port", strconv.Itoa(port), "--strictPort"}
 			},
@@ -84,13 +84,13 @@ func devServers() []devServer {
 			// Astro reloads the page for an edit of server-rendered
 			// markup (its astro:hmr-reload plugin); a client script's
 			// module is hot-swapped, so that is what the label is.
-			name: "astro", dir: "frameworks/astro", label: "src/scripts/label.js", deps: []string{"astro"},
+			name: "astro", dir: "testdata/astro", label: "src/scripts/label.js", deps: []string{"astro"},
 			command: func(port int) ([]string, string, []string) {
 				return []string{"ASTRO_TELEMETRY_DISABLED=1"}, bin("astro"), []string{"dev", "--port", strconv.Itoa(port)}
 			},
 		},
 		{
-			name: "nuxt", dir: "frameworks/nuxt", label: "app/components/Label.vue", deps: []string{"nuxt", "vue"},
+			name: "nuxt", dir: "testdata/nuxt", label: "app/components/Label.vue", deps: []string{"nuxt", "vue"},
 			command: func(port int) ([]string, string, []string) {
 				return []string{"NUXT_TELEMETRY_DISABLED=1"}, bin("nuxt"), []string{"dev", "--port", strconv.Itoa(port)}
 			},

@@ -5,14 +5,14 @@
 // TestDevServersBehindDevproxy runs the same checks with each dev server of
 // the README's table (devservers_test.go lists them): Vite and
 // webpack-dev-server from app/, and each framework's own CLI on the project
-// in frameworks/NAME, each with its committed lock file. One Chromium is
+// in testdata/NAME, each with its committed lock file. One Chromium is
 // shared; two dev servers run at a time.
 //
 // The package has only tests. They skip, saying what to install, when
 // Chromium, Node or an app's node_modules are missing:
 //
 //	apt-get install -y chromium
-//	for d in e2e/app e2e/frameworks/*/; do (cd $d && npm ci); done
+//	for d in e2e/app e2e/testdata/*/; do (cd $d && npm ci); done
 //	go test ./e2e/
 //	go test ./e2e/ -run 'TestDevServersBehindDevproxy/next'
 package e2e

@@ -17,7 +17,7 @@ import (
 )
 
 // installHint says how to get what the suite needs on Debian.
-const installHint = "run: apt-get install -y chromium, then npm ci in e2e/app and in each e2e/frameworks/NAME"
+const installHint = "run: apt-get install -y chromium, then npm ci in e2e/app and in each e2e/testdata/NAME"
 
 // appDir is the node app's folder, relative to this package's folder, where
 // go test runs the tests.
