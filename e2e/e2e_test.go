@@ -88,7 +88,8 @@ func testDevServer(t *testing.T, c *chromium, ds devServer) {
 		s.page.screenshot(t, ds.name)
 	})
 	// The same app under the other names a developer opens devproxy at:
-	// the dev server must accept the page, its assets and its socket.
+	// the dev server must accept the page, its assets and its socket, and
+	// redirects and cookies must follow the name.
 	for _, host := range []string{"127.0.0.1", testHostName} {
 		t.Run(host, func(t *testing.T) {
 			s.open(t, c, "http://"+net.JoinHostPort(host, proxyPort))
@@ -97,6 +98,10 @@ func testDevServer(t *testing.T, c *chromium, ds devServer) {
 			t.Run("hot module replacement over devproxy", s.hotUpdate)
 			t.Run("deep link is served by the app's router", s.deepLink)
 			s.runPost(t)
+			t.Run("API WebSocket echoes both ways", s.apiWebSocket)
+			t.Run("server-sent events arrive one by one", s.serverSentEvents)
+			t.Run("cookie with the backend's Domain works on devproxy's origin", s.cookie)
+			t.Run("redirect to the backend stays on devproxy's origin", s.redirect)
 			t.Run("no unexpected console errors", s.consoleClean)
 			s.page.screenshot(t, ds.name+"-"+host)
 		})
