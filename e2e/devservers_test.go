@@ -86,7 +86,7 @@ func devServers() []devServer {
 			// module is hot-swapped, so that is what the label is.
 			name: "astro", dir: "testdata/astro", label: "src/scripts/label.js", deps: []string{"astro"},
 			command: func(port int) ([]string, string, []string) {
-				return []string{"ASTRO_TELEMETRY_DISABLED=1"}, bin("astro"), []string{"dev", "--port", strconv.Itoa(port)}
+				return []string{"ASTRO_TELEMETRY_DISABLED=1", "ASTRO_DISABLE_UPDATE_CHECK=true"}, bin("astro"), []string{"dev", "--port", strconv.Itoa(port)}
 			},
 		},
 		{
