@@ -91,3 +91,18 @@ func (p *proxy) save(t *testing.T, config string) {
 		t.Fatalf("saved config not applied after %s; log:\n%s", reloadTimeout, p.log)
 	}
 }
+
+// waitLog waits until ok is true of devproxy's log, or a few seconds have
+// passed, and reports whether it became true.
+func (p *proxy) waitLog(ok func(log string) bool) bool {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if ok(p.log.String()) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
