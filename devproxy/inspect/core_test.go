@@ -398,4 +398,3 @@ func (w *wsClient) recv() ([]byte, error) {
 	_, msg, err := w.f.Read(w.r)
 	return msg, err
 }
-

@@ -198,18 +198,29 @@ func (s *Store) add(ex *Exchange) {
 	}
 }
 
-// reserve takes n bytes of the budget for ex, dropping the oldest other
-// exchanges when needed. It reports false when n does not fit even then.
-func (s *Store) reserve(ex *Exchange, n int64) bool {
+// reserve takes up to n bytes of the budget for ex, dropping the oldest
+// other exchanges when needed, and returns how many it got.
+func (s *Store) reserve(ex *Exchange, n int64) int64 {
 	for {
-		if s.used.Add(n) <= s.opts.Budget {
-			return true
+		used := s.used.Load()
+		if free := s.opts.Budget - used; free >= n || (free > 0 && !s.hasOther(ex)) {
+			k := min(n, free)
+			if s.used.CompareAndSwap(used, used+k) {
+				return k
+			}
+			continue
 		}
-		s.used.Add(-n)
 		if !s.dropOldest(ex) {
-			return false
+			return 0
 		}
 	}
+}
+
+// hasOther reports whether an exchange other than ex could be dropped.
+func (s *Store) hasOther(ex *Exchange) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.list) > 1 || (len(s.list) == 1 && s.list[0] != ex)
 }
 
 // dropOldest drops the oldest exchange other than keep; it reports false
@@ -401,11 +412,13 @@ func (ex *Exchange) keep(b *Body, p []byte) {
 	if n == 0 || dropped {
 		return
 	}
-	if !s.reserve(ex, n) {
+	if k := s.reserve(ex, n); k < n {
 		ex.mu.Lock()
 		b.Truncated = true
 		ex.mu.Unlock()
-		return
+		if n = k; n == 0 {
+			return
+		}
 	}
 	ex.mu.Lock()
 	if ex.dropped {
@@ -529,10 +542,9 @@ func (ex *Exchange) wsFrame(dir Direction, opcode byte, size int, payload []byte
 	}
 	n := min(len(payload), wsPreview)
 	m := WSMessage{Time: s.opts.Now(), Dir: dir, Opcode: opcode, Size: size}
-	if n > 0 && s.reserve(ex, int64(n)) {
+	if n > 0 {
+		n = int(s.reserve(ex, int64(n)))
 		m.Payload = append([]byte(nil), payload[:n]...)
-	} else {
-		n = 0
 	}
 	ex.mu.Lock()
 	if ex.dropped {
