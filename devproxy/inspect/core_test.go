@@ -46,7 +46,7 @@ type backend struct {
 	seen chan seenRequest
 }
 
-func startBackend(t *testing.T) *backend {
+func startBackend(t testing.TB) *backend {
 	t.Helper()
 	b := &backend{seen: make(chan seenRequest, 64)}
 	mux := http.NewServeMux()
@@ -57,6 +57,10 @@ func startBackend(t *testing.T) *backend {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Set-Cookie", "session=s3cret; Path=/; HttpOnly")
 		_ = json.NewEncoder(w).Encode(map[string]any{"method": r.Method, "items": []any{map[string]any{"id": 1, "name": "first"}}, "got": string(body)})
+	})
+	mux.HandleFunc("GET /api/small", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":1,"name":"first","tags":["a","b"],"price":12.5,"stock":true}`)
 	})
 	mux.HandleFunc("GET /api/big", func(w http.ResponseWriter, r *http.Request) {
 		n := 3 << 20
@@ -133,7 +137,7 @@ type coreOptions struct {
 	off bool
 }
 
-func startCore(t *testing.T, o coreOptions) *testCore {
+func startCore(t testing.TB, o coreOptions) *testCore {
 	t.Helper()
 	be := startBackend(t)
 	var store *Store
@@ -229,7 +233,7 @@ func exchangeFrom(r *http.Request) *Exchange {
 }
 
 // closedAddr returns an address nothing listens on.
-func closedAddr(t *testing.T) string {
+func closedAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

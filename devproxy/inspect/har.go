@@ -286,7 +286,7 @@ func exchangeOf(s *Store, e *harEntry) (*Exchange, error) {
 		return nil, fmt.Errorf("request has no method or url")
 	}
 	ex := &Exchange{
-		store: s, Start: start, Method: e.Request.Method, URL: e.Request.URL, Proto: e.Request.HTTPVersion,
+		store: s, Start: start, Method: e.Request.Method, uri: e.Request.URL, Proto: e.Request.HTTPVersion,
 		Imported: true, reqHdr: http.Header{}, respHdr: http.Header{}, status: e.Response.Status,
 	}
 	for _, h := range e.Request.Headers {

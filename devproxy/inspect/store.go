@@ -153,7 +153,7 @@ func (s *Store) Begin(r *http.Request, where Where) *Exchange {
 		Where:  where,
 		reqHdr: r.Header.Clone(),
 	}
-	ex.URL = requestURL(r)
+	ex.setURL(r)
 	if m, ok := r.Context().Value(replayKey{}).(*replayMark); ok {
 		ex.ReplayOf = m.of
 	}
@@ -166,19 +166,28 @@ func (s *Store) Begin(r *http.Request, where Where) *Exchange {
 	return ex
 }
 
-// requestURL is the URL the client asked for, absolute.
-func requestURL(r *http.Request) string {
-	u := *r.URL
-	if u.Host == "" {
-		u.Host = r.Host
+// setURL keeps the parts of the URL the client asked for; URL joins them
+// when a reader asks, so that the request pays for no string building.
+func (ex *Exchange) setURL(r *http.Request) {
+	ex.scheme = "http"
+	if r.TLS != nil {
+		ex.scheme = "https"
 	}
-	if u.Scheme == "" {
-		u.Scheme = "http"
-		if r.TLS != nil {
-			u.Scheme = "https"
-		}
+	ex.host, ex.uri = r.Host, r.RequestURI
+	if r.URL.Host != "" {
+		ex.host = r.URL.Host
 	}
-	return u.String()
+	if ex.uri == "" || ex.uri[0] != '/' {
+		ex.uri = r.URL.RequestURI()
+	}
+}
+
+// URL is the absolute URL the client asked for.
+func (ex *Exchange) URL() string {
+	if ex.host == "" {
+		return ex.uri // imported: the HAR's URL as it is
+	}
+	return ex.scheme + "://" + ex.host + ex.uri
 }
 
 func (s *Store) add(ex *Exchange) {
@@ -355,13 +364,14 @@ type Exchange struct {
 	ID       uint64
 	Start    time.Time
 	Method   string
-	URL      string
 	Proto    string
 	Where    Where
 	ReplayOf uint64
 	Imported bool
 	reqHdr   http.Header
 	upgrade  bool
+	// The URL asked for, in parts (see URL).
+	scheme, host, uri string
 
 	mu       sync.Mutex
 	dropped  bool
@@ -598,7 +608,7 @@ func (ex *Exchange) Snapshot() View {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	return View{
-		ID: ex.ID, Start: ex.Start, Method: ex.Method, URL: ex.URL, Proto: ex.Proto,
+		ID: ex.ID, Start: ex.Start, Method: ex.Method, URL: ex.URL(), Proto: ex.Proto,
 		Where: ex.Where, ReplayOf: ex.ReplayOf, Imported: ex.Imported,
 		RequestHeader: ex.reqHdr, RequestBody: cloneBody(ex.reqBody),
 		Status: ex.status, ResponseHeader: ex.respHdr, ResponseBody: cloneBody(ex.respBody),

@@ -1,0 +1,67 @@
+package inspect
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// BenchmarkHooks is the capture's cost per small request: every hook the
+// core calls, on a store that is full, so that each Begin also drops the
+// oldest exchange.
+func BenchmarkHooks(b *testing.B) {
+	s := New(Options{})
+	r := httptest.NewRequest("GET", "http://localhost:8080/api/items?page=2", nil)
+	r.RequestURI = "/api/items?page=2" // as a server sets it
+	r.Header = http.Header{
+		"Accept":          {"application/json"},
+		"Accept-Encoding": {"gzip, deflate, br"},
+		"Accept-Language": {"en-US,en;q=0.9"},
+		"User-Agent":      {"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"},
+		"Cookie":          {"session=abc123"},
+	}
+	resp := http.Header{
+		"Content-Type":   {"application/json"},
+		"Content-Length": {"200"},
+		"Date":           {"Tue, 01 Dec 2026 09:00:00 GMT"},
+		"Vary":           {"Accept-Encoding"},
+	}
+	body := make([]byte, 200)
+	where := Where{Kind: KindRoute, Route: "/api", Target: "http://127.0.0.1:5000"}
+	for range DefaultMaxExchanges {
+		ex := s.Begin(r, where)
+		ex.Finish(0, nil)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		ex := s.Begin(r, where)
+		_ = ex.TeeRequestBody(http.NoBody)
+		ex.ResponseHeader(200, resp)
+		ex.ResponseBody(body)
+		ex.Finish(int64(len(body)), nil)
+	}
+}
+
+// BenchmarkProxy is a small GET through the test core over loopback, with
+// capture on and off.
+func BenchmarkProxy(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		off  bool
+	}{{"capture=off", true}, {"capture=on", false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			c := startCore(b, coreOptions{off: tc.off})
+			client := c.Client()
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := client.Get(c.URL + "/api/small")
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+			}
+		})
+	}
+}
