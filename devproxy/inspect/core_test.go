@@ -147,7 +147,7 @@ func startCore(t testing.TB, o coreOptions) *testCore {
 	target, _ := url.Parse(be.URL)
 	down := closedAddr(t)
 	static := t.TempDir()
-	if err := os.WriteFile(filepath.Join(static, "page.html"), []byte("<!doctype html><title>app</title><h1>app</h1>"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(static, "page.html"), []byte("<!doctype html><title>app</title><link rel=\"icon\" href=\"data:,\"><h1>app</h1>"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

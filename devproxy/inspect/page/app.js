@@ -9,6 +9,8 @@ let selected = 0;
 let paused = false;
 let source = null;
 let detailTimer = 0;
+let selections = 0; // counts clicks on rows, so a replay does not take the pane back
+let shown = { id: 0, json: '' }; // what the detail pane shows
 
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
@@ -79,7 +81,7 @@ function rowOf(s) {
     el('td', {}, fmtTime(s.start)),
     el('td', {}, s.method),
     el('td', { class: 'path', title: s.url }, s.path, tags),
-    el('td', {}, where(s)),
+    el('td', { class: 'where', title: where(s) }, where(s)),
     el('td', {}, statusCell(s)),
     el('td', { class: 'num' }, fmtMs(s.durationMs)),
     el('td', { class: 'num' }, fmtSize(s.size)),
@@ -175,6 +177,7 @@ function toast(msg) {
 
 async function select(id) {
   selected = id;
+  selections++;
   for (const r of rows.values()) r.tr.classList.toggle('selected', r.s.id === id);
   await showDetail();
 }
@@ -195,15 +198,19 @@ async function showDetail() {
     return;
   }
   if (d.id !== selected) return;
+  // Render again only what changed, and never under an open edit form.
+  const json = JSON.stringify(d);
+  if (shown.id === d.id && (shown.json === json || $('#edit-form')?.childElementCount)) return;
+  shown = { id: d.id, json };
   const scroll = pane.scrollTop;
   pane.replaceChildren(...detailOf(d));
   pane.hidden = false;
   pane.scrollTop = scroll;
 }
 
-function kvTable(pairs, cls) {
-  if (!pairs || pairs.length === 0) return el('p', { class: 'note' }, 'none');
-  return el('table', { class: 'kv ' + (cls || '') }, pairs.map(([k, v]) => el('tr', {}, el('td', {}, k), el('td', {}, v))));
+function kvTable(pairs, id) {
+  if (!pairs || pairs.length === 0) return el('p', { class: 'note', id }, 'none');
+  return el('table', { class: 'kv', id }, pairs.map(([k, v]) => el('tr', {}, el('td', {}, k), el('td', {}, v))));
 }
 
 function detailOf(d) {
@@ -227,12 +234,13 @@ function detailOf(d) {
   up.push(['total', d.open ? 'open' : fmtMs(d.durationMs)]);
   up.push(['response size', fmtSize(d.size)]);
   if (d.replayOf) up.push(['replay of', '#' + d.replayOf]);
-  out.push(el('h3', {}, 'Overview'), kvTable(up));
-  out.push(el('h3', {}, 'Request headers'), kvTable(d.request.headers, 'req-headers'));
-  if (d.request.query && d.request.query.length) out.push(el('h3', {}, 'Query'), kvTable(d.request.query));
+  out.push(el('h3', {}, 'Overview'), el('div', { class: 'overview' }, kvTable(up.slice(0, 5)), kvTable(up.slice(5))));
+  // Bodies first: they are what a developer opens an entry for.
+  if (d.request.query && d.request.query.length) out.push(el('h3', {}, 'Query'), kvTable(d.request.query, 'query'));
   if (d.request.body.size > 0) out.push(el('h3', {}, 'Request body'), bodyOf(d.request.body, 'req-body'));
-  out.push(el('h3', {}, 'Response headers'), kvTable(d.response.headers, 'resp-headers'));
   if (d.response.body.size > 0 || d.response.body.kept > 0) out.push(el('h3', {}, 'Response body'), bodyOf(d.response.body, 'resp-body'));
+  out.push(el('h3', {}, 'Request headers'), kvTable(d.request.headers, 'req-headers'));
+  out.push(el('h3', {}, 'Response headers'), kvTable(d.response.headers, 'resp-headers'));
   if (d.webSocket || (d.messages && d.messages.length)) out.push(el('h3', {}, 'WebSocket messages'), wsTable(d));
   return out;
 }
@@ -272,7 +280,7 @@ function jsonNode(v, key, depth) {
     const close = Array.isArray(v) ? ']' : '}';
     if (entries.length === 0) return el('div', { class: 'leaf' }, label, open + close);
     return el('details', { open: depth < 3 },
-      el('summary', {}, label, `${open} ${entries.length} ${Array.isArray(v) ? 'items' : 'keys'}`),
+      el('summary', {}, label, `${open} ${entries.length} ${Array.isArray(v) ? 'item' : 'key'}${entries.length === 1 ? '' : 's'}`),
       entries.map(([k, x]) => jsonNode(x, Array.isArray(v) ? null : k, depth + 1)),
       el('div', { class: 'leaf' }, close));
   }
@@ -337,12 +345,14 @@ async function copy(text, what) {
 }
 
 async function replay(d, edit) {
+  const at = selections;
   try {
     const r = await api(`requests/${d.id}/replay`, {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: edit ? JSON.stringify(edit) : '',
     });
     toast(`replayed as #${r.id}: ${r.status}`);
-    if (r.id) select(r.id);
+    // Show the new entry, unless the user has moved on meanwhile.
+    if (r.id && selections === at) select(r.id);
   } catch (e) {
     toast('replay failed: ' + e.message);
   }

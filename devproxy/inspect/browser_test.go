@@ -1,0 +1,285 @@
+package inspect
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+
+	"github.com/devproxy/devproxy/internal/wsframe"
+)
+
+var updatePNG = flag.Bool("update-png", false, "write the browser test's screenshot of the page to docs/inspector.png")
+
+// tab is one Chromium tab and the console errors it reported.
+type tab struct {
+	ctx  context.Context
+	mu   sync.Mutex
+	errs []string
+}
+
+// startChromium starts a headless Chromium with a fresh profile, or skips
+// the test when there is none; it is closed when the test ends.
+func startChromium(t *testing.T) *tab {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	path := ""
+	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		t.Skip("chromium not found; run: apt-get install -y chromium")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.WindowSize(1440, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
+		defer ccancel()
+		_ = chromedp.Cancel(cctx)
+		cancel()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return newTab(t, ctx)
+}
+
+// newTab watches the console of the tab of ctx.
+func newTab(t *testing.T, ctx context.Context) *tab {
+	t.Helper()
+	tb := &tab{ctx: ctx}
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open tab: %v", err)
+	}
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
+				tb.mu.Lock()
+				tb.errs = append(tb.errs, m.String()+" "+m.URL)
+				tb.mu.Unlock()
+			}
+		}
+	}()
+	return tb
+}
+
+func (tb *tab) consoleErrors() []string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return append([]string(nil), tb.errs...)
+}
+
+// waitFor polls the JavaScript condition until it is true.
+func (tb *tab) waitFor(t *testing.T, what, cond string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, waitTimeout+5*time.Second)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(waitTimeout)))
+	if err != nil {
+		state, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`(document.querySelector('#detail-title')?.textContent || 'no detail') + ' | ' + (document.querySelector('#toast')?.textContent || '')`))
+		t.Fatalf("%s: waiting for %s: %v\npage: %s", what, cond, err, state)
+	}
+}
+
+// eval runs the script, awaiting its promise, and decodes the result.
+func eval[T any](t *testing.T, tb *tab, script string) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, waitTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](script, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("eval %s: %v", script, err)
+	}
+	return v
+}
+
+// rowWith is a script that finds the list row whose text has s.
+func rowWith(s string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll('#rows tr')].find(tr => tr.textContent.includes(%q))`, s)
+}
+
+// TestBrowser drives the page in Chromium: live list, details, replay,
+// edit and replay, copy as curl, HAR export.
+func TestBrowser(t *testing.T) {
+	page := startChromium(t)
+	c := startCore(t, coreOptions{})
+	if err := chromedp.Do(page.ctx, chromedp.Navigate(c.URL+DefaultPrefix+"/")); err != nil {
+		t.Fatal(err)
+	}
+	page.waitFor(t, "page load", `document.body.dataset.ready === "true"`)
+
+	// Another tab uses the app through the core.
+	appCtx, closeApp := chromedp.NewContext(page.ctx)
+	defer closeApp()
+	app := newTab(t, appCtx)
+	if err := chromedp.Do(app.ctx, chromedp.Navigate(c.URL+"/page.html")); err != nil {
+		t.Fatal(err)
+	}
+	status := eval[int](t, app, `fetch('/api/items?from=tab', {method: 'POST',
+		headers: {'Content-Type': 'application/json', 'X-Test': 'from-tab'},
+		body: JSON.stringify({name: 'tab', tags: ['a', 'b'], nested: {deep: true}})}).then(r => r.status)`)
+	if status != 200 {
+		t.Fatalf("fetch from the app tab: status %d", status)
+	}
+	first := <-c.backend.seen
+
+	page.waitFor(t, "the request appears live", rowWith("/api/items?from=tab")+` !== undefined`)
+	if eval[bool](t, page, rowWith("/page.html")+` !== undefined`) {
+		t.Error("the frontend asset /page.html is listed; assets are hidden by default")
+	}
+
+	eval[bool](t, page, rowWith("/api/items?from=tab")+`.click() || true`)
+	page.waitFor(t, "request headers", `(document.querySelector('#req-headers')?.textContent || '').includes('from-tab')`)
+	page.waitFor(t, "request JSON body", `(document.querySelector('#req-body .json')?.textContent || '').includes('"deep"')`)
+	page.waitFor(t, "response JSON body", `(document.querySelector('#resp-body .json')?.textContent || '').includes('"first"')`)
+
+	eval[bool](t, page, `document.querySelector('#copy-curl').click() || true`)
+	page.waitFor(t, "copy as curl", `(document.querySelector('#copied')?.value || '').startsWith("curl -X POST '`+c.URL+`/api/items?from=tab'")`)
+	curl := eval[string](t, page, `document.querySelector('#copied').value`)
+	for _, want := range []string{"-H 'X-Test: from-tab'", `--data-raw '{"name":"tab"`} {
+		if !strings.Contains(curl, want) {
+			t.Errorf("curl = %s\nwant %s in it", curl, want)
+		}
+	}
+
+	eval[bool](t, page, `document.querySelector('#replay').click() || true`)
+	var second seenRequest
+	select {
+	case second = <-c.backend.seen:
+	case <-time.After(waitTimeout):
+		t.Fatal("replay from the page did not reach the backend")
+	}
+	if second.Method != "POST" || second.Body != first.Body || second.Header.Get("X-Test") != "from-tab" {
+		t.Errorf("replayed request = %s %q X-Test %q, want POST %q from-tab", second.Method, second.Body, second.Header.Get("X-Test"), first.Body)
+	}
+	page.waitFor(t, "the replay is listed", rowWith("replay of #")+` !== undefined`)
+	if n := c.backend.hits.Load(); n != 2 {
+		t.Errorf("backend hits = %d, want 2", n)
+	}
+
+	// Edit and replay: back on the first entry, change the body.
+	firstID := eval[string](t, page, `(() => { const tr = [...document.querySelectorAll('#rows tr')].filter(tr => tr.textContent.includes('/api/items?from=tab')).pop();
+		tr.click(); return tr.dataset.id })()`)
+	page.waitFor(t, "first entry again", `(document.querySelector('#detail-title')?.textContent || '').startsWith('#`+firstID+` ')`)
+	eval[bool](t, page, `document.querySelector('#edit').click() || true`)
+	page.waitFor(t, "the edit form", `document.querySelector('#edit-body') !== null`)
+	eval[bool](t, page, `(() => { document.querySelector('#edit-body').value = '{"name":"edited"}';
+		document.querySelector('#edit-send').click(); return true })()`)
+	select {
+	case got := <-c.backend.seen:
+		if got.Body != `{"name":"edited"}` || got.Header.Get("X-Test") != "from-tab" {
+			t.Errorf("edited replay = %q X-Test %q", got.Body, got.Header.Get("X-Test"))
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("edit and replay did not reach the backend")
+	}
+
+	// More kinds, for the list and the screenshot.
+	c.do(t, "GET", "/api/items?page=2&sort=name", nil, "")
+	<-c.backend.seen
+	c.do(t, "GET", "/mock/user", nil, "")
+	c.do(t, "GET", "/down/orders", nil, "")
+	c.do(t, "GET", "/api/image", nil, "")
+	c.do(t, "GET", "/api/sse", nil, "")
+	ws := c.dialWS(t, "/ws")
+	_ = ws.send(wsframe.OpText, []byte(`{"type":"subscribe","channel":"prices"}`))
+	_, _ = ws.recv()
+	page.waitFor(t, "the failure is listed", rowWith("/down/orders")+`?.classList.contains('failed')`)
+	page.waitFor(t, "the open socket is listed", rowWith("ws open")+` !== undefined`)
+
+	// Export HAR.
+	dir := t.TempDir()
+	progress := chromedp.Events(page.ctx, browser.DownloadProgress)
+	enable := true
+	if err := chromedp.Do(page.ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: &enable,
+		})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	eval[bool](t, page, `document.querySelector('#har-all').click() || true`)
+	file := ""
+	deadline := time.AfterFunc(waitTimeout, closeApp)
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatalf("download: %v", err)
+		}
+		if ev.State == browser.DownloadProgressStateCompleted {
+			file = filepath.Join(dir, ev.GUID)
+			break
+		}
+	}
+	deadline.Stop()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("HAR download: %v", err)
+	}
+	var har map[string]any
+	if err := json.Unmarshal(b, &har); err != nil {
+		t.Fatalf("HAR download does not parse: %v", err)
+	}
+	for _, p := range checkHAR("", harSpec(), har) {
+		t.Errorf("downloaded HAR: %s", p)
+	}
+	if n := len(har["log"].(map[string]any)["entries"].([]any)); n < 9 {
+		t.Errorf("downloaded HAR: %d entries, want 9 or more", n)
+	}
+
+	// The screenshot shows the first POST with its JSON body.
+	eval[bool](t, page, `[...document.querySelectorAll('#rows tr')].filter(tr => tr.textContent.includes('/api/items?from=tab')).pop().click() || true`)
+	page.waitFor(t, "detail for the screenshot", `(document.querySelector('#detail-title')?.textContent || '').startsWith('#`+firstID+` ')`)
+	eval[bool](t, page, `(document.querySelector('#toast').hidden = true)`)
+	ctx, cancel := context.WithTimeout(page.ctx, waitTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "inspector.png")
+	if *updatePNG {
+		out = filepath.Join("..", "..", "docs", "inspector.png")
+		_ = os.MkdirAll(filepath.Dir(out), 0o755)
+	}
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ws.Close()
+
+	for _, tb := range []*tab{page, app} {
+		if errs := tb.consoleErrors(); len(errs) > 0 {
+			t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
+		}
+	}
+}
