@@ -217,6 +217,24 @@ func TestBrowser(t *testing.T) {
 	page.waitFor(t, "the failure is listed", rowWith("/down/orders")+`?.classList.contains('failed')`)
 	page.waitFor(t, "the open socket is listed", rowWith("ws open")+` !== undefined`)
 
+	// The screenshot shows the first POST with its JSON body.
+	eval[bool](t, page, `[...document.querySelectorAll('#rows tr')].filter(tr => tr.textContent.includes('/api/items?from=tab')).pop().click() || true`)
+	page.waitFor(t, "detail for the screenshot", `(document.querySelector('#detail-title')?.textContent || '').startsWith('#`+firstID+` ')`)
+	eval[bool](t, page, `(document.querySelector('#toast').hidden = true)`)
+	ctx, cancel := context.WithTimeout(page.ctx, waitTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "inspector.png")
+	if *updatePNG {
+		out = filepath.Join("..", "..", "docs", "inspector.png")
+		_ = os.MkdirAll(filepath.Dir(out), 0o755)
+	}
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	// Export HAR.
 	dir := t.TempDir()
 	progress := chromedp.Events(page.ctx, browser.DownloadProgress)
@@ -257,24 +275,15 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("downloaded HAR: %d entries, want 9 or more", n)
 	}
 
-	// The screenshot shows the first POST with its JSON body.
-	eval[bool](t, page, `[...document.querySelectorAll('#rows tr')].filter(tr => tr.textContent.includes('/api/items?from=tab')).pop().click() || true`)
-	page.waitFor(t, "detail for the screenshot", `(document.querySelector('#detail-title')?.textContent || '').startsWith('#`+firstID+` ')`)
-	eval[bool](t, page, `(document.querySelector('#toast').hidden = true)`)
-	ctx, cancel := context.WithTimeout(page.ctx, waitTimeout)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatal(err)
+	// Clear, and import the file just exported.
+	eval[bool](t, page, `document.querySelector('#clear').click() || true`)
+	page.waitFor(t, "clear", `document.querySelectorAll('#rows tr').length === 0`)
+	if err := chromedp.Do(page.ctx, chromedp.SetUploadFiles(chromedp.CSS("#har-import"), []string{file}, chromedp.NodeReady)); err != nil {
+		t.Fatalf("import HAR: %v", err)
 	}
-	out := filepath.Join(t.TempDir(), "inspector.png")
-	if *updatePNG {
-		out = filepath.Join("..", "..", "docs", "inspector.png")
-		_ = os.MkdirAll(filepath.Dir(out), 0o755)
-	}
-	if err := os.WriteFile(out, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	page.waitFor(t, "HAR import", `document.querySelectorAll('#rows tr').length >= 8 && `+rowWith("imported")+` !== undefined`)
+	page.waitFor(t, "imported replay", rowWith("/api/items?from=tab")+` !== undefined`)
+
 	ws.Close()
 
 	for _, tb := range []*tab{page, app} {

@@ -178,6 +178,7 @@ function toast(msg) {
 async function select(id) {
   selected = id;
   selections++;
+  shown = { id: 0, json: '' }; // a click always redraws, closing an edit form
   for (const r of rows.values()) r.tr.classList.toggle('selected', r.s.id === id);
   await showDetail();
 }
