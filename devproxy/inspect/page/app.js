@@ -178,8 +178,9 @@ function toast(msg) {
 async function select(id) {
   selected = id;
   selections++;
-  shown = { id: 0, json: '' }; // a click always redraws, closing an edit form
   for (const r of rows.values()) r.tr.classList.toggle('selected', r.s.id === id);
+  // A click on the entry shown closes its edit form.
+  if (shown.id === id) $('#edit-form')?.replaceChildren();
   await showDetail();
 }
 
