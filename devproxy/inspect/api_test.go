@@ -53,6 +53,7 @@ func TestCaptureKinds(t *testing.T) {
 		{name: "failure", method: "GET", path: "/down/x", kind: KindRoute, status: 502, failure: "did not answer"},
 		{name: "sse", method: "GET", path: "/api/sse", kind: KindRoute, status: 200, stream: true, respBody: "data: tick 3"},
 		{name: "image", method: "GET", path: "/api/image", kind: KindRoute, status: 200, respType: "image/png"},
+		{name: "gzip shown decoded", method: "GET", path: "/api/gz", kind: KindRoute, status: 200, respBody: `{"compressed":true}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,6 +147,9 @@ func TestCaptureWebSocket(t *testing.T) {
 		if m.Dir != w.dir || m.Text != w.text || m.Size != w.size || m.Opcode != wsframe.OpText {
 			t.Errorf("message %d = %s %q size %d op %d, want %s %q size %d", i, m.Dir, m.Text, m.Size, m.Opcode, w.dir, w.text, w.size)
 		}
+	}
+	if got := findHeader(d.Response.Headers, "Sec-Websocket-Accept"); got == "" {
+		t.Errorf("101 response headers = %v, want Sec-WebSocket-Accept among them", d.Response.Headers)
 	}
 	if d.MessagesSeen != 7 { // 3 each way and the close
 		t.Errorf("messages seen = %d, want 7", d.MessagesSeen)

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -61,6 +62,13 @@ func startBackend(t testing.TB) *backend {
 	mux.HandleFunc("GET /api/small", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"id":1,"name":"first","tags":["a","b"],"price":12.5,"stock":true}`)
+	})
+	mux.HandleFunc("GET /api/gz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		_, _ = io.WriteString(zw, `{"compressed":true}`)
+		_ = zw.Close()
 	})
 	mux.HandleFunc("GET /api/big", func(w http.ResponseWriter, r *http.Request) {
 		n := 3 << 20
