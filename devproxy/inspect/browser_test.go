@@ -137,6 +137,10 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	page.waitFor(t, "page load", `document.body.dataset.ready === "true"`)
+	page.waitFor(t, "the config line", `(document.querySelector('#config')?.textContent || '').includes('/mock → mock')`)
+	if line := eval[string](t, page, `document.querySelector('#config').textContent`); strings.Contains(line, "[object") {
+		t.Errorf("config line = %q", line)
+	}
 
 	// Another tab uses the app through the core.
 	appCtx, closeApp := chromedp.NewContext(page.ctx)

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devproxy/devproxy/internal/status"
 	"github.com/devproxy/devproxy/internal/wsframe"
 )
 
@@ -189,9 +190,14 @@ func startCore(t testing.TB, o coreOptions) *testCore {
 	var inspector http.Handler
 	srvHandler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, DefaultPrefix) {
-			if r.URL.Path == DefaultPrefix+"/status" {
+			if r.URL.Path == status.Path {
+				// The core answers its status itself, next to the inspector.
 				w.Header().Set("Content-Type", "application/json")
-				_, _ = io.WriteString(w, `{"config":"devproxy.yaml","routes":[{"path":"/api","target":"`+be.URL+`"},{"path":"/mock","respond":true}],"reload":{}}`)
+				_ = json.NewEncoder(w).Encode(status.Status{
+					Config: "devproxy.yaml", Frontend: "./dist",
+					Routes: []status.Route{{Path: "/api", Target: be.URL}, {Path: "/down", Target: "http://" + down}, {Path: "/mock", Respond: true}},
+					Reload: status.Reload{OK: true, At: "2026-12-01T09:00:00Z"},
+				})
 				return
 			}
 			inspector.ServeHTTP(w, r) // not captured

@@ -80,7 +80,7 @@ function rowOf(s) {
   const tr = el('tr', { 'data-id': s.id, class: (s.failure ? 'failed ' : '') + (s.id === selected ? 'selected' : ''), title: s.failure ? s.failure + (s.hint ? '\nhint: ' + s.hint : '') : '' },
     el('td', {}, fmtTime(s.start)),
     el('td', {}, s.method),
-    el('td', { class: 'path', title: s.url }, s.path, tags),
+    el('td', { class: 'path', title: s.url }, s.path, tags, s.hint ? el('div', { class: 'hintline' }, 'hint: ' + s.hint) : null),
     el('td', { class: 'where', title: where(s) }, where(s)),
     el('td', {}, statusCell(s)),
     el('td', { class: 'num' }, fmtMs(s.durationMs)),
@@ -406,10 +406,12 @@ async function showConfig() {
     const st = await res.json();
     const box = $('#config');
     const parts = [`config ${st.config || '—'}`];
-    if (st.reload && st.reload.error) parts.push(`reload failed: ${st.reload.error}`);
-    box.replaceChildren(parts.join(' · '), ' · routes: ',
+    if (st.reload && st.reload.at) parts.push(`${st.reload.ok ? 'loaded' : 'reload failed'} at ${new Date(st.reload.at).toLocaleTimeString()}`);
+    box.replaceChildren(parts.join(' · '),
+      st.reload && st.reload.error ? el('span', { class: 's5', id: 'reload-error' }, ' · ' + st.reload.error) : '',
+      ' · routes: ',
       ...(st.routes || []).flatMap((r) => [el('code', {}, r.path + ' → ' + (r.respond ? 'mock' : r.target)), ' ']),
-      st.frontend ? ['· frontend: ', el('code', {}, st.frontend)] : []);
+      ...(st.frontend ? ['· frontend: ', el('code', {}, st.frontend)] : []));
     box.hidden = false;
   } catch (e) {
     // No status: the inspector works without it.
@@ -439,6 +441,7 @@ function start() {
     ev.target.value = '';
   });
   showConfig();
+  setInterval(showConfig, 5000);
   restart().then(() => { document.body.dataset.ready = 'true'; });
 }
 
