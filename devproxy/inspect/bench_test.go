@@ -5,7 +5,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
+
+// reportCPU adds the process's CPU time per operation since start.
+func reportCPU(b *testing.B, start time.Duration) {
+	if cpu := processCPU(); cpu > 0 && b.N > 0 {
+		b.ReportMetric(float64(cpu-start)/float64(b.N), "cpu-ns/op")
+	}
+}
 
 // BenchmarkHooks is the capture's cost per small request: every hook the
 // core calls, on a store that is full, so that each Begin also drops the
@@ -34,6 +42,7 @@ func BenchmarkHooks(b *testing.B) {
 		ex.Finish(0, nil)
 	}
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		ex := s.Begin(r, where)
 		_ = ex.TeeRequestBody(http.NoBody)
@@ -41,6 +50,7 @@ func BenchmarkHooks(b *testing.B) {
 		ex.ResponseBody(body)
 		ex.Finish(int64(len(body)), nil)
 	}
+	reportCPU(b, cpu)
 }
 
 // BenchmarkProxy is a small GET through the test core over loopback, with
@@ -54,6 +64,7 @@ func BenchmarkProxy(b *testing.B) {
 			c := startCore(b, coreOptions{off: tc.off})
 			client := c.Client()
 			b.ReportAllocs()
+			cpu := processCPU()
 			for b.Loop() {
 				res, err := client.Get(c.URL + "/api/small")
 				if err != nil {
@@ -62,6 +73,36 @@ func BenchmarkProxy(b *testing.B) {
 				_, _ = io.Copy(io.Discard, res.Body)
 				res.Body.Close()
 			}
+			reportCPU(b, cpu)
+		})
+	}
+}
+
+// BenchmarkProxyDownload is a 16 MiB download through the test core with
+// capture on and off: past the first MiB the capture only counts.
+func BenchmarkProxyDownload(b *testing.B) {
+	const size = 16 << 20
+	for _, tc := range []struct {
+		name string
+		off  bool
+	}{{"capture=off", true}, {"capture=on", false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			c := startCore(b, coreOptions{off: tc.off})
+			client := c.Client()
+			b.SetBytes(size)
+			cpu := processCPU()
+			for b.Loop() {
+				res, err := client.Get(c.URL + "/api/big?n=16777216")
+				if err != nil {
+					b.Fatal(err)
+				}
+				n, _ := io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if n != size {
+					b.Fatalf("got %d bytes, want %d", n, size)
+				}
+			}
+			reportCPU(b, cpu)
 		})
 	}
 }

@@ -287,13 +287,14 @@ func exchangeOf(s *Store, e *harEntry) (*Exchange, error) {
 	}
 	ex := &Exchange{
 		store: s, Start: start, Method: e.Request.Method, uri: e.Request.URL, Proto: e.Request.HTTPVersion,
-		Imported: true, reqHdr: http.Header{}, respHdr: http.Header{}, status: e.Response.Status,
+		Imported: true, status: e.Response.Status,
 	}
+	reqHdr, respHdr := http.Header{}, http.Header{}
 	for _, h := range e.Request.Headers {
-		ex.reqHdr.Add(h.Name, h.Value)
+		reqHdr.Add(h.Name, h.Value)
 	}
 	for _, h := range e.Response.Headers {
-		ex.respHdr.Add(h.Name, h.Value)
+		respHdr.Add(h.Name, h.Value)
 	}
 	if e.Devproxy != nil {
 		ex.Where = Where{Kind: e.Devproxy.Kind, Route: e.Devproxy.Route, Target: e.Devproxy.Target}
@@ -307,8 +308,8 @@ func exchangeOf(s *Store, e *harEntry) (*Exchange, error) {
 			}
 		}
 		ex.reqBody.Data = data
-		if pd.MimeType != "" && ex.reqHdr.Get("Content-Type") == "" {
-			ex.reqHdr.Set("Content-Type", pd.MimeType)
+		if pd.MimeType != "" && reqHdr.Get("Content-Type") == "" {
+			reqHdr.Set("Content-Type", pd.MimeType)
 		}
 	}
 	c := e.Response.Content
@@ -319,10 +320,11 @@ func exchangeOf(s *Store, e *harEntry) (*Exchange, error) {
 		}
 	}
 	// The content is kept decoded: the page shows it as it is.
-	ex.respHdr.Del("Content-Encoding")
-	if mt, _, _ := mime.ParseMediaType(c.MimeType); mt != "" && ex.respHdr.Get("Content-Type") == "" {
-		ex.respHdr.Set("Content-Type", c.MimeType)
+	respHdr.Del("Content-Encoding")
+	if mt, _, _ := mime.ParseMediaType(c.MimeType); mt != "" && respHdr.Get("Content-Type") == "" {
+		respHdr.Set("Content-Type", c.MimeType)
 	}
+	ex.reqHdr, ex.respHdr = flatten(reqHdr), flatten(respHdr)
 	ex.respBody.Data = data
 	ex.first = start.Add(time.Duration(max(e.Timings.Wait, 0) * float64(time.Millisecond)))
 	ex.end = start.Add(time.Duration(max(e.Time, 0) * float64(time.Millisecond)))

@@ -151,7 +151,7 @@ func (s *Store) Begin(r *http.Request, where Where) *Exchange {
 		Method: r.Method,
 		Proto:  r.Proto,
 		Where:  where,
-		reqHdr: r.Header.Clone(),
+		reqHdr: flatten(r.Header),
 	}
 	ex.setURL(r)
 	if m, ok := r.Context().Value(replayKey{}).(*replayMark); ok {
@@ -368,7 +368,7 @@ type Exchange struct {
 	Where    Where
 	ReplayOf uint64
 	Imported bool
-	reqHdr   http.Header
+	reqHdr   headerList
 	upgrade  bool
 	// The URL asked for, in parts (see URL).
 	scheme, host, uri string
@@ -377,7 +377,7 @@ type Exchange struct {
 	dropped  bool
 	reqBody  Body
 	status   int
-	respHdr  http.Header
+	respHdr  headerList
 	respBody Body
 	first    time.Time
 	end      time.Time
@@ -475,14 +475,14 @@ func (ex *Exchange) ResponseHeader(status int, h http.Header) {
 		return
 	}
 	now := ex.store.opts.Now()
-	hc := h.Clone()
+	hl := flatten(h)
 	ex.mu.Lock()
 	if ex.status != 0 {
 		ex.mu.Unlock()
 		return
 	}
-	ex.status, ex.respHdr, ex.first = status, hc, now
-	ex.stream = status == http.StatusSwitchingProtocols || isEventStream(hc.Get("Content-Type"))
+	ex.status, ex.respHdr, ex.first = status, hl, now
+	ex.stream = status == http.StatusSwitchingProtocols || isEventStream(h.Get("Content-Type"))
 	ex.mu.Unlock()
 	if ex.store.subsN.Load() > 0 {
 		ex.store.publish(eventUpdate, ex.ID)
@@ -602,16 +602,16 @@ type View struct {
 // Open reports whether the exchange has not finished yet.
 func (v *View) Open() bool { return v.End.IsZero() }
 
-// Snapshot returns a copy of the exchange as it is now. Header maps and
-// body bytes are shared with the exchange and must not be changed.
+// Snapshot returns a copy of the exchange as it is now. Body bytes are
+// shared with the exchange and must not be changed.
 func (ex *Exchange) Snapshot() View {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	return View{
 		ID: ex.ID, Start: ex.Start, Method: ex.Method, URL: ex.URL(), Proto: ex.Proto,
 		Where: ex.Where, ReplayOf: ex.ReplayOf, Imported: ex.Imported,
-		RequestHeader: ex.reqHdr, RequestBody: cloneBody(ex.reqBody),
-		Status: ex.status, ResponseHeader: ex.respHdr, ResponseBody: cloneBody(ex.respBody),
+		RequestHeader: ex.reqHdr.header(), RequestBody: cloneBody(ex.reqBody),
+		Status: ex.status, ResponseHeader: ex.respHdr.header(), ResponseBody: cloneBody(ex.respBody),
 		FirstByte: ex.first, End: ex.end, Size: ex.size,
 		Failure: ex.failure, Hint: ex.hint, Error: ex.errText,
 		WebSocket: ex.status == http.StatusSwitchingProtocols || (ex.upgrade && ex.status == 0),
@@ -647,4 +647,34 @@ func parseQuery(raw string) [][2]string {
 		out = append(out, [2]string{k, v})
 	}
 	return out
+}
+
+// headerList is a header kept as name, value, name, value…: one
+// allocation where a copy of the map takes one per name, which was most of
+// the hooks' cost (BenchmarkHooks). Readers build the map again.
+type headerList []string
+
+func flatten(h http.Header) headerList {
+	n := 0
+	for _, vs := range h {
+		n += len(vs)
+	}
+	if n == 0 {
+		return nil
+	}
+	l := make(headerList, 0, 2*n)
+	for k, vs := range h {
+		for _, v := range vs {
+			l = append(l, k, v)
+		}
+	}
+	return l
+}
+
+func (l headerList) header() http.Header {
+	h := make(http.Header, len(l)/2)
+	for i := 0; i+1 < len(l); i += 2 {
+		h[l[i]] = append(h[l[i]], l[i+1])
+	}
+	return h
 }
