@@ -22,7 +22,7 @@ type corsHandler struct {
 	// where names the config line to change, e.g.
 	// "routes./api.cors.origins (devproxy.yaml line 7)".
 	where string
-	next  http.Handler
+	next  handler
 	logf  func(format string, args ...any)
 	// origins are c.Origins, canonical.
 	origins map[string]bool
@@ -31,7 +31,7 @@ type corsHandler struct {
 	reported sync.Map
 }
 
-func newCORSHandler(c *config.CORS, route, file string, next http.Handler, logf func(string, ...any)) *corsHandler {
+func newCORSHandler(c *config.CORS, route, file string, next handler, logf func(string, ...any)) *corsHandler {
 	where := "routes." + route + ".cors.origins"
 	if c.Line > 0 {
 		where += fmt.Sprintf(" (%s line %d)", file, c.Line)
@@ -45,27 +45,27 @@ func newCORSHandler(c *config.CORS, route, file string, next http.Handler, logf 
 	return &corsHandler{c: c, route: route, where: where, next: next, logf: logf, origins: origins}
 }
 
-func (h *corsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *corsHandler) serve(w http.ResponseWriter, r *http.Request, o *outcome) {
 	origin := r.Header.Get("Origin")
 	switch {
 	case origin == "":
 		// Not a cross-origin call; the response still varies by Origin,
 		// or a cache could hand it to a page that needs CORS headers.
-		h.serve(w, r, addVaryOrigin)
+		h.wrap(w, r, o, addVaryOrigin)
 	case h.allows(origin):
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			h.preflight(w, r, origin)
 			return
 		}
-		h.serve(w, r, func(hd http.Header) { h.allow(hd, origin) })
+		h.wrap(w, r, o, func(hd http.Header) { h.allow(hd, origin) })
 	case web.IsRequestOrigin(r, origin):
 		// A page served by devproxy itself: same origin, no CORS.
-		h.serve(w, r, addVaryOrigin)
+		h.wrap(w, r, o, addVaryOrigin)
 	default:
 		h.report(origin, "", fmt.Sprintf("%s: refused the cross-origin call from %s: it is not in %s — add it there to allow it",
 			h.route, sanitize(origin), h.where))
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-			writeProxyError(w, r, &proxyError{
+			writeProxyError(w, r, o, &proxyError{
 				Status: http.StatusForbidden,
 				Err:    "origin " + sanitize(origin) + " may not call " + h.route + " (cors mode)",
 				Route:  h.route,
@@ -74,32 +74,18 @@ func (h *corsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			})
 			return
 		}
-		h.serve(w, r, func(hd http.Header) {
+		h.wrap(w, r, o, func(hd http.Header) {
 			deleteCORSHeaders(hd)
 			addVaryOrigin(hd)
 		})
 	}
 }
 
-// serve runs the route's handler with set applied to the response headers
-// just before they are written. The proxy and the mocks report failures to
-// the *recorder they are given, so a recorder wraps the corsWriter too and
-// hands on what it learnt.
-func (h *corsHandler) serve(w http.ResponseWriter, r *http.Request, set func(http.Header)) {
-	cw := &corsWriter{ResponseWriter: w, set: set}
-	outer, ok := w.(*recorder)
-	if !ok {
-		h.next.ServeHTTP(cw, r)
-		return
-	}
-	inner := &recorder{ResponseWriter: cw}
-	h.next.ServeHTTP(inner, r)
-	if inner.err != nil {
-		outer.err = inner.err
-	}
-	if inner.status == StatusClientClosed {
-		outer.status = inner.status
-	}
+// wrap runs the route's handler with set applied to the response headers
+// just before they are written. The handler records its failures in the
+// request's own outcome, whatever writer it writes to.
+func (h *corsHandler) wrap(w http.ResponseWriter, r *http.Request, o *outcome, set func(http.Header)) {
+	h.next.serve(&corsWriter{ResponseWriter: w, set: set}, r, o)
 }
 
 // allows reports whether origin is listed in the cors block, compared by

@@ -271,3 +271,15 @@ func streamBackend(t *testing.T, more func(r *http.Request) bool) *httptest.Serv
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+// plainHandler lets an http.Handler stand in a router where a handler is
+// wanted; what it serves records nothing in the outcome.
+type plainHandler struct{ http.Handler }
+
+func (h plainHandler) serve(w http.ResponseWriter, r *http.Request, _ *outcome) { h.ServeHTTP(w, r) }
+
+// alone serves h outside a Server, as a plain http.Handler, with an
+// outcome nobody reads.
+func alone(h handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.serve(w, r, new(outcome)) })
+}

@@ -17,16 +17,14 @@ type mockHandler struct {
 	r    *config.Respond
 }
 
-func (m *mockHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (m *mockHandler) serve(w http.ResponseWriter, r *http.Request, o *outcome) {
 	if m.r.Delay > 0 {
 		t := time.NewTimer(m.r.Delay)
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
 			t.Stop()
-			if rec, ok := w.(*recorder); ok {
-				rec.status = StatusClientClosed
-			}
+			o.clientClosed()
 			return
 		}
 	}
@@ -39,7 +37,7 @@ func (m *mockHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if errors.Is(err, regularfile.ErrNotRegular) {
 				hint = "make it a regular file, or fix routes." + m.name + ".respond.file in the config"
 			}
-			writeProxyError(w, r, &proxyError{
+			writeProxyError(w, r, o, &proxyError{
 				Status: http.StatusInternalServerError,
 				Err:    "cannot read mock file " + strconv.Quote(m.r.File) + ": " + pathErrReason(err),
 				Route:  m.name,

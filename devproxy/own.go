@@ -17,9 +17,9 @@ type (
 )
 
 // serveOwn answers devproxy's own endpoints under ReservedPrefix.
-func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, rt *router) {
+func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, o *outcome, rt *router) {
 	if r.URL.Path != status.Path {
-		writeProxyError(w, r, &proxyError{
+		writeProxyError(w, r, o, &proxyError{
 			Status: http.StatusNotFound,
 			Err:    "no such devproxy endpoint: " + r.URL.Path,
 			Route:  config.ReservedPrefix,
@@ -28,7 +28,7 @@ func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, rt *router) {
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		writeProxyError(w, r, &proxyError{
+		writeProxyError(w, r, o, &proxyError{
 			Status: http.StatusMethodNotAllowed,
 			Err:    sanitize(r.Method) + " " + r.URL.Path + " is not allowed: devproxy's status answers GET and HEAD only",
 			Route:  config.ReservedPrefix,
@@ -82,7 +82,7 @@ func frontendString(f *config.Frontend) string {
 
 // serveNoFrontend answers requests no route claims when the config has no
 // frontend: / lists the routes, anything else is a 404 that lists them too.
-func serveNoFrontend(w http.ResponseWriter, r *http.Request, rt *router) {
+func serveNoFrontend(w http.ResponseWriter, r *http.Request, o *outcome, rt *router) {
 	routes := statusRoutes(rt.cfg)
 	if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && wantsHTML(r) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -92,7 +92,7 @@ func serveNoFrontend(w http.ResponseWriter, r *http.Request, rt *router) {
 		}
 		return
 	}
-	writeProxyError(w, r, &proxyError{
+	writeProxyError(w, r, o, &proxyError{
 		Status: http.StatusNotFound,
 		Err:    "no route matches " + sanitize(r.URL.Path) + " and no frontend is configured",
 		Hint:   "add a route for it, or set frontend: to a dev server URL or a folder",

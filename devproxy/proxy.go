@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/devproxy/devproxy/internal/web"
@@ -34,50 +35,105 @@ type upstream struct {
 	preserveHost bool
 	headers      []config.Header
 	frontend     bool
+	// timeout is how long the transport waits for response headers, as
+	// a failure names it.
+	timeout time.Duration
 	// hop, when not empty, is added as X-Devproxy-Hop to every request,
 	// and a 508 that carries it back is a loop to devproxy itself.
-	hop   string
-	proxy *httputil.ReverseProxy
-	// streams tracks event streams, which a shutdown ends.
+	hop string
+	// streams tracks event streams, which a shutdown ends; nil tracks
+	// none.
 	streams *streams
+	// calls are ReverseProxies bound to one request's outcome (proxyCall).
+	calls sync.Pool
 }
 
-func newUpstream(name string, r *config.Route, target *url.URL, rt http.RoundTripper, pool httputil.BufferPool, ss *streams) *upstream {
+// upstreamOptions say what an upstream forwards to and how.
+type upstreamOptions struct {
+	// name is the route prefix, or "frontend" for the frontend dev server.
+	name string
+	// route is the route's config; nil for the frontend, which has no
+	// route options (strip_prefix, host, headers).
+	route *config.Route
+	// frontend marks the frontend dev server: failures name frontend: in
+	// the config, and the hot-reload socket's Origin is rewritten.
+	frontend bool
+	target   *url.URL
+	// transport sends the requests: the target's pool.
+	transport http.RoundTripper
+	// timeout is the transport's response header timeout, for the words
+	// of a failure.
+	timeout time.Duration
+	// buffers are the body copy buffers; nil means ReverseProxy's own.
+	buffers httputil.BufferPool
+	// streams tracks event streams for shutdown; nil tracks none.
+	streams *streams
+	// hop is this server's X-Devproxy-Hop value; "" sends none.
+	hop string
+}
+
+func newUpstream(o upstreamOptions) *upstream {
 	u := &upstream{
-		streams:  ss,
-		name:     name,
-		target:   target,
-		base:     strings.TrimSuffix(target.EscapedPath(), "/"),
-		hostport: hostPort(target),
-		frontend: r == nil,
+		streams:  o.streams,
+		name:     o.name,
+		target:   o.target,
+		base:     strings.TrimSuffix(o.target.EscapedPath(), "/"),
+		hostport: hostPort(o.target),
+		frontend: o.frontend,
+		timeout:  o.timeout,
+		hop:      o.hop,
 	}
-	if r != nil {
+	if r := o.route; r != nil {
 		if r.StripPrefix {
 			u.prefix = r.Path
 		}
 		u.preserveHost = r.PreserveHost
 		u.headers = r.Headers
 	}
-	u.proxy = &httputil.ReverseProxy{
+	proto := httputil.ReverseProxy{
 		Rewrite:        u.rewrite,
-		Transport:      rt,
+		Transport:      o.transport,
 		ModifyResponse: u.modifyResponse,
-		ErrorHandler:   u.errorHandler,
-		BufferPool:     pool,
+		BufferPool:     o.buffers,
 		// Responses without a length (streams, SSE) are flushed as they
 		// arrive by ReverseProxy itself; others need no timed flushes.
 		FlushInterval: 0,
 		ErrorLog:      discardLogger(),
 	}
+	u.calls.New = func() any {
+		c := &proxyCall{u: u, proxy: proto}
+		c.proxy.ErrorHandler = c.errorHandler
+		return c
+	}
 	return u
 }
 
-func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	u.proxy.ServeHTTP(w, r)
-	if rec, ok := w.(*recorder); ok && rec.status == http.StatusRequestHeaderFieldsTooLarge && rec.err == nil {
+// proxyCall is a ReverseProxy whose ErrorHandler records in the outcome
+// of the request it serves. ReverseProxy gives ErrorHandler only the writer
+// and the outgoing request, so the outcome has to travel with the proxy:
+// one ReverseProxy per request would cost an allocation, and so would a
+// context value (a copy of the request). Calls are pooled instead; a call
+// lost to a panic is only garbage.
+type proxyCall struct {
+	u     *upstream
+	proxy httputil.ReverseProxy
+	o     *outcome
+}
+
+func (c *proxyCall) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	c.u.errorHandler(w, r, c.o, err)
+}
+
+func (u *upstream) serve(w http.ResponseWriter, r *http.Request, o *outcome) {
+	c := u.calls.Get().(*proxyCall)
+	c.o = o
+	c.proxy.ServeHTTP(w, r)
+	c.o = nil
+	u.calls.Put(c)
+	if o.status == http.StatusRequestHeaderFieldsTooLarge && o.err == nil {
 		// The target's own 431 goes to the browser as it is; the log
 		// says which sizes it refused and what to change.
-		rec.fail(targetRefusedHeaders(r))
+		o.fail(targetRefusedHeaders(r))
 	}
 }
 

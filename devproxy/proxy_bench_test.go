@@ -35,7 +35,7 @@ func browserRequest(target string) *http.Request {
 
 func benchUpstream(b *testing.B, r *config.Route) *upstream {
 	b.Helper()
-	return newUpstream(r.Path, r, r.Target, http.DefaultTransport, newBufferPool(), nil)
+	return newUpstream(upstreamOptions{name: r.Path, route: r, target: r.Target, transport: http.DefaultTransport, buffers: newBufferPool()})
 }
 
 func mustURL(b *testing.B, s string) *url.URL {

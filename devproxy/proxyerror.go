@@ -151,18 +151,16 @@ func excerpt(s string, max int) string {
 }
 
 // errorHandler answers a failed upstream request.
-func (u *upstream) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+func (u *upstream) errorHandler(w http.ResponseWriter, r *http.Request, o *outcome, err error) {
 	if r.Context().Err() != nil {
 		// The client went away: nobody is left to answer.
-		if rec, ok := w.(*recorder); ok {
-			rec.status = StatusClientClosed
-		}
+		o.clientClosed()
 		return
 	}
 	if b, ok := r.Body.(*clientBody); ok && b.failed() != nil {
 		// r is the outgoing request: its body is the client's, which
 		// broke off in nonsense (a malformed chunk), not the target.
-		writeProxyError(w, r, &proxyError{Status: http.StatusBadRequest, Route: u.name,
+		writeProxyError(w, r, o, &proxyError{Status: http.StatusBadRequest, Route: u.name,
 			Err:  "the request body is malformed: " + b.failed().Error(),
 			Hint: "the client sent a broken body; check the code that makes this request"})
 		return
@@ -172,16 +170,12 @@ func (u *upstream) errorHandler(w http.ResponseWriter, r *http.Request, err erro
 		if u.frontend {
 			what = "your dev server's own address (Vite: http://localhost:5173)"
 		}
-		writeProxyError(w, r, &proxyError{Status: http.StatusLoopDetected, Route: u.name, Target: u.target.String(),
+		writeProxyError(w, r, o, &proxyError{Status: http.StatusLoopDetected, Route: u.name, Target: u.target.String(),
 			Err:  "loop detected: " + u.field() + " " + u.target.String() + " is devproxy itself; the request came back to it",
 			Hint: "point " + u.field() + " at " + what + ", not at the address you open in the browser"})
 		return
 	}
-	timeout := ""
-	if t, ok := u.proxy.Transport.(*upstreamTransport); ok {
-		timeout = t.timeout.String()
-	}
-	writeProxyError(w, r, u.classify(err, timeout))
+	writeProxyError(w, r, o, u.classify(err, u.timeout.String()))
 }
 
 // writeProxyError is the one writer of every answer devproxy makes for
@@ -189,11 +183,10 @@ func (u *upstream) errorHandler(w http.ResponseWriter, r *http.Request, err erro
 // errors, devproxy's own endpoints. A browser page load gets an HTML page,
 // a subresource or a client asking for text/plain gets plain text, and
 // anything else (fetch, tools) gets JSON; all say the same words, carry
-// X-Devproxy-Error: 1 and are never cached. pe is recorded for the log.
-func writeProxyError(w http.ResponseWriter, r *http.Request, pe *proxyError) {
-	if rec, ok := w.(*recorder); ok {
-		rec.fail(pe)
-	}
+// X-Devproxy-Error: 1 and are never cached. pe is recorded in o for the
+// log.
+func writeProxyError(w http.ResponseWriter, r *http.Request, o *outcome, pe *proxyError) {
+	o.fail(pe)
 	h := w.Header()
 	for k := range h {
 		delete(h, k)

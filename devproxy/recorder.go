@@ -7,18 +7,48 @@ import (
 	"sync/atomic"
 )
 
+// outcome is what the log needs to know of one request: the status and
+// size the client got and, when devproxy answered for itself, why. The
+// recorder fills in status and bytes as the response is written; a
+// handler records what only it knows (a failure, a client that left).
+//
+// Every handler is handed its request's outcome as a parameter (handler,
+// below) rather than finding it behind the ResponseWriter or in the
+// request's context: a type assertion on the writer breaks as soon as
+// anything wraps it (cors mode did, and needed a second recorder), and a
+// context value costs a copy of the request, one allocation on every
+// request. A parameter is visible at every call and costs nothing.
+type outcome struct {
+	status int
+	bytes  int64
+	err    *proxyError
+}
+
+// fail records pe as what went wrong; writeProxyError calls it.
+func (o *outcome) fail(pe *proxyError) { o.err = pe }
+
+// clientClosed records that the client went away before an answer, so
+// that the log says 499 rather than a status nobody received.
+func (o *outcome) clientClosed() { o.status = StatusClientClosed }
+
+// handler serves one request that the router routed, recording in o what
+// the response itself does not tell the log.
+type handler interface {
+	serve(w http.ResponseWriter, r *http.Request, o *outcome)
+}
+
 // recorder wraps the ResponseWriter of one request to learn what the log
-// needs: status, size and, for failures, what happened.
+// needs. It is the one place that wraps the connection's writer; Server
+// creates one per request and hands its outcome to the handler.
 type recorder struct {
 	http.ResponseWriter
-	status      int
-	bytes       int64
+	outcome
 	wroteHeader bool
 	hijacked    bool
-	err         *proxyError
-	// srv, when set, learns of a WebSocket upgrade that took the
+	// streams and log learn of a WebSocket upgrade that took the
 	// connection.
-	srv *Server
+	streams *streams
+	log     *logger
 	// e is what the log says of this request; recorder and entry are one
 	// allocation.
 	e logEntry
@@ -65,10 +95,8 @@ func (rec *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	rec.hijacked = true
 	rec.status, rec.wroteHeader = http.StatusSwitchingProtocols, true
 	rec.conn = &countingConn{Conn: c}
-	if rec.srv != nil {
-		rec.srv.streams.add(rec.conn)
-		rec.srv.log.wsOpened(&rec.e)
-	}
+	rec.streams.add(rec.conn)
+	rec.log.wsOpened(&rec.e)
 	return rec.conn, brw, nil
 }
 
@@ -92,5 +120,3 @@ func (c *countingConn) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection's own writer.
 func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
-
-func (rec *recorder) fail(pe *proxyError) { rec.err = pe }

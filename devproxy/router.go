@@ -26,7 +26,7 @@ type router struct {
 // route is a compiled Route with the handler that serves it.
 type route struct {
 	*config.Route
-	handler http.Handler
+	handler handler
 	// dest is how the request log names the destination: the target's
 	// host:port, or "mock".
 	dest string
@@ -34,7 +34,7 @@ type route struct {
 
 // frontend is the compiled catch-all for requests no route claims.
 type frontend struct {
-	handler http.Handler
+	handler handler
 	// kind is "frontend" for a dev server, "static" for a folder.
 	kind string
 	// dest names the dev server's host:port or the folder.
@@ -178,7 +178,7 @@ type dispatch struct {
 	r *http.Request
 	// h serves the request; nil for devproxy's own endpoints (own) and
 	// the page listing the routes when there is no frontend.
-	h   http.Handler
+	h   handler
 	own bool
 	// route and dest are what the request log names.
 	route, dest string

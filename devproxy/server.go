@@ -213,8 +213,9 @@ func (s *Server) compile(cfg *config.Config) *router {
 		if r.Respond != nil {
 			cr.handler, cr.dest = &mockHandler{name: r.Path, r: r.Respond}, "mock"
 		} else {
-			u := newUpstream(r.Path, r, r.Target, pool(r.Target, r.Insecure, r.Timeout), s.buffers, s.streams)
-			u.hop = s.hop
+			u := newUpstream(upstreamOptions{name: r.Path, route: r, target: r.Target,
+				transport: pool(r.Target, r.Insecure, r.Timeout), timeout: r.Timeout,
+				buffers: s.buffers, streams: s.streams, hop: s.hop})
 			cr.handler, cr.dest = u, u.hostport
 		}
 		if r.CORS != nil {
@@ -230,8 +231,9 @@ func (s *Server) compile(cfg *config.Config) *router {
 		// certificate (Vite's basic-ssl plugin); it is trusted as the
 		// browser would be told to.
 		insecure := web.IsLoopback(f.URL.Hostname())
-		u := newUpstream("frontend", nil, f.URL, pool(f.URL, insecure, config.DefaultTimeout), s.buffers, s.streams)
-		u.hop = s.hop
+		u := newUpstream(upstreamOptions{name: "frontend", frontend: true, target: f.URL,
+			transport: pool(f.URL, insecure, config.DefaultTimeout), timeout: config.DefaultTimeout,
+			buffers: s.buffers, streams: s.streams, hop: s.hop})
 		rt.frontend = &frontend{handler: u, kind: "frontend", dest: u.hostport}
 	default:
 		rt.frontend = &frontend{handler: newStaticHandler(f.Dir, f.SPA), kind: "static", dest: f.Dir}
@@ -251,7 +253,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt := s.router.Load()
-	rec := &recorder{ResponseWriter: w, srv: s}
+	rec := &recorder{ResponseWriter: w, streams: s.streams, log: s.log}
+	o := &rec.outcome
 	e := &rec.e
 	e.start, e.method, e.uri = s.opts.Now(), r.Method, r.RequestURI
 	e.navigation = r.Method == http.MethodGet && wantsHTML(r)
@@ -261,22 +264,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d := rt.dispatch(r)
 	e.route, e.dest = d.route, d.dest
 	if pe := s.checkHeaders(r, e.route); pe != nil {
-		writeProxyError(rec, r, pe)
+		writeProxyError(rec, r, o, pe)
 		return
 	}
 	if d.refused != nil {
-		writeProxyError(rec, r, d.refused)
+		writeProxyError(rec, r, o, d.refused)
 		return
 	}
 	r = d.r
 	dropOtherUpgrades(r)
 	switch {
 	case d.h != nil:
-		d.h.ServeHTTP(rec, r)
+		d.h.serve(rec, r, o)
 	case d.own:
-		s.serveOwn(rec, r, rt)
+		s.serveOwn(rec, r, o, rt)
 	default:
-		serveNoFrontend(rec, r, rt)
+		serveNoFrontend(rec, r, o, rt)
 	}
 }
 
@@ -315,7 +318,7 @@ func (s *Server) finish(rec *recorder, r *http.Request) {
 		s.log.fail(fmt.Sprintf("panic serving %s %s: %v", sanitize(r.Method), sanitize(r.RequestURI), v), string(debug.Stack()))
 		e.err = &proxyError{Status: http.StatusInternalServerError, Err: fmt.Sprintf("internal error: %v", v), Route: e.route, Hint: "this is a bug in devproxy; its log has the stack"}
 		if !rec.wroteHeader {
-			writeProxyError(rec, r, e.err)
+			writeProxyError(rec, r, &rec.outcome, e.err)
 			e.status = http.StatusInternalServerError
 		}
 	}

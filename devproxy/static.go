@@ -36,13 +36,13 @@ func newStaticHandler(dir string, spa bool) *staticHandler {
 	return &staticHandler{dir: dir, spa: spa}
 }
 
-func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *staticHandler) serve(w http.ResponseWriter, r *http.Request, o *outcome) {
 	// Nothing from the folder may be reused without asking first, not even a
 	// 404 (heuristically cacheable): the next build replaces it.
 	w.Header().Set("Cache-Control", "no-cache")
 
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		writeProxyError(w, r, &proxyError{
+		writeProxyError(w, r, o, &proxyError{
 			Status: http.StatusMethodNotAllowed,
 			Err:    fmt.Sprintf("%s %s: a folder frontend answers GET and HEAD only", r.Method, sanitize(r.URL.Path)),
 			Route:  "frontend", Target: h.dir,
@@ -56,7 +56,7 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A backslash is a separator on Windows and a NUL ends a C string; neither
 	// belongs in a URL path for a file.
 	if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\\\x00") {
-		h.notFound(w, r, p)
+		h.notFound(w, r, o, p)
 		return
 	}
 	// Dotfiles (.env, .git/) hold secrets, not frontend assets. The answer is
@@ -65,7 +65,7 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// covers "." and "..".
 	for seg := range strings.SplitSeq(p, "/") {
 		if strings.HasPrefix(seg, ".") {
-			h.dotfile(w, r, p)
+			h.dotfile(w, r, o, p)
 			return
 		}
 	}
@@ -78,25 +78,25 @@ func (h *staticHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	root, err := os.OpenRoot(h.dir)
 	if err != nil {
-		h.fail(w, r, nil, p, err)
+		h.fail(w, r, o, nil, p, err)
 		return
 	}
 	defer root.Close()
 
 	f, fi, isDir, err := openFile(root, name)
 	if errors.Is(err, errDotfile) {
-		h.dotfile(w, r, p)
+		h.dotfile(w, r, o, p)
 		return
 	}
 	if err != nil {
-		h.fail(w, r, root, p, err)
+		h.fail(w, r, o, root, p, err)
 		return
 	}
 	defer f.Close()
 	if !isDir && strings.HasSuffix(p, "/") {
 		// /app.js/ is not /app.js: relative URLs inside it would resolve
 		// against the wrong folder.
-		h.fail(w, r, root, p, fs.ErrNotExist)
+		h.fail(w, r, o, root, p, fs.ErrNotExist)
 		return
 	}
 	if isDir && !strings.HasSuffix(p, "/") {
@@ -150,21 +150,21 @@ func openFile(root *os.Root, name string) (f *os.File, fi fs.FileInfo, isDir boo
 // fail answers a request whose file could not be opened: the SPA fallback or
 // a 404 when the file is not there, a 500 when it is there but unreadable.
 // root is nil when the folder itself could not be opened.
-func (h *staticHandler) fail(w http.ResponseWriter, r *http.Request, root *os.Root, p string, err error) {
+func (h *staticHandler) fail(w http.ResponseWriter, r *http.Request, o *outcome, root *os.Root, p string, err error) {
 	if !isMissing(err) {
-		h.serverError(w, r, p, err)
+		h.serverError(w, r, o, p, err)
 		return
 	}
 	if !h.spa || root == nil || !isNavigation(r) {
-		h.notFound(w, r, p)
+		h.notFound(w, r, o, p)
 		return
 	}
 	f, fi, _, err := openFile(root, "index.html")
 	if err != nil {
 		if isMissing(err) {
-			h.notFound(w, r, p)
+			h.notFound(w, r, o, p)
 		} else {
-			h.serverError(w, r, p, err)
+			h.serverError(w, r, o, p, err)
 		}
 		return
 	}
@@ -217,8 +217,8 @@ func leadsToDotfile(root *os.Root, name string) bool {
 	return false
 }
 
-func (h *staticHandler) dotfile(w http.ResponseWriter, r *http.Request, p string) {
-	writeProxyError(w, r, &proxyError{
+func (h *staticHandler) dotfile(w http.ResponseWriter, r *http.Request, o *outcome, p string) {
+	writeProxyError(w, r, o, &proxyError{
 		Status: http.StatusNotFound,
 		Err:    sanitize(p) + ": names starting with a dot are never served from " + h.dir,
 		Route:  "frontend", Target: h.dir,
@@ -226,8 +226,8 @@ func (h *staticHandler) dotfile(w http.ResponseWriter, r *http.Request, p string
 	})
 }
 
-func (h *staticHandler) notFound(w http.ResponseWriter, r *http.Request, p string) {
-	writeProxyError(w, r, &proxyError{
+func (h *staticHandler) notFound(w http.ResponseWriter, r *http.Request, o *outcome, p string) {
+	writeProxyError(w, r, o, &proxyError{
 		Status: http.StatusNotFound,
 		Err:    sanitize(p) + " is not in " + h.dir,
 		Route:  "frontend", Target: h.dir,
@@ -235,14 +235,14 @@ func (h *staticHandler) notFound(w http.ResponseWriter, r *http.Request, p strin
 	})
 }
 
-func (h *staticHandler) serverError(w http.ResponseWriter, r *http.Request, p string, err error) {
+func (h *staticHandler) serverError(w http.ResponseWriter, r *http.Request, o *outcome, p string, err error) {
 	// The operation and file name in a *fs.PathError are os.Root's internals;
 	// the cause ("permission denied") is what the user can act on.
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
-	writeProxyError(w, r, &proxyError{
+	writeProxyError(w, r, o, &proxyError{
 		Status: http.StatusInternalServerError,
 		Err:    fmt.Sprintf("cannot read %s from %s: %v", sanitize(p), h.dir, err),
 		Route:  "frontend", Target: h.dir,

@@ -80,7 +80,7 @@ func newStaticFixture(t *testing.T) (dir string, srv *httptest.Server) {
 			t.Skipf("cannot create symbolic links here: %v", err)
 		}
 	}
-	srv = httptest.NewServer(newStaticHandler(dir, true))
+	srv = httptest.NewServer(alone(newStaticHandler(dir, true)))
 	t.Cleanup(srv.Close)
 	return dir, srv
 }
@@ -389,7 +389,7 @@ func TestStaticSPAFallback(t *testing.T) {
 
 func TestStaticSPAOff(t *testing.T) {
 	dir, _ := newStaticFixture(t)
-	srv := httptest.NewServer(newStaticHandler(dir, false))
+	srv := httptest.NewServer(alone(newStaticHandler(dir, false)))
 	defer srv.Close()
 	for _, path := range []string{"/users/42", "/settings/"} {
 		res, _ := do(t, srv.Client(), srv, "GET", path, map[string]string{"Accept": htmlAccept})
@@ -500,7 +500,7 @@ func TestStaticNotFoundMessage(t *testing.T) {
 func TestStaticFolderRecreated(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "dist")
 	writeFiles(t, dir, map[string]string{"index.html": "first build", "app.js": "v1"})
-	srv := httptest.NewServer(newStaticHandler(dir, true))
+	srv := httptest.NewServer(alone(newStaticHandler(dir, true)))
 	defer srv.Close()
 
 	get := func(path string, wantStatus int, wantBody string) {
@@ -533,7 +533,7 @@ func TestStaticFolderRecreated(t *testing.T) {
 func TestStaticIndexMissing(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"app.js": "v1", "sub/": ""})
-	srv := httptest.NewServer(newStaticHandler(dir, true))
+	srv := httptest.NewServer(alone(newStaticHandler(dir, true)))
 	defer srv.Close()
 	for _, path := range []string{"/", "/users/42", "/index.html", "/sub/", "/sub"} {
 		res, body := do(t, srv.Client(), srv, "GET", path, map[string]string{"Accept": htmlAccept})
@@ -552,7 +552,7 @@ func TestStaticUnreadable(t *testing.T) {
 	if err := os.Chmod(filepath.Join(dir, "locked.js"), 0); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(newStaticHandler(dir, true))
+	srv := httptest.NewServer(alone(newStaticHandler(dir, true)))
 	defer srv.Close()
 	res, body := do(t, srv.Client(), srv, "GET", "/locked.js", nil)
 	if res.StatusCode != http.StatusInternalServerError {
@@ -591,7 +591,7 @@ func TestStaticSymlinkToDotfile(t *testing.T) {
 			t.Skipf("cannot create symbolic links here: %v", err)
 		}
 	}
-	srv := httptest.NewServer(newStaticHandler(dir, true))
+	srv := httptest.NewServer(alone(newStaticHandler(dir, true)))
 	defer srv.Close()
 	for _, tt := range []struct {
 		path string
