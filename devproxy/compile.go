@@ -1,0 +1,52 @@
+package devproxy
+
+import (
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/internal/web"
+)
+
+// compile builds the immutable router for cfg.
+func (s *Server) compile(cfg *config.Config) *router {
+	rt := &router{cfg: cfg, guards: newGuards(cfg, cfg.TrustedOrigins()), pools: map[*upstreamTransport]bool{}}
+	pool := func(target *url.URL, insecure bool, timeout time.Duration) *upstreamTransport {
+		t := s.transports.get(target, insecure, timeout)
+		rt.pools[t] = true
+		return t
+	}
+	for i := range cfg.Routes {
+		r := &cfg.Routes[i]
+		cr := &route{Route: r}
+		if r.Respond != nil {
+			cr.handler, cr.dest = &mockHandler{name: r.Path, r: r.Respond}, "mock"
+		} else {
+			u := newUpstream(upstreamOptions{name: r.Path, route: r, target: r.Target,
+				transport: pool(r.Target, r.Insecure, r.Timeout), timeout: r.Timeout,
+				buffers: s.buffers, streams: s.streams, hop: s.hop})
+			cr.handler, cr.dest = u, u.hostport
+		}
+		if r.CORS != nil {
+			cr.handler = newCORSHandler(r.CORS, r.Path, cfg.File, cr.handler, func(format string, args ...any) { s.log.warn(fmt.Sprintf(format, args...)) })
+		}
+		rt.routes = append(rt.routes, cr)
+	}
+	sortRoutes(rt.routes)
+	switch f := cfg.Frontend; {
+	case f == nil:
+	case f.URL != nil:
+		// A dev server on this machine may well use a self-signed
+		// certificate (Vite's basic-ssl plugin); it is trusted as the
+		// browser would be told to.
+		insecure := web.IsLoopback(f.URL.Hostname())
+		u := newUpstream(upstreamOptions{name: "frontend", frontend: true, target: f.URL,
+			transport: pool(f.URL, insecure, config.DefaultTimeout), timeout: config.DefaultTimeout,
+			buffers: s.buffers, streams: s.streams, hop: s.hop})
+		rt.frontend = &frontend{handler: u, kind: "frontend", dest: u.hostport}
+	default:
+		rt.frontend = &frontend{handler: newStaticHandler(f.Dir, f.SPA), kind: "static", dest: f.Dir}
+	}
+	return rt
+}
