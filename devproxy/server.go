@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/term"
 	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/muesli/termenv"
 )
@@ -61,19 +60,6 @@ type Options struct {
 	// "devel" when empty. main passes what -version prints.
 	Version string
 }
-
-// ColorMode says when the text log is colored.
-type ColorMode int
-
-const (
-	// ColorAuto colors the log when it goes to a terminal, unless
-	// NO_COLOR is set; CLICOLOR_FORCE or FORCE_COLOR force it.
-	ColorAuto ColorMode = iota
-	// ColorAlways colors the log wherever it goes.
-	ColorAlways
-	// ColorNever writes plain text.
-	ColorNever
-)
 
 // Server is a running devproxy: it serves requests with the current router
 // and swaps in a new one when the config changes.
@@ -434,28 +420,4 @@ func URL(listen string) string {
 		host = "localhost"
 	}
 	return (&url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}).String()
-}
-
-// terminal says whether the log written to w is colored, and how wide the
-// terminal is (0 when w is not one).
-func terminal(w io.Writer, mode ColorMode, lookupEnv func(string) (string, bool)) (color bool, width int) {
-	isTTY := false
-	if f, ok := w.(*os.File); ok && term.IsTerminal(f.Fd()) {
-		isTTY = true
-		if wd, _, err := term.GetSize(f.Fd()); err == nil {
-			width = wd
-		}
-	}
-	set := func(k string) bool { v, ok := lookupEnv(k); return ok && v != "" && v != "0" }
-	switch {
-	case mode == ColorAlways:
-		return true, width
-	case mode == ColorNever:
-		return false, width
-	case set("NO_COLOR"):
-		return false, width
-	case set("CLICOLOR_FORCE"), set("FORCE_COLOR"):
-		return true, width
-	}
-	return isTTY, width
 }
