@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -274,67 +273,6 @@ func (s *Server) setReload(err error) {
 		st.Error = err.Error()
 	}
 	s.reload.Store(st)
-}
-
-// serves reports whether addr names the address devproxy listens on: the
-// same port, and a host that is the listener's or resolves to it.
-func (s *Server) serves(ctx context.Context, addr string) bool {
-	cur := s.listen.Load()
-	if cur == nil {
-		return false
-	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	curHost, curPort, err := net.SplitHostPort(*cur)
-	if err != nil || port != curPort || port == "0" {
-		return false
-	}
-	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
-	if host == curHost || wildcard(host) && wildcard(curHost) {
-		return true
-	}
-	curIP := net.ParseIP(curHost)
-	if curIP == nil {
-		return false
-	}
-	if ip := net.ParseIP(host); ip != nil {
-		return ip.Equal(curIP)
-	}
-	rctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	addrs, err := net.DefaultResolver.LookupIPAddr(rctx, host)
-	if err != nil {
-		return false
-	}
-	for _, a := range addrs {
-		if a.IP.Equal(curIP) {
-			return true
-		}
-	}
-	return false
-}
-
-// relisten opens addr, serves on it and then drains and closes the old
-// listener. If addr cannot be bound, the old listener keeps serving.
-func (s *Server) relisten(ctx context.Context, addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	old := s.current
-	s.mu.Unlock()
-	s.startListener(ln)
-	if old != nil {
-		s.drains.Add(1)
-		go func() {
-			defer s.drains.Done()
-			s.drain(ctx, old)
-		}()
-	}
-	return nil
 }
 
 // describeChanges says what a reload changed, in the words of the config.

@@ -1,15 +1,10 @@
 package devproxy
 
 import (
-	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
-	"log"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -21,10 +16,6 @@ import (
 	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/muesli/termenv"
 )
-
-// shutdownGrace is how long in-flight requests may run on after a shutdown
-// signal before their connections are closed.
-const shutdownGrace = 5 * time.Second
 
 // Options configure a Server. The zero value of each field has the meaning
 // its comment gives.
@@ -99,12 +90,6 @@ type Server struct {
 	// watching is closed once the config file is watched (or cannot be).
 	watching  chan struct{}
 	watchOnce sync.Once
-}
-
-// listener is one listening address with the http.Server on it.
-type listener struct {
-	srv  *http.Server
-	done chan struct{} // closed when srv.Serve returned
 }
 
 // New loads the config named by opts and returns a Server ready to Serve.
@@ -283,141 +268,4 @@ func (s *Server) finish(rec *recorder, r *http.Request) {
 	if abort {
 		panic(http.ErrAbortHandler)
 	}
-}
-
-// Serve accepts connections on ln and applies every saved change of the
-// config file until ctx is done. Then it stops accepting, lets in-flight
-// requests finish for up to 5 s, and returns nil.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	s.mu.Lock()
-	s.errc = make(chan error, 1)
-	s.mu.Unlock()
-	s.log.out.start()
-	defer s.log.out.close()
-	defer s.log.flushRepeats()
-	s.startListener(ln)
-	cfg := s.Config()
-	s.log.banner(s.opts.Version, cfg, ln.Addr().String(), probe(ctx, routeRows(cfg)))
-	if addrs := exposed(ln.Addr().String()); addrs != nil {
-		s.log.warn("listening on " + ln.Addr().String() + ": your dev stack is reachable from the network at " + strings.Join(addrs, ", "))
-	}
-
-	wctx, stopWatch := context.WithCancel(ctx)
-	watched := make(chan struct{})
-	go func() {
-		defer close(watched)
-		s.watch(wctx)
-	}()
-
-	var err error
-	select {
-	case err = <-s.errc:
-	case <-ctx.Done():
-	}
-	stopWatch()
-	<-watched
-	s.log.info("shutting down: in-flight requests have " + shutdownGrace.String() + " to finish; WebSockets and event streams end now")
-	// WebSockets and event streams never finish on their own: end them
-	// now, cleanly, rather than cut them at the end of the grace period.
-	s.streams.stopAll()
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	s.mu.Lock()
-	all := append([]*listener{s.current}, s.draining...)
-	s.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, l := range all {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.stop(sctx, l)
-		}()
-	}
-	wg.Wait()
-	s.drains.Wait()
-	// Requests still running after the grace period close their upstream
-	// connections when they end.
-	s.transports.retireAll()
-	return err
-}
-
-// startListener serves on ln and makes it the current listener.
-func (s *Server) startListener(ln net.Listener) {
-	l := &listener{
-		srv: &http.Server{
-			Handler: s,
-			// A slow client may take its time over a body, never over
-			// headers. There is no write timeout: SSE streams, HMR
-			// sockets and large downloads run as long as they need.
-			ReadHeaderTimeout: s.readHeaderTimeout,
-			IdleTimeout:       2 * time.Minute,
-			// net/http refuses bigger headers before any handler runs;
-			// up to this, devproxy's own limit answers with sizes and
-			// advice (checkHeaders).
-			MaxHeaderBytes: s.headerLimit * serverHeaderFactor,
-			ErrorLog:       log.New(io.Discard, "", 0),
-		},
-		done: make(chan struct{}),
-	}
-	addr := ln.Addr().String()
-	s.mu.Lock()
-	s.current = l
-	errc := s.errc
-	s.mu.Unlock()
-	s.listen.Store(&addr)
-	go func() {
-		defer close(l.done)
-		if err := l.srv.Serve(&refusedListener{Listener: ln, s: s}); !errors.Is(err, http.ErrServerClosed) {
-			s.mu.Lock()
-			cur := s.current == l
-			s.mu.Unlock()
-			if cur {
-				select {
-				case errc <- err:
-				default:
-				}
-			}
-		}
-	}()
-}
-
-// drain stops a listener replaced by a listen change: no new connections,
-// in-flight requests finish.
-func (s *Server) drain(ctx context.Context, l *listener) {
-	s.mu.Lock()
-	s.draining = append(s.draining, l)
-	s.mu.Unlock()
-	sctx, cancel := context.WithTimeout(ctx, shutdownGrace)
-	defer cancel()
-	s.stop(sctx, l)
-	s.mu.Lock()
-	for i, d := range s.draining {
-		if d == l {
-			s.draining = append(s.draining[:i], s.draining[i+1:]...)
-			break
-		}
-	}
-	s.mu.Unlock()
-}
-
-// stop shuts l down gracefully until ctx is done, then closes what is left.
-func (s *Server) stop(ctx context.Context, l *listener) {
-	if err := l.srv.Shutdown(ctx); err != nil {
-		_ = l.srv.Close()
-	}
-	<-l.done
-}
-
-// URL returns the address a browser should open for a listen address:
-// localhost for loopback and wildcard hosts.
-func URL(listen string) string {
-	host, port, err := net.SplitHostPort(listen)
-	if err != nil {
-		return "http://" + listen
-	}
-	switch host {
-	case "", "0.0.0.0", "::", "127.0.0.1", "::1", "localhost":
-		host = "localhost"
-	}
-	return (&url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}).String()
 }
