@@ -5,8 +5,6 @@ import (
 	"crypto/tls"
 	"net"
 	"net/http"
-	"net/url"
-	"sync"
 	"time"
 
 	"github.com/devproxy/devproxy/internal/web"
@@ -15,63 +13,6 @@ import (
 // dialTimeout bounds a TCP connect to a target. Targets are on this machine
 // or the local network, so a connect that takes longer is not coming.
 const dialTimeout = 5 * time.Second
-
-// transportKey identifies one upstream connection pool: a target origin
-// with the settings its connections depend on.
-type transportKey struct {
-	scheme, host string
-	insecure     bool
-	timeout      time.Duration
-}
-
-// transports hands out one connection pool per target and setting, and
-// keeps them across reloads, so that a reload keeps the warm connections of
-// unchanged targets and can close those of removed ones.
-type transports struct {
-	mu sync.Mutex
-	m  map[transportKey]*upstreamTransport
-}
-
-func newTransports() *transports {
-	return &transports{m: make(map[transportKey]*upstreamTransport)}
-}
-
-func (ts *transports) get(target *url.URL, insecure bool, timeout time.Duration) *upstreamTransport {
-	k := transportKey{target.Scheme, target.Host, insecure, timeout}
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	if t, ok := ts.m[k]; ok {
-		return t
-	}
-	t := newUpstreamTransport(target, insecure, timeout)
-	ts.m[k] = t
-	return t
-}
-
-// retireAll closes every idle connection, and makes those in use close
-// when their request ends.
-func (ts *transports) retireAll() {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	for _, t := range ts.m {
-		t.retire()
-	}
-}
-
-// retain drops the pools that keep does not name, closing their idle
-// connections. Requests still in flight on a dropped pool finish; their
-// connections then close (on http.Transport's side after
-// IdleConnTimeout).
-func (ts *transports) retain(keep map[*upstreamTransport]bool) {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	for k, t := range ts.m {
-		if !keep[t] {
-			t.retire()
-			delete(ts.m, k)
-		}
-	}
-}
 
 func newTransport(insecure bool, timeout time.Duration) *http.Transport {
 	d := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
