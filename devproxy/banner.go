@@ -13,6 +13,7 @@ import (
 // routeRow is one line of a route table.
 type routeRow struct {
 	path   string
+	kind   kind
 	dest   string   // target URL, "mock", or the frontend
 	opts   string   // " (strip_prefix, …)" or ""
 	target *url.URL // what to probe; nil for mocks and folders
@@ -21,16 +22,16 @@ type routeRow struct {
 // routeRows lists cfg's routes longest prefix first, as the router
 // matches, then the frontend.
 func routeRows(cfg *config.Config) []routeRow {
-	routes := make([]*route, 0, len(cfg.Routes))
+	routes := make([]*compiledRoute, 0, len(cfg.Routes))
 	for i := range cfg.Routes {
-		routes = append(routes, &route{Route: &cfg.Routes[i]})
+		routes = append(routes, &compiledRoute{Route: &cfg.Routes[i]})
 	}
 	sortRoutes(routes)
 	rows := make([]routeRow, 0, len(routes)+1)
 	for _, r := range routes {
-		row := routeRow{path: r.Path, dest: "mock", opts: routeOptions(r.Route), target: r.Target}
+		row := routeRow{path: r.Path, kind: kindMock, dest: string(kindMock), opts: routeOptions(r.Route), target: r.Target}
 		if r.Target != nil {
-			row.dest = r.Target.String()
+			row.kind, row.dest = kindProxy, r.Target.String()
 		}
 		rows = append(rows, row)
 	}
@@ -117,7 +118,7 @@ func (l *logger) banner(version string, cfg *config.Config, listen string, probe
 		b = append(b, strings.Repeat(" ", width-len(r.path))...)
 		b = append(b, "  → "...)
 		dp := l.p.target
-		if r.dest == "mock" {
+		if r.kind == kindMock {
 			dp = l.p.mock
 		}
 		b = dp.add(b, r.dest)

@@ -19,14 +19,14 @@ func (s *Server) compile(cfg *config.Config) *router {
 	}
 	for i := range cfg.Routes {
 		r := &cfg.Routes[i]
-		cr := &route{Route: r}
+		cr := &compiledRoute{Route: r}
 		if r.Respond != nil {
-			cr.handler, cr.dest = &mockHandler{name: r.Path, r: r.Respond}, "mock"
+			cr.handler, cr.kind, cr.dest = &mockHandler{name: r.Path, r: r.Respond}, kindMock, string(kindMock)
 		} else {
 			u := newUpstream(upstreamOptions{name: r.Path, route: r, target: r.Target,
 				transport: pool(r.Target, r.Insecure, r.Timeout), timeout: r.Timeout,
 				buffers: s.buffers, streams: s.streams, hop: s.hop})
-			cr.handler, cr.dest = u, u.hostport
+			cr.handler, cr.kind, cr.dest = u, kindProxy, u.hostport
 		}
 		if r.CORS != nil {
 			cr.handler = newCORSHandler(r.CORS, r.Path, cfg.File, cr.handler, func(format string, args ...any) { s.log.warn(fmt.Sprintf(format, args...)) })
@@ -41,12 +41,12 @@ func (s *Server) compile(cfg *config.Config) *router {
 		// certificate (Vite's basic-ssl plugin); it is trusted as the
 		// browser would be told to.
 		insecure := web.IsLoopback(f.URL.Hostname())
-		u := newUpstream(upstreamOptions{name: "frontend", frontend: true, target: f.URL,
+		u := newUpstream(upstreamOptions{name: string(kindFrontend), frontend: true, target: f.URL,
 			transport: pool(f.URL, insecure, config.DefaultTimeout), timeout: config.DefaultTimeout,
 			buffers: s.buffers, streams: s.streams, hop: s.hop})
-		rt.frontend = &frontend{handler: u, kind: "frontend", dest: u.hostport}
+		rt.frontend = &compiledFrontend{handler: u, kind: kindFrontend, dest: u.hostport}
 	default:
-		rt.frontend = &frontend{handler: newStaticHandler(f.Dir, f.SPA), kind: "static", dest: f.Dir}
+		rt.frontend = &compiledFrontend{handler: newStaticHandler(f.Dir, f.SPA), kind: kindStatic, dest: f.Dir}
 	}
 	return rt
 }

@@ -230,7 +230,8 @@ type logEntry struct {
 	start    time.Time
 	method   string
 	uri      string
-	route    string // route prefix, "frontend", "static", "devproxy"
+	kind     kind
+	route    string // route prefix, or the kind's word for the others
 	dest     string // target host:port, "mock", or ""
 	status   int
 	duration time.Duration
@@ -251,7 +252,7 @@ type logEntry struct {
 // quiet reports whether e is a successful frontend asset request, hidden
 // unless the log is verbose.
 func (l *logger) quiet(e *logEntry) bool {
-	return !l.verbose && !e.showAll && (e.route == "frontend" || e.route == "static") &&
+	return !l.verbose && !e.showAll && (e.kind == kindFrontend || e.kind == kindStatic) &&
 		!e.navigation && !e.ws && e.err == nil && e.status < 400
 }
 
@@ -389,12 +390,12 @@ func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 
 	where, dest := e.route, e.dest
 	var wp paint
-	switch e.route {
-	case "frontend":
+	switch e.kind {
+	case kindFrontend:
 		wp = l.p.frontend
-	case "static":
+	case kindStatic:
 		wp, dest = l.p.static, "" // the folder is in the banner
-	case "devproxy":
+	case kindDevproxy:
 		wp = l.p.own
 	default:
 		wp = l.p.route(e.route)
@@ -403,7 +404,7 @@ func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 	whereLen := utf8.RuneCountInString(where)
 	if dest != "" {
 		dp := l.p.target
-		if dest == "mock" {
+		if e.kind == kindMock {
 			dp = l.p.mock
 		}
 		b = dp.add(append(b, ' '), dest)

@@ -16,7 +16,7 @@ func BenchmarkLogRequest(b *testing.B) {
 	}{
 		{"ok", logEntry{start: start, method: "GET", uri: "/api/users?page=2&sort=name", route: "/api", dest: "localhost:5000",
 			status: 200, duration: 412 * time.Microsecond, bytes: 1024}},
-		{"frontend", logEntry{start: start, method: "GET", uri: "/src/components/App.tsx?t=1732802531", route: "frontend", dest: "localhost:5173",
+		{"frontend", logEntry{start: start, method: "GET", uri: "/src/components/App.tsx?t=1732802531", kind: kindFrontend, route: "frontend", dest: "localhost:5173",
 			status: 304, duration: 1800 * time.Microsecond}},
 		{"error", logEntry{start: start, method: "POST", uri: "/api/orders", route: "/api", dest: "localhost:5000",
 			status: 502, duration: 380 * time.Microsecond, bytes: 171, err: &proxyError{

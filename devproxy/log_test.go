@@ -55,10 +55,10 @@ func logScript(t *testing.T, l *logger) {
 		{method: "GET", uri: "/api/users?id=1", route: "/api", dest: "localhost:5000", status: 200, duration: 12300 * time.Microsecond, bytes: 1234},
 		{method: "POST", uri: "/api/login", route: "/api", dest: "localhost:5000", status: 201, duration: 800 * time.Microsecond, bytes: 17},
 		{method: "GET", uri: "/api/report", route: "/api", dest: "localhost:5000", status: 200, duration: 2500 * time.Millisecond, bytes: 3 << 20},
-		{method: "GET", uri: "/api/hello", route: "/api/hello", dest: "mock", status: 404, duration: 5 * time.Microsecond, bytes: 9},
-		{method: "GET", uri: "/src/main.js", route: "frontend", dest: "localhost:5173", status: 200, duration: time.Millisecond, bytes: 500},
-		{method: "GET", uri: "/", route: "frontend", dest: "localhost:5173", status: 200, duration: 2 * time.Millisecond, bytes: 900, navigation: true},
-		{method: "GET", uri: "/missing.js", route: "frontend", dest: "localhost:5173", status: 404, duration: time.Millisecond, bytes: 0},
+		{method: "GET", uri: "/api/hello", kind: kindMock, route: "/api/hello", dest: "mock", status: 404, duration: 5 * time.Microsecond, bytes: 9},
+		{method: "GET", uri: "/src/main.js", kind: kindFrontend, route: "frontend", dest: "localhost:5173", status: 200, duration: time.Millisecond, bytes: 500},
+		{method: "GET", uri: "/", kind: kindFrontend, route: "frontend", dest: "localhost:5173", status: 200, duration: 2 * time.Millisecond, bytes: 900, navigation: true},
+		{method: "GET", uri: "/missing.js", kind: kindFrontend, route: "frontend", dest: "localhost:5173", status: 404, duration: time.Millisecond, bytes: 0},
 		{method: "GET", uri: "/api/a", route: "/api", dest: "localhost:5000", status: 502, duration: 400 * time.Microsecond, bytes: 171, err: down},
 		{method: "GET", uri: "/api/b", route: "/api", dest: "localhost:5000", status: 502, duration: 300 * time.Microsecond, bytes: 171, err: down},
 		{method: "GET", uri: "/api/c", route: "/api", dest: "localhost:5000", status: 502, duration: 300 * time.Microsecond, bytes: 171, err: down},
@@ -170,7 +170,7 @@ func TestLogEscapesHostileText(t *testing.T) {
 	var buf bytes.Buffer
 	l := newLogger(&buf, nil, false, false, 0, fakeClock())
 	hostile := "/x\x1b[2J\x1b]0;owned\x07\r\n14:00:00 GET     /admin → fake 200\u202e"
-	l.request(&logEntry{start: time.Now(), method: "GET\x1b[31m", uri: hostile, route: "frontend", dest: "localhost:5173", status: 404})
+	l.request(&logEntry{start: time.Now(), method: "GET\x1b[31m", uri: hostile, kind: kindFrontend, route: "frontend", dest: "localhost:5173", status: 404})
 	out := buf.String()
 	if strings.ContainsAny(out, "\x1b\x07\r\u202e") {
 		t.Errorf("log carries raw control characters: %q", out)

@@ -236,7 +236,7 @@ func (pe *proxyError) text() []byte {
 	for _, rt := range pe.Routes {
 		dest := rt.Target
 		if rt.Respond {
-			dest = "mock"
+			dest = string(kindMock)
 		}
 		b = fmt.Appendf(b, "  %s → %s\n", rt.Path, dest)
 	}

@@ -188,8 +188,8 @@ func TestUpstreamBackAfterDown(t *testing.T) {
 func TestPanicCostsOneRequest(t *testing.T) {
 	p := startProxy(t, "routes:\n  /api/ok:\n    respond: {body: fine}\n", nil)
 	rt := p.srv.router.Load()
-	boom := &route{Route: &config.Route{Path: "/boom"}, handler: plainHandler{http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("kaboom") })}, dest: "test"}
-	p.srv.router.Store(&router{cfg: rt.cfg, routes: append([]*route{boom}, rt.routes...), guards: rt.guards})
+	boom := &compiledRoute{Route: &config.Route{Path: "/boom"}, handler: plainHandler{http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("kaboom") })}, dest: "test"}
+	p.srv.router.Store(&router{cfg: rt.cfg, routes: append([]*compiledRoute{boom}, rt.routes...), guards: rt.guards})
 	res, body := p.get(t, "/boom")
 	if res.StatusCode != 500 || !strings.Contains(body, "kaboom") {
 		t.Errorf("GET /boom: got %d %q, want 500 naming the panic", res.StatusCode, body)

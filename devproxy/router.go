@@ -14,33 +14,45 @@ type router struct {
 	cfg *config.Config
 	// routes are sorted by descending prefix length so that the first match
 	// is the longest one, whatever the order in the file.
-	routes   []*route
-	frontend *frontend
+	routes   []*compiledRoute
+	frontend *compiledFrontend
 	guards   *guards
 	// pools are the upstream pools the router's handlers use, recorded by
 	// compile as it builds them: a reload retires every other pool.
 	pools map[*upstreamTransport]bool
 }
 
-// route is a compiled Route with the handler that serves it.
-type route struct {
+// kind is what answers a request. Its value is the word the log uses for
+// it: a route's log line names the route's prefix, the others this word.
+type kind string
+
+const (
+	kindProxy    kind = "proxy"    // a route with a target
+	kindMock     kind = "mock"     // a route with a respond block
+	kindFrontend kind = "frontend" // the frontend dev server
+	kindStatic   kind = "static"   // the frontend folder
+	kindDevproxy kind = "devproxy" // devproxy itself: its endpoints, refusals, the route list
+)
+
+// compiledRoute is a config Route with the handler that serves it.
+type compiledRoute struct {
 	*config.Route
 	handler handler
+	kind    kind // kindProxy or kindMock
 	// dest is how the request log names the destination: the target's
 	// host:port, or "mock".
 	dest string
 }
 
-// frontend is the compiled catch-all for requests no route claims.
-type frontend struct {
+// compiledFrontend is the catch-all for requests no route claims.
+type compiledFrontend struct {
 	handler handler
-	// kind is "frontend" for a dev server, "static" for a folder.
-	kind string
+	kind    kind // kindFrontend or kindStatic
 	// dest names the dev server's host:port or the folder.
 	dest string
 }
 
-func (rt *router) match(path string) *route {
+func (rt *router) match(path string) *compiledRoute {
 	for _, r := range rt.routes {
 		if hasPathPrefix(path, r.Path) {
 			return r
@@ -60,7 +72,7 @@ func hasPathPrefix(path, prefix string) bool {
 
 // sortRoutes orders routes longest prefix first. Config validation makes
 // prefixes unique, so the order is total.
-func sortRoutes(routes []*route) {
+func sortRoutes(routes []*compiledRoute) {
 	sort.Slice(routes, func(i, j int) bool {
 		if len(routes[i].Path) != len(routes[j].Path) {
 			return len(routes[i].Path) > len(routes[j].Path)
@@ -78,7 +90,8 @@ type dispatch struct {
 	// the page listing the routes when there is no frontend.
 	h   handler
 	own bool
-	// route and dest are what the request log names.
+	// kind, route and dest are what the request log names.
+	kind        kind
 	route, dest string
 	// refused, when not nil, is why the request is answered by devproxy
 	// with an error before any handler runs.
@@ -88,7 +101,7 @@ type dispatch struct {
 // dispatch resolves r's path, routes it by the resolved path and checks it
 // against the guards.
 func (rt *router) dispatch(r *http.Request) dispatch {
-	d := dispatch{r: r, route: "devproxy"}
+	d := dispatch{r: r, kind: kindDevproxy, route: string(kindDevproxy)}
 	raw := rawPath(r)
 	resolved, pe := resolveDots(raw)
 	if pe != nil {
@@ -103,9 +116,9 @@ func (rt *router) dispatch(r *http.Request) dispatch {
 	switch m := rt.match(path); {
 	case d.own:
 	case m != nil:
-		d.route, d.dest, d.h = m.Path, m.dest, m.handler
+		d.kind, d.route, d.dest, d.h = m.kind, m.Path, m.dest, m.handler
 	case rt.frontend != nil:
-		d.route, d.dest, d.h = rt.frontend.kind, rt.frontend.dest, rt.frontend.handler
+		d.kind, d.route, d.dest, d.h = rt.frontend.kind, string(rt.frontend.kind), rt.frontend.dest, rt.frontend.handler
 	}
 	d.refused = rt.guards.check(d.r, rt.frontend != nil && d.h == rt.frontend.handler)
 	return d

@@ -18,7 +18,7 @@ func benchRouter() *router {
 	}
 	rt := &router{}
 	for _, p := range paths {
-		rt.routes = append(rt.routes, &route{Route: &config.Route{Path: p}})
+		rt.routes = append(rt.routes, &compiledRoute{Route: &config.Route{Path: p}})
 	}
 	sortRoutes(rt.routes)
 	return rt
@@ -44,7 +44,7 @@ func BenchmarkRouterMatch(b *testing.B) {
 	}
 }
 
-func matched(r *route) string {
+func matched(r *compiledRoute) string {
 	if r == nil {
 		return ""
 	}
@@ -57,7 +57,7 @@ func BenchmarkRouterMatchSize(b *testing.B) {
 	for _, n := range []int{1, 20, 100} {
 		rt := &router{}
 		for i := range n {
-			rt.routes = append(rt.routes, &route{Route: &config.Route{Path: fmt.Sprintf("/r%03d", i)}})
+			rt.routes = append(rt.routes, &compiledRoute{Route: &config.Route{Path: fmt.Sprintf("/r%03d", i)}})
 		}
 		sortRoutes(rt.routes)
 		b.Run(fmt.Sprintf("routes=%d/miss", n), func(b *testing.B) {

@@ -190,7 +190,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.finish(rec, r)
 
 	d := rt.dispatch(r)
-	e.route, e.dest = d.route, d.dest
+	e.kind, e.route, e.dest = d.kind, d.route, d.dest
 	if pe := s.checkHeaders(r, e.route); pe != nil {
 		writeProxyError(rec, r, o, pe)
 		return
@@ -258,7 +258,7 @@ func (s *Server) finish(rec *recorder, r *http.Request) {
 		s.streams.remove(rec.conn)
 		e.ws, e.wsUp, e.wsDown = true, rec.conn.up.Load(), rec.conn.down.Load()
 		s.log.wsClosed(e)
-	case e.route == "devproxy" && e.status < 400 && e.err == nil:
+	case e.kind == kindDevproxy && e.status < 400 && e.err == nil:
 		// devproxy's own endpoints are polled (the demo page checks the
 		// status every few seconds): only their failures are worth a line.
 	default:
