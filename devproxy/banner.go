@@ -99,10 +99,10 @@ func (l *logger) banner(version string, cfg *config.Config, listen string, probe
 		}
 		return
 	}
-	b := l.p.title.add(nil, "devproxy "+version)
+	b := l.p.title.appendText(nil, "devproxy "+version)
 	b = append(b, "  config "+cfg.File+"\n"...)
 	b = append(b, "  ➜ open "...)
-	b = l.p.url.add(b, open)
+	b = l.p.url.appendText(b, open)
 	b = append(b, "\n\n"...)
 	width := 0
 	for _, r := range rows {
@@ -114,22 +114,22 @@ func (l *logger) banner(version string, cfg *config.Config, listen string, probe
 		if r.path == "/" {
 			p = l.p.frontend
 		}
-		b = p.add(b, r.path)
+		b = p.appendText(b, r.path)
 		b = append(b, strings.Repeat(" ", width-len(r.path))...)
 		b = append(b, "  → "...)
 		dp := l.p.target
 		if r.kind == kindMock {
 			dp = l.p.mock
 		}
-		b = dp.add(b, r.dest)
+		b = dp.appendText(b, r.dest)
 		b = append(b, r.opts...)
 		if r.target != nil {
 			if err := probes[hostPort(r.target)]; err != nil {
 				b = append(b, "  "...)
-				b = l.p.bad.add(b, "down: "+probeReason(r.target, err))
+				b = l.p.bad.appendText(b, "down: "+probeReason(r.target, err))
 			} else {
 				b = append(b, "  "...)
-				b = l.p.good.add(b, "up")
+				b = l.p.good.appendText(b, "up")
 			}
 		}
 		b = append(b, '\n')

@@ -86,11 +86,11 @@ func compile(st lipgloss.Style) paint {
 	return paint{out[:i], out[i+len(sentinel):]}
 }
 
-// add appends s in the paint's style. A line break inside s ends the style
+// appendText appends s in the paint's style. A line break inside s ends the style
 // before it and starts it again after, so that every line resets its
 // styles before its newline: tools that read the log line by line (CI
 // logs, less -R, tail, tmux) would otherwise carry the color over.
-func (p paint) add(b []byte, s string) []byte {
+func (p paint) appendText(b []byte, s string) []byte {
 	b = append(b, p.pre...)
 	for p.pre != "" {
 		i := strings.IndexByte(s, '\n')
@@ -107,8 +107,8 @@ func (p paint) add(b []byte, s string) []byte {
 	return append(b, p.post...)
 }
 
-// addBytes is add for a formatted number, which has no line break.
-func (p paint) addBytes(b, s []byte) []byte {
+// appendBytes is appendText for a formatted number, which has no line break.
+func (p paint) appendBytes(b, s []byte) []byte {
 	b = append(b, p.pre...)
 	b = append(b, s...)
 	return append(b, p.post...)
@@ -333,7 +333,7 @@ func (l *logger) writeRepeat(route string, r *repeat) {
 		return
 	}
 	b := append(make([]byte, 0, 128), "         ↳ "...)
-	b = l.p.err.add(b, msg)
+	b = l.p.err.appendText(b, msg)
 	l.out.write(append(b, '\n'))
 }
 
@@ -373,7 +373,7 @@ func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 	if e.ws {
 		method = "WS"
 	}
-	b = pad(l.p.method.add(b, method), method, methodWidth)
+	b = pad(l.p.method.appendText(b, method), method, methodWidth)
 	b = append(b, ' ')
 
 	path := sanitize(e.uri)
@@ -385,7 +385,7 @@ func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 		path = shorten(path, room)
 		pathWidth = min(pathWidth, room)
 	}
-	b = pad(l.p.path.add(b, path), path, pathWidth)
+	b = pad(l.p.path.appendText(b, path), path, pathWidth)
 	b = append(b, " → "...)
 
 	where, dest := e.route, e.dest
@@ -400,14 +400,14 @@ func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 	default:
 		wp = l.p.route(e.route)
 	}
-	b = wp.add(b, where)
+	b = wp.appendText(b, where)
 	whereLen := utf8.RuneCountInString(where)
 	if dest != "" {
 		dp := l.p.target
 		if e.kind == kindMock {
 			dp = l.p.mock
 		}
-		b = dp.add(append(b, ' '), dest)
+		b = dp.appendText(append(b, ' '), dest)
 		whereLen += 1 + utf8.RuneCountInString(dest)
 	}
 	for ; whereLen < whereWidth; whereLen++ {
@@ -424,11 +424,11 @@ func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 		dp = l.p.slow
 	}
 	b = padLeft(b, dur, 8)
-	b = dp.addBytes(b, dur)
+	b = dp.appendBytes(b, dur)
 	if len(size) > 0 {
 		b = append(b, ' ')
 		b = padLeft(b, size, 8)
-		b = l.p.size.addBytes(b, size)
+		b = l.p.size.appendBytes(b, size)
 	}
 	return append(b, '\n')
 }
@@ -436,10 +436,10 @@ func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 // hintLine adds the indented line that says what failed and what to try.
 func (l *logger) hintLine(b []byte, what, hint string) []byte {
 	b = append(b, "         ↳ "...)
-	b = l.p.err.add(b, what)
+	b = l.p.err.appendText(b, what)
 	if hint != "" {
 		b = append(b, " — "...)
-		b = l.p.hint.add(b, hint)
+		b = l.p.hint.appendText(b, hint)
 	}
 	return append(b, '\n')
 }
@@ -490,9 +490,9 @@ func (l *logger) message(level string, p paint, msg, detail string) {
 		l.jsonLine(jl)
 		return
 	}
-	b := l.p.time.add(make([]byte, 0, 128), l.now().Format("15:04:05"))
+	b := l.p.time.appendText(make([]byte, 0, 128), l.now().Format("15:04:05"))
 	b = append(b, ' ')
-	b = p.add(b, msg)
+	b = p.appendText(b, msg)
 	b = append(b, '\n')
 	for _, d := range strings.Split(detail, "\n") {
 		if d != "" {

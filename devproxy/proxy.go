@@ -341,7 +341,7 @@ func (u *upstream) modifyResponse(res *http.Response) error {
 	}
 	if u.streams != nil && strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
 		sb := &streamBody{ReadCloser: res.Body, reg: u.streams}
-		u.streams.add(sb)
+		u.streams.track(sb)
 		res.Body = sb
 	}
 	req := res.Request

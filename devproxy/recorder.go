@@ -95,7 +95,7 @@ func (rec *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	rec.hijacked = true
 	rec.status, rec.wroteHeader = http.StatusSwitchingProtocols, true
 	rec.conn = &countingConn{Conn: c}
-	rec.streams.add(rec.conn)
+	rec.streams.track(rec.conn)
 	rec.log.wsOpened(&rec.e)
 	return rec.conn, brw, nil
 }

@@ -255,7 +255,7 @@ func (s *Server) finish(rec *recorder, r *http.Request) {
 	}
 	switch {
 	case rec.hijacked:
-		s.streams.remove(rec.conn)
+		s.streams.untrack(rec.conn)
 		e.ws, e.wsUp, e.wsDown = true, rec.conn.up.Load(), rec.conn.down.Load()
 		s.log.wsClosed(e)
 	case e.kind == kindDevproxy && e.status < 400 && e.err == nil:

@@ -20,8 +20,8 @@ type stopper interface{ stop() }
 
 func newStreams() *streams { return &streams{m: map[stopper]struct{}{}} }
 
-// add tracks s; if a shutdown already began, s is stopped at once.
-func (ss *streams) add(s stopper) {
+// track keeps s to stop at shutdown; if a shutdown already began, s is stopped at once.
+func (ss *streams) track(s stopper) {
 	ss.mu.Lock()
 	closing := ss.closing
 	if !closing {
@@ -33,13 +33,14 @@ func (ss *streams) add(s stopper) {
 	}
 }
 
-func (ss *streams) remove(s stopper) {
+// untrack forgets s, which ended on its own.
+func (ss *streams) untrack(s stopper) {
 	ss.mu.Lock()
 	delete(ss.m, s)
 	ss.mu.Unlock()
 }
 
-// stopAll ends every stream, and every stream added from now on.
+// stopAll ends every stream, and every stream tracked from now on.
 func (ss *streams) stopAll() {
 	ss.mu.Lock()
 	ss.closing = true
@@ -72,7 +73,7 @@ func (b *streamBody) Read(p []byte) (int, error) {
 }
 
 func (b *streamBody) Close() error {
-	b.reg.remove(b)
+	b.reg.untrack(b)
 	return b.ReadCloser.Close()
 }
 
