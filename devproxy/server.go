@@ -129,14 +129,11 @@ func New(opts Options) (*Server, error) {
 		readHeaderTimeout: 10 * time.Second,
 		headerLimit:       defaultHeaderLimit,
 	}
-	data, err := os.ReadFile(opts.ConfigFile)
+	cfg, data, err := config.LoadFor(opts.ConfigFile, opts.LookupEnv, s.listening())
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.ParseFor(opts.ConfigFile, data, opts.LookupEnv, s.listening())
-	if err != nil {
-		return nil, err
-	}
+	// A save of exactly these bytes changes nothing (reloadFile).
 	s.lastData = data
 	s.router.Store(s.compile(cfg))
 	s.reload.Store(&reloadStatus{OK: true, At: opts.Now().Format(time.RFC3339)})

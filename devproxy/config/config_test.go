@@ -569,3 +569,26 @@ func TestConfigErrorsPrintValuesWhole(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadFor checks that LoadFor returns the bytes it parsed, which a
+// watching server compares later saves with, and refuses a target on an
+// address the server listens on.
+func TestLoadFor(t *testing.T) {
+	dir := configFixture(t)
+	file := filepath.Join(dir, "devproxy.yaml")
+	data := "routes:\n  /api: http://127.0.0.1:7000\n"
+	if err := os.WriteFile(file, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, got, err := LoadFor(file, testEnv, []string{"127.0.0.1:9000"})
+	if err != nil {
+		t.Fatalf("LoadFor(%q): got error %v, want nil", file, err)
+	}
+	if string(got) != data || len(cfg.Routes) != 1 {
+		t.Errorf("LoadFor(%q): got bytes %q and %d routes, want %q and 1", file, got, len(cfg.Routes), data)
+	}
+	cfg, got, err = LoadFor(file, testEnv, []string{"127.0.0.1:7000"})
+	if err == nil || !strings.Contains(err.Error(), "is devproxy itself") || cfg != nil || got != nil {
+		t.Errorf("LoadFor(%q) listening on the target: got %v, %q, %v; want no config, no bytes and an error naming devproxy itself", file, cfg, got, err)
+	}
+}

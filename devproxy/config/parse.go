@@ -77,11 +77,23 @@ func ParseFor(file string, data []byte, lookupEnv func(string) (string, bool), l
 // Load reads file and calls Parse. A missing file returns an
 // error for which errors.Is(err, fs.ErrNotExist) is true.
 func Load(file string, lookupEnv func(string) (string, bool)) (*Config, error) {
+	cfg, _, err := LoadFor(file, lookupEnv, nil)
+	return cfg, err
+}
+
+// LoadFor reads file and calls ParseFor. It also returns the bytes it
+// parsed, so that a server watching the file can tell a later save of the
+// same bytes from a change.
+func LoadFor(file string, lookupEnv func(string) (string, bool), listening []string) (*Config, []byte, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return Parse(file, data, lookupEnv)
+	cfg, err := ParseFor(file, data, lookupEnv, listening)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, data, nil
 }
 
 // parser collects the problems of one file while it fills a Config, so that
