@@ -4,16 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/devproxy/devproxy/devproxy/config"
 )
 
 // fuzzConfig has a route of every shape: plain, stripped with a base path
@@ -37,10 +40,12 @@ routes:
 `
 
 // FuzzRequestPath drives a request's method, target and a header through
-// the guards, the router and the rewrite as ReverseProxy calls it, and a
-// response header through the response mapping. Nothing may panic, the
-// outgoing request must go to the route's own target, and its wire form
-// must be one origin-form request and nothing more.
+// Server.ServeHTTP itself (guards, the path rule, the router, the proxy
+// with its rewrite) to a fake target that answers with a response header
+// naming loc, which the proxy maps back for the browser. Nothing may panic,
+// the request must reach the route's own target, its wire form must be one
+// origin-form request and nothing more, and a mapped URL must stay on
+// devproxy's origin.
 func FuzzRequestPath(f *testing.F) {
 	for _, s := range [][5]string{
 		{"GET", "/api/users?id=1", "X-Forwarded-Host", "evil.example", "http://127.0.0.1:5000/x"},
@@ -73,52 +78,64 @@ func FuzzRequestPath(f *testing.F) {
 	if err := os.WriteFile(file, []byte(fuzzConfig), 0o644); err != nil {
 		f.Fatal(err)
 	}
-	srv, err := New(Options{ConfigFile: file, LookupEnv: func(string) (string, bool) { return "", false }})
+	var log bytes.Buffer
+	srv, err := New(Options{ConfigFile: file, Log: &log, LookupEnv: func(string) (string, bool) { return "", false }})
 	if err != nil {
 		f.Fatal(err)
 	}
 	rt := srv.router.Load()
+	target := newFakeTarget()
+	for pool := range rt.pools {
+		target.serve(pool)
+	}
 	local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}
-
-	f.Fuzz(func(t *testing.T, method, target, name, value, loc string) {
-		raw := method + " " + target + " HTTP/1.1\r\nHost: localhost:8080\r\n" + name + ": " + value + "\r\n\r\n"
+	parse := func(raw string) *http.Request {
 		in, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
 		if err != nil {
-			return // net/http refuses it before devproxy sees it
+			return nil
 		}
 		in.RemoteAddr = "127.0.0.1:40000"
-		in = in.WithContext(context.WithValue(context.Background(), http.LocalAddrContextKey, net.Addr(local)))
+		return in.WithContext(context.WithValue(context.Background(), http.LocalAddrContextKey, net.Addr(local)))
+	}
 
-		// The real dispatch: path rule, routing, guards.
-		d := rt.dispatch(in)
-		if d.refused != nil || d.h == nil {
-			return // refused, or devproxy's own
+	f.Fuzz(func(t *testing.T, method, reqTarget, name, value, loc string) {
+		raw := method + " " + reqTarget + " HTTP/1.1\r\nHost: localhost:8080\r\n" + name + ": " + value + "\r\n\r\n"
+		in := parse(raw)
+		if in == nil {
+			return // net/http refuses it before devproxy sees it
 		}
-		in = d.r
-		dropOtherUpgrades(in)
-		u, ok := d.h.(*upstream)
-		if !ok {
-			return // a mock
+		if strings.ContainsFunc(loc, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+			loc = "" // not a header value a target could send
+		}
+		loc = strings.Trim(loc, " \t") // as a header value arrives
+		log.Reset()
+		target.answer(loc)
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, in)
+		if strings.Contains(log.String(), "panic serving") {
+			t.Fatalf("%q: %s", raw, log.String())
+		}
+		seen := target.take()
+		if seen == nil {
+			return // refused, devproxy's own, or a mock
 		}
 
-		// As ReverseProxy does before it calls Rewrite.
-		out := in.Clone(in.Context())
-		if in.ContentLength == 0 {
-			out.Body = nil
+		// Where the router sent it, asked of the router itself.
+		d := rt.dispatch(parse(raw))
+		want := routeView{name: d.route}
+		if m := rt.match(d.r.URL.Path); m != nil && d.route == m.Path {
+			want.route(m.Route)
+		} else {
+			want.url, want.frontend = rt.cfg.Frontend.URL, true
 		}
-		out.Close = false
-		for _, k := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
-			out.Header.Del(k)
+		if seen.addr != hostPort(want.url) {
+			t.Fatalf("%q went to %s, want the route's target %s", raw, seen.addr, want.url)
 		}
-		u.rewrite(&httputil.ProxyRequest{In: in, Out: out})
-
-		if out.URL.Scheme != u.target.Scheme || out.URL.Host != u.target.Host {
-			t.Fatalf("%q goes to %s://%s, want the route's target %s", raw, out.URL.Scheme, out.URL.Host, u.target)
+		back := seen.req
+		if back.Header.Get("X-Forwarded-For") != "127.0.0.1" || back.Header.Get("X-Real-Ip") != "" {
+			t.Fatalf("%q: forwarding headers X-Forwarded-For %q, X-Real-IP %q", raw, back.Header.Get("X-Forwarded-For"), back.Header.Get("X-Real-Ip"))
 		}
-		if out.Header.Get("X-Forwarded-For") != "127.0.0.1" || out.Header.Get("X-Real-Ip") != "" {
-			t.Fatalf("%q: forwarding headers X-Forwarded-For %q, X-Real-IP %q", raw, out.Header.Get("X-Forwarded-For"), out.Header.Get("X-Real-Ip"))
-		}
-		for k := range out.Header {
+		for k := range back.Header {
 			switch k {
 			case "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Forwarded-Prefix":
 			default:
@@ -127,61 +144,46 @@ func FuzzRequestPath(f *testing.F) {
 				}
 			}
 		}
-		if got := out.Header.Get("X-Forwarded-Prefix"); got != u.prefix {
-			t.Fatalf("%q: X-Forwarded-Prefix %q, want %q", raw, got, u.prefix)
+		if got := back.Header.Get("X-Forwarded-Prefix"); got != want.prefix {
+			t.Fatalf("%q: X-Forwarded-Prefix %q, want %q", raw, got, want.prefix)
 		}
-		for _, hd := range u.headers {
-			if got := out.Header.Get(hd.Name); got != hd.Value {
+		for _, hd := range want.headers {
+			if got := back.Header.Get(hd.Name); got != hd.Value {
 				t.Fatalf("%q: route header %s = %q, want %q", raw, hd.Name, got, hd.Value)
 			}
 		}
 
-		// The request as the transport writes it: one request in
-		// origin-form (or OPTIONS * as it came), for the target's host (or the browser's, with
-		// host: preserve), and no byte more.
-		out.Body, out.ContentLength, out.TransferEncoding = nil, 0, nil
-		var wire bytes.Buffer
-		if err := out.Write(&wire); err == nil {
-			br := bufio.NewReader(bytes.NewReader(wire.Bytes()))
-			back, err := http.ReadRequest(br)
-			if err != nil {
-				t.Fatalf("%q was written upstream as %q, which does not parse: %v", raw, wire.String(), err)
-			}
-			if !strings.HasPrefix(back.RequestURI, "/") && !(back.RequestURI == "*" && in.RequestURI == "*") {
-				t.Fatalf("%q was written upstream with the target %q, want origin-form", raw, back.RequestURI)
-			}
-			wantHost := u.target.Host
-			if u.preserveHost {
-				wantHost = in.Host
-			}
-			if back.Host != wantHost {
-				t.Fatalf("%q was written upstream with Host %q, want %q", raw, back.Host, wantHost)
-			}
-			if rest, _ := io.ReadAll(br); len(rest) != 0 {
-				t.Fatalf("%q was written upstream as %q: %q follows the request", raw, wire.String(), rest)
-			}
-			// The path rule: however the target decodes and resolves the
-			// path, it stays under the route's prefix and the target's
-			// base path.
-			want := u.base
-			if !u.frontend && u.prefix == "" {
-				want += u.name
-			}
-			if got := targetView(back.RequestURI); !hasPathPrefix(got, want) && got+"/" != want+"/" {
-				t.Fatalf("%q went upstream as %q, which a target resolves to %q, outside %q", raw, back.RequestURI, got, want)
-			}
+		// The request as it came off the wire: one request in origin-form
+		// (or OPTIONS * as it came), for the target's host (or the
+		// browser's, with host: preserve), and no byte more.
+		if !strings.HasPrefix(back.RequestURI, "/") && !(back.RequestURI == "*" && in.RequestURI == "*") {
+			t.Fatalf("%q was written upstream with the target %q, want origin-form", raw, back.RequestURI)
+		}
+		wantHost := want.url.Host
+		if want.preserveHost {
+			wantHost = in.Host
+		}
+		if back.Host != wantHost {
+			t.Fatalf("%q was written upstream with Host %q, want %q", raw, back.Host, wantHost)
+		}
+		if len(seen.rest) != 0 {
+			t.Fatalf("%q was written upstream with %q following the request", raw, seen.rest)
+		}
+		// The path rule: however the target decodes and resolves the
+		// path, it stays under the route's prefix and the target's base
+		// path.
+		under := strings.TrimSuffix(want.url.EscapedPath(), "/")
+		if !want.frontend && want.prefix == "" {
+			under += want.name
+		}
+		if got := targetView(back.RequestURI); !hasPathPrefix(got, under) && got+"/" != under+"/" {
+			t.Fatalf("%q went upstream as %q, which a target resolves to %q, outside %q", raw, back.RequestURI, got, under)
 		}
 
-		// A response naming loc, mapped back for the browser.
-		res := &http.Response{StatusCode: http.StatusFound, Request: out, Header: http.Header{
-			"Location": {loc}, "Content-Location": {loc}, "Set-Cookie": {loc},
-		}}
-		if err := u.modifyResponse(res); err != nil {
-			t.Fatalf("modifyResponse: %v", err)
-		}
+		// The target's response named loc; the browser gets it mapped.
 		own := "http://" + in.Host
 		for _, k := range []string{"Location", "Content-Location"} {
-			got := res.Header.Get(k)
+			got := w.Header().Get(k)
 			if got == loc {
 				continue
 			}
@@ -189,10 +191,104 @@ func FuzzRequestPath(f *testing.F) {
 			// naming it, or a path that is not a network-path reference.
 			if !(got == own || strings.HasPrefix(got, own+"/") || strings.HasPrefix(got, own+"?") || strings.HasPrefix(got, own+"#") ||
 				strings.HasPrefix(got, "/") && !strings.HasPrefix(got, "//") && !strings.HasPrefix(got, "/\\")) {
-				t.Fatalf("%s %q from %s was mapped to %q, off devproxy's origin %s", k, loc, u.target, got, own)
+				t.Fatalf("%s %q from %s was mapped to %q, off devproxy's origin %s", k, loc, want.url, got, own)
 			}
 		}
 	})
+}
+
+// routeView is what the fuzz target expects of a request forwarded by one
+// route, or by the frontend dev server, read from the config.
+type routeView struct {
+	name         string
+	url          *url.URL
+	frontend     bool
+	prefix       string // sent as X-Forwarded-Prefix: the stripped prefix
+	preserveHost bool
+	headers      []config.Header
+}
+
+func (v *routeView) route(r *config.Route) {
+	v.url, v.preserveHost, v.headers = r.Target, r.PreserveHost, r.Headers
+	if r.StripPrefix {
+		v.prefix = r.Path
+	}
+}
+
+// fakeTarget stands for every target of a config: the pools dial it over
+// an in-memory pipe (TLS for an https target), and it reads one request off
+// the wire, keeps it, and answers with a redirect naming loc.
+type fakeTarget struct {
+	tls *tls.Config
+
+	mu   sync.Mutex
+	loc  string
+	seen *seenRequest
+}
+
+// seenRequest is one request as the target read it.
+type seenRequest struct {
+	addr string // the address the pool dialled
+	req  *http.Request
+	rest []byte // bytes that came with the request and were not part of it
+}
+
+func newFakeTarget() *fakeTarget {
+	ts := httptest.NewTLSServer(http.NotFoundHandler())
+	cfg := ts.TLS.Clone()
+	cfg.NextProtos = nil
+	ts.Close()
+	return &fakeTarget{tls: cfg}
+}
+
+// serve makes pool dial the fake instead of its target. The fake's
+// certificate is its own, so the pool is told not to check it.
+func (ft *fakeTarget) serve(pool *upstreamTransport) {
+	secure := pool.scheme == "https"
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		client, server := net.Pipe()
+		go ft.reply(addr, server, secure)
+		return client, nil
+	}
+	pool.dial, pool.std.DialContext = dial, dial
+	pool.std.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+}
+
+func (ft *fakeTarget) reply(addr string, c net.Conn, secure bool) {
+	defer c.Close()
+	if secure {
+		c = tls.Server(c, ft.tls)
+	}
+	br := bufio.NewReader(c)
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		return
+	}
+	rest := make([]byte, br.Buffered())
+	_, _ = io.ReadFull(br, rest)
+	ft.mu.Lock()
+	ft.seen = &seenRequest{addr: addr, req: req, rest: rest}
+	loc := ft.loc
+	ft.mu.Unlock()
+	res := "HTTP/1.1 302 Found\r\nContent-Length: 0\r\nConnection: close\r\n"
+	if loc != "" {
+		res += "Location: " + loc + "\r\nContent-Location: " + loc + "\r\nSet-Cookie: " + loc + "\r\n"
+	}
+	_, _ = io.WriteString(c, res+"\r\n")
+}
+
+// answer sets what the next response names, and forgets the last request.
+func (ft *fakeTarget) answer(loc string) {
+	ft.mu.Lock()
+	ft.loc, ft.seen = loc, nil
+	ft.mu.Unlock()
+}
+
+// take returns the request the target read since answer, or nil.
+func (ft *fakeTarget) take() *seenRequest {
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	return ft.seen
 }
 
 // targetView is how a lenient target could read the path of requestURI:
