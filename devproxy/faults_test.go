@@ -9,48 +9,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 )
-
-// leakCheck records the goroutines and open file descriptors of the test
-// process, to compare with once a scenario is over.
-type leakCheck struct{ goroutines, fds int }
-
-func startLeakCheck() leakCheck { return leakCheck{runtime.NumGoroutine(), openFDs()} }
-
-// openFDs counts the process's open file descriptors, or returns -1 where
-// /proc does not tell.
-func openFDs() int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return -1
-	}
-	return len(ents)
-}
-
-// wait polls until goroutines and descriptors are back to what they were,
-// and fails with the goroutines' stacks if they are not within the
-// deadline.
-func (l leakCheck) wait(t *testing.T, what string) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		g, fds := runtime.NumGoroutine(), openFDs()
-		if g <= l.goroutines && fds <= l.fds {
-			return
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("%s: %d goroutines and %d descriptors left, want at most %d and %d as before; goroutines:\n%s", what, g, fds, l.goroutines, l.fds, buf)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 func TestBackendDownThenUp(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -267,31 +229,6 @@ func TestClientGoneCancelsUpstream(t *testing.T) {
 			leaks.wait(t, tt.name)
 		})
 	}
-}
-
-// echoingWS serves WebSockets with wsEchoHandler and reports each one that
-// ended, which is when its upstream connection closed.
-func echoingWS(t *testing.T) (*httptest.Server, chan struct{}) {
-	ended := make(chan struct{}, 10000)
-	echo := wsEchoHandler(t, "", nil)
-	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() { ended <- struct{}{} }()
-		if r.URL.Path == "/api/hangup" {
-			// Accept, then hang up at the first message.
-			c, brw, err := http.NewResponseController(w).Hijack()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-			brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + wsAccept(r.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n")
-			brw.Flush()
-			wsRead(brw.Reader)
-			return
-		}
-		echo(w, r)
-	}))
-	t.Cleanup(be.Close)
-	return be, ended
 }
 
 func TestWebSocketEitherSideClosing(t *testing.T) {

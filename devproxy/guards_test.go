@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -71,11 +70,6 @@ func TestHostCheckStopsDNSRebinding(t *testing.T) {
 		}
 	}
 	p.log.waitFor(t, "403", "DNS rebinding protection", "add it to allowed_hosts")
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\r\n")
-	return line
 }
 
 func TestNotAnOpenProxy(t *testing.T) {
@@ -285,8 +279,9 @@ func TestNonLoopbackListenWarns(t *testing.T) {
 			t.Errorf("exposed(%q) = %v, want exposed %t", tt.listen, got, tt.exposed)
 		}
 	}
-	file := filepath.Join(t.TempDir(), "devproxy.yaml")
-	os.WriteFile(file, []byte("routes: {}\n"), 0o644)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"devproxy.yaml": "routes: {}\n"})
+	file := filepath.Join(dir, "devproxy.yaml")
 	lb := newLogBuffer()
 	srv, err := New(Options{ConfigFile: file, Log: lb})
 	if err != nil {

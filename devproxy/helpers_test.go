@@ -1,14 +1,20 @@
 package devproxy
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/textproto"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -282,4 +288,326 @@ func (h plainHandler) serve(w http.ResponseWriter, r *http.Request, _ *outcome) 
 // outcome nobody reads.
 func alone(h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.serve(w, r, new(outcome)) })
+}
+
+// rawBackend is a TCP server on 127.0.0.1 that serves each connection with
+// a function of the test's, for upstream behaviour net/http would never
+// produce: garbage, resets, requests read off the wire as they are.
+type rawBackend struct {
+	url  string // http://127.0.0.1:PORT
+	addr string
+	// closed receives one value for every connection whose serve function
+	// returned (the connection is then closed).
+	closed chan struct{}
+}
+
+// waitClosed waits for one more connection to close, and fails the test
+// with failure if none does.
+func (b *rawBackend) waitClosed(t *testing.T, failure string) {
+	t.Helper()
+	select {
+	case <-b.closed:
+	case <-time.After(waitTimeout):
+		t.Fatal(failure)
+	}
+}
+
+func startRawBackend(t *testing.T, serve func(c net.Conn, br *bufio.Reader)) *rawBackend {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &rawBackend{url: "http://" + ln.Addr().String(), addr: ln.Addr().String(), closed: make(chan struct{}, 10000)}
+	var (
+		mu    sync.Mutex
+		conns = map[net.Conn]bool{}
+		wg    sync.WaitGroup
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns[c] = true
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { b.closed <- struct{}{} }()
+				defer c.Close()
+				serve(c, bufio.NewReader(c))
+				mu.Lock()
+				delete(conns, c)
+				mu.Unlock()
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return b
+}
+
+// wireRequest is one request as an upstream read it off the wire.
+type wireRequest struct {
+	line   string // the request line
+	header textproto.MIMEHeader
+	body   string
+}
+
+// readWireRequest reads one request with its headers exactly as sent (no
+// header is dropped or merged, unlike http.ReadRequest) and its body framed
+// as RFC 9112 says: chunked when Transfer-Encoding says so, else by
+// Content-Length.
+func readWireRequest(br *bufio.Reader) (*wireRequest, error) {
+	tp := textproto.NewReader(br)
+	line, err := tp.ReadLine()
+	if err != nil {
+		return nil, err
+	}
+	h, err := tp.ReadMIMEHeader()
+	if err != nil {
+		return nil, err
+	}
+	wr := &wireRequest{line: line, header: h}
+	var body io.Reader = strings.NewReader("")
+	switch {
+	case strings.EqualFold(h.Get("Transfer-Encoding"), "chunked"):
+		body = httputil.NewChunkedReader(br)
+	case h.Get("Content-Length") != "":
+		n, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		body = io.LimitReader(br, n)
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	wr.body = string(b)
+	if strings.EqualFold(h.Get("Transfer-Encoding"), "chunked") {
+		// The chunked reader stops at the last chunk: the trailer
+		// section and its blank line follow.
+		if _, err := tp.ReadMIMEHeader(); err != nil {
+			return nil, err
+		}
+	}
+	return wr, nil
+}
+
+// wireBackend answers every request it reads off the wire with its request
+// line and body, keeping the connection open, and sends each request to
+// seen.
+func wireBackend(t *testing.T) (*rawBackend, chan *wireRequest) {
+	seen := make(chan *wireRequest, 1000)
+	b := startRawBackend(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			wr, err := readWireRequest(br)
+			if err != nil {
+				return
+			}
+			seen <- wr
+			body := wr.line + "\n" + wr.body
+			if strings.HasPrefix(wr.line, "HEAD ") {
+				if _, err := io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"); err != nil {
+					return
+				}
+				continue
+			}
+			if _, err := fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body); err != nil {
+				return
+			}
+		}
+	})
+	return b, seen
+}
+
+// drain returns what arrived on seen so far.
+func drain(seen chan *wireRequest) []*wireRequest {
+	var got []*wireRequest
+	for {
+		select {
+		case wr := <-seen:
+			got = append(got, wr)
+		default:
+			return got
+		}
+	}
+}
+
+// leakCheck records the goroutines and open file descriptors of the test
+// process, to compare with once a scenario is over.
+type leakCheck struct{ goroutines, fds int }
+
+func startLeakCheck() leakCheck { return leakCheck{runtime.NumGoroutine(), openFDs()} }
+
+// openFDs counts the process's open file descriptors, or returns -1 where
+// /proc does not tell.
+func openFDs() int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(ents)
+}
+
+// wait polls until goroutines and descriptors are back to what they were,
+// and fails with the goroutines' stacks if they are not within the
+// deadline.
+func (l leakCheck) wait(t *testing.T, what string) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		g, fds := runtime.NumGoroutine(), openFDs()
+		if g <= l.goroutines && fds <= l.fds {
+			return
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("%s: %d goroutines and %d descriptors left, want at most %d and %d as before; goroutines:\n%s", what, g, fds, l.goroutines, l.fds, buf)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// echoingWS serves WebSockets with wsEchoHandler and reports each one that
+// ended, which is when its upstream connection closed.
+func echoingWS(t *testing.T) (*httptest.Server, chan struct{}) {
+	ended := make(chan struct{}, 10000)
+	echo := wsEchoHandler(t, "", nil)
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() { ended <- struct{}{} }()
+		if r.URL.Path == "/api/hangup" {
+			// Accept, then hang up at the first message.
+			c, brw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + wsAccept(r.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n")
+			brw.Flush()
+			wsRead(brw.Reader)
+			return
+		}
+		echo(w, r)
+	}))
+	t.Cleanup(be.Close)
+	return be, ended
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\r\n")
+	return line
+}
+
+// browserRequest is a request as a browser's fetch sends it to devproxy.
+func browserRequest(target string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, target, nil)
+	r.Host = "localhost:8080"
+	r.RemoteAddr = "127.0.0.1:53211"
+	for k, v := range map[string]string{
+		"Accept":          "application/json",
+		"Accept-Encoding": "gzip, deflate, br, zstd",
+		"Accept-Language": "en-GB,en;q=0.9",
+		"Connection":      "keep-alive",
+		"Cookie":          "session=4f2a9c; theme=dark",
+		"Referer":         "http://localhost:8080/orders",
+		"Sec-Fetch-Dest":  "empty",
+		"Sec-Fetch-Mode":  "cors",
+		"Sec-Fetch-Site":  "same-origin",
+		"User-Agent":      "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+	} {
+		r.Header.Set(k, v)
+	}
+	return r
+}
+
+// echoed returns the value the echo backend reported for key.
+func echoed(body, key string) string {
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, key+"="); ok {
+			return v
+		}
+	}
+	return "<missing>"
+}
+
+// namedBackend answers every request with its name.
+func namedBackend(t *testing.T, name string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, name)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// saveByRename writes content to a temporary file in the same folder and
+// renames it over path, as vim, JetBrains IDEs and many tools save.
+func saveByRename(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantBody asserts GET path answers 200 with body.
+func (p *testProxy) wantBody(t *testing.T, path, want string) {
+	t.Helper()
+	res, body := p.get(t, path)
+	if res.StatusCode != 200 || body != want {
+		t.Errorf("GET %s: got %d %q, want 200 %q", path, res.StatusCode, body, want)
+	}
+}
+
+// answer writes a keep-alive response with body.
+func answer(w io.Writer, body string) error {
+	_, err := fmt.Fprintf(w, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	return err
+}
+
+// writeFiles creates files under dir; a name ending in "/" is a folder.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if strings.HasSuffix(name, "/") {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// must fails the test at once when a setup step failed, so that a test
+// never goes on to assert on a file or folder that is not there.
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

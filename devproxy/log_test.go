@@ -94,7 +94,9 @@ func TestLogGolden(t *testing.T) {
 			got := buf.String()
 			golden := filepath.Join("testdata", "log", tt.name+".golden")
 			if *update {
-				os.WriteFile(golden, []byte(got), 0o644)
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			want, err := os.ReadFile(golden)
 			if err != nil {
@@ -219,8 +221,9 @@ func TestColorChoice(t *testing.T) {
 func TestServerLogModes(t *testing.T) {
 	be := namedBackend(t, "api")
 	config := "routes:\n  /api: " + be.URL + "\n"
-	file := filepath.Join(t.TempDir(), "devproxy.yaml")
-	os.WriteFile(file, []byte(config), 0o644)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"devproxy.yaml": config})
+	file := filepath.Join(dir, "devproxy.yaml")
 
 	p := startProxyOpts(t, file, func(o *Options) {
 		o.LookupEnv = func(k string) (string, bool) { return "1", k == "NO_COLOR" }
@@ -246,8 +249,9 @@ func TestServerLogModes(t *testing.T) {
 
 func TestLogLinesSurviveShutdown(t *testing.T) {
 	lb := newLogBuffer()
-	file := filepath.Join(t.TempDir(), "devproxy.yaml")
-	os.WriteFile(file, []byte("routes:\n  /m:\n    respond: {body: x}\n"), 0o644)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"devproxy.yaml": "routes:\n  /m:\n    respond: {body: x}\n"})
+	file := filepath.Join(dir, "devproxy.yaml")
 	srv, err := New(Options{ConfigFile: file, Log: lb})
 	if err != nil {
 		t.Fatal(err)
@@ -355,12 +359,11 @@ func TestColorNeverBleedsPastALine(t *testing.T) {
 func TestColorNeverBleedsFromAServer(t *testing.T) {
 	be := namedBackend(t, "api")
 	dir := t.TempDir()
-	os.MkdirAll(filepath.Join(dir, "dist"), 0o755)
-	os.WriteFile(filepath.Join(dir, "dist", "index.html"), []byte("<!doctype html>"), 0o644)
+	writeFiles(t, dir, map[string]string{"dist/index.html": "<!doctype html>"})
 	config := "frontend: ./dist\nroutes:\n  /api:\n    target: " + be.URL + "\n    strip_prefix: true\n    cors: {origins: [http://localhost:3000]}\n" +
 		"  /down: http://127.0.0.1:" + closedPort(t) + "\n  /mock:\n    respond: {json: {ok: true}}\n"
+	writeFiles(t, dir, map[string]string{"devproxy.yaml": config})
 	file := filepath.Join(dir, "devproxy.yaml")
-	os.WriteFile(file, []byte(config), 0o644)
 	p := startProxyOpts(t, file, func(o *Options) {
 		o.Color, o.Width = ColorAlways, 70
 		o.LookupEnv = func(string) (string, bool) { return "", false }
@@ -378,7 +381,9 @@ func TestColorNeverBleedsFromAServer(t *testing.T) {
 	if err := p.waitReload(t); err == nil {
 		t.Fatal("a broken save was applied")
 	}
-	os.Remove(file)
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
 	out := p.log.waitFor(t, "was deleted", "kept previous config", "config reloaded", "/down/x", "/__devproxy/nope")
 	if !strings.Contains(out, "\x1b[") {
 		t.Fatal("forced color wrote no escape sequence")

@@ -65,7 +65,9 @@ routes:
 		t.Errorf("GET /api/user after editing the file: got %q, want the new content", body)
 	}
 	// A file that went away is a clear 500, not a crash.
-	os.Remove(file)
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
 	res, body := p.get(t, "/api/user")
 	if res.StatusCode != 500 || res.Header.Get("X-Devproxy-Error") != "1" {
 		t.Errorf("GET /api/user with the file gone: got %d %q, want 500 from devproxy", res.StatusCode, body)

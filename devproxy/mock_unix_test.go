@@ -3,6 +3,8 @@
 package devproxy
 
 import (
+	"errors"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -55,7 +57,9 @@ func TestMockFileMustBeRegular(t *testing.T) {
 	}
 	for _, tt := range replace {
 		t.Run("serve "+tt.name, func(t *testing.T) {
-			os.Remove(mock)
+			if err := os.Remove(mock); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				t.Fatal(err)
+			}
 			if err := tt.make(); err != nil {
 				t.Fatal(err)
 			}

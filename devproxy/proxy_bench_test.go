@@ -3,35 +3,12 @@ package devproxy
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"testing"
 
 	"github.com/devproxy/devproxy/devproxy/config"
 )
-
-// browserRequest is a request as a browser's fetch sends it to devproxy.
-func browserRequest(target string) *http.Request {
-	r := httptest.NewRequest(http.MethodGet, target, nil)
-	r.Host = "localhost:8080"
-	r.RemoteAddr = "127.0.0.1:53211"
-	for k, v := range map[string]string{
-		"Accept":          "application/json",
-		"Accept-Encoding": "gzip, deflate, br, zstd",
-		"Accept-Language": "en-GB,en;q=0.9",
-		"Connection":      "keep-alive",
-		"Cookie":          "session=4f2a9c; theme=dark",
-		"Referer":         "http://localhost:8080/orders",
-		"Sec-Fetch-Dest":  "empty",
-		"Sec-Fetch-Mode":  "cors",
-		"Sec-Fetch-Site":  "same-origin",
-		"User-Agent":      "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
-	} {
-		r.Header.Set(k, v)
-	}
-	return r
-}
 
 func benchUpstream(b *testing.B, r *config.Route) *upstream {
 	b.Helper()

@@ -28,16 +28,6 @@ func echoBackend(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// echoed returns the value the echo backend reported for key.
-func echoed(body, key string) string {
-	for _, line := range strings.Split(body, "\n") {
-		if v, ok := strings.CutPrefix(line, key+"="); ok {
-			return v
-		}
-	}
-	return "<missing>"
-}
-
 func TestForwardPathAndQueryBytes(t *testing.T) {
 	be := echoBackend(t)
 	p := startProxy(t, fmt.Sprintf(`

@@ -19,32 +19,9 @@ import (
 	"time"
 )
 
-// namedBackend answers every request with its name.
-func namedBackend(t *testing.T, name string) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, name)
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 // configWith is a config routing /api to api and /extra to extra.
 func configWith(api, extra string) string {
 	return fmt.Sprintf("routes:\n  /api: %s\n  /extra:\n    respond: {body: %q}\n", api, extra)
-}
-
-// saveByRename writes content to a temporary file in the same folder and
-// renames it over path, as vim, JetBrains IDEs and many tools save.
-func saveByRename(t *testing.T, path, content string) {
-	t.Helper()
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // saveInPlace truncates path and writes content in chunks, as most editors
@@ -67,15 +44,6 @@ func saveInPlace(t *testing.T, path, content string) {
 	}
 }
 
-// wantBody asserts GET path answers 200 with body.
-func (p *testProxy) wantBody(t *testing.T, path, want string) {
-	t.Helper()
-	res, body := p.get(t, path)
-	if res.StatusCode != 200 || body != want {
-		t.Errorf("GET %s: got %d %q, want 200 %q", path, res.StatusCode, body, want)
-	}
-}
-
 func TestReloadEverySaveStyle(t *testing.T) {
 	be := namedBackend(t, "api")
 	styles := []struct {
@@ -86,14 +54,15 @@ func TestReloadEverySaveStyle(t *testing.T) {
 		{"temp file renamed over", saveByRename},
 		{"mv from elsewhere in the folder", func(t *testing.T, path, content string) {
 			other := filepath.Join(filepath.Dir(path), "new.yaml")
-			os.WriteFile(other, []byte(content), 0o644)
+			must(t, os.WriteFile(other, []byte(content), 0o644))
 			if out, err := exec.Command("mv", other, path).CombinedOutput(); err != nil {
 				t.Fatalf("mv: %v %s", err, out)
 			}
 		}},
 		{"sed -i", func(t *testing.T, path, content string) {
 			// sed -i writes a new file and renames it over the old one.
-			old, _ := os.ReadFile(path)
+			old, err := os.ReadFile(path)
+			must(t, err)
 			oldExtra := strings.Split(strings.Split(string(old), `body: "`)[1], `"`)[0]
 			newExtra := strings.Split(strings.Split(content, `body: "`)[1], `"`)[0]
 			if out, err := exec.Command("sed", "-i", "s/"+oldExtra+"/"+newExtra+"/", path).CombinedOutput(); err != nil {
@@ -101,8 +70,8 @@ func TestReloadEverySaveStyle(t *testing.T) {
 			}
 		}},
 		{"delete then recreate (git checkout)", func(t *testing.T, path, content string) {
-			os.Remove(path)
-			os.WriteFile(path, []byte(content), 0o644)
+			must(t, os.Remove(path))
+			must(t, os.WriteFile(path, []byte(content), 0o644))
 		}},
 	}
 	for _, st := range styles {
@@ -144,8 +113,8 @@ func TestReloadSymlinkedConfig(t *testing.T) {
 	dir := t.TempDir()
 	realDir := t.TempDir()
 	a, b := filepath.Join(realDir, "a.yaml"), filepath.Join(realDir, "b.yaml")
-	os.WriteFile(a, []byte(configWith(be.URL, "a")), 0o644)
-	os.WriteFile(b, []byte(configWith(be.URL, "b")), 0o644)
+	must(t, os.WriteFile(a, []byte(configWith(be.URL, "a")), 0o644))
+	must(t, os.WriteFile(b, []byte(configWith(be.URL, "b")), 0o644))
 	link := filepath.Join(dir, "devproxy.yaml")
 	if err := os.Symlink(a, link); err != nil {
 		t.Fatal(err)
@@ -162,7 +131,7 @@ func TestReloadSymlinkedConfig(t *testing.T) {
 
 	// Re-pointing the link (ln -sfn: a new link renamed over) reloads.
 	tmp := filepath.Join(dir, ".devproxy.yaml.new")
-	os.Symlink(b, tmp)
+	must(t, os.Symlink(b, tmp))
 	if err := os.Rename(tmp, link); err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +196,7 @@ func TestDeletedConfigKeepsServing(t *testing.T) {
 	}
 	p.log.waitFor(t, "was deleted; the last good config keeps serving")
 	p.wantBody(t, "/extra", "before")
-	os.WriteFile(p.file, []byte(configWith(be.URL, "after")), 0o644)
+	must(t, os.WriteFile(p.file, []byte(configWith(be.URL, "after")), 0o644))
 	if err := p.waitReload(t); err != nil {
 		t.Fatal(err)
 	}
@@ -257,8 +226,8 @@ func TestTouchDoesNotReload(t *testing.T) {
 	be := namedBackend(t, "api")
 	p := startProxy(t, configWith(be.URL, "v0"), nil)
 	now := time.Now().Add(time.Minute)
-	os.Chtimes(p.file, now, now)
-	os.Chmod(p.file, 0o600)
+	must(t, os.Chtimes(p.file, now, now))
+	must(t, os.Chmod(p.file, 0o600))
 	saveByRename(t, p.file, configWith(be.URL, "marker"))
 	if err := p.waitReload(t); err != nil {
 		t.Fatal(err)
@@ -476,7 +445,7 @@ func TestReloadUnderLoad(t *testing.T) {
 
 func TestListenFlagWins(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "devproxy.yaml")
-	os.WriteFile(file, []byte("listen: 127.0.0.1:9999\nroutes:\n  /x:\n    respond: {body: hi}\n"), 0o644)
+	must(t, os.WriteFile(file, []byte("listen: 127.0.0.1:9999\nroutes:\n  /x:\n    respond: {body: hi}\n"), 0o644))
 	p := startProxyOpts(t, file, func(o *Options) { o.Listen = "127.0.0.1:7777" })
 	if got := p.srv.ListenAddr(); got != "127.0.0.1:7777" {
 		t.Errorf("ListenAddr() = %q with -listen 127.0.0.1:7777, want the flag", got)
@@ -631,7 +600,7 @@ func TestReloadAfterConfigFolderRecreated(t *testing.T) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(p.file, []byte("routes:\n  /x:\n    respond: {body: v1}\n"), 0o644)
+	must(t, os.WriteFile(p.file, []byte("routes:\n  /x:\n    respond: {body: v1}\n"), 0o644))
 	if err := p.waitReload(t); err != nil {
 		t.Fatalf("reload after the folder came back: %v", err)
 	}

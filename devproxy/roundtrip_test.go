@@ -13,12 +13,6 @@ import (
 	"time"
 )
 
-// answer writes a keep-alive response with body.
-func answer(w io.Writer, body string) error {
-	_, err := fmt.Fprintf(w, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
-	return err
-}
-
 // TestShortPathKeepsConnections: GETs one after another travel on one
 // upstream connection, and every one arrives exactly once.
 func TestShortPathKeepsConnections(t *testing.T) {

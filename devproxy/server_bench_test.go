@@ -11,17 +11,6 @@ import (
 	"testing"
 )
 
-// discardResponse is a ResponseWriter that keeps the status and drops the
-// body, so that a benchmark measures devproxy and not a recorder.
-type discardResponse struct {
-	h      http.Header
-	status int
-}
-
-func (w *discardResponse) Header() http.Header         { return w.h }
-func (w *discardResponse) Write(p []byte) (int, error) { return len(p), nil }
-func (w *discardResponse) WriteHeader(code int)        { w.status = code }
-
 // BenchmarkServeHTTP sends one request at a time through Server.ServeHTTP,
 // in process: routing, the proxy with its hooks, a keep-alive connection
 // to a real backend on 127.0.0.1, and the log line.
@@ -79,3 +68,16 @@ func BenchmarkServeHTTP(b *testing.B) {
 		})
 	}
 }
+
+// discardResponse is a ResponseWriter that keeps the status and drops the
+// body, so that a benchmark measures devproxy and not a recorder.
+type discardResponse struct {
+	h      http.Header
+	status int
+}
+
+func (w *discardResponse) Header() http.Header { return w.h }
+
+func (w *discardResponse) Write(p []byte) (int, error) { return len(p), nil }
+
+func (w *discardResponse) WriteHeader(code int) { w.status = code }

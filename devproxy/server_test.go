@@ -13,10 +13,10 @@ import (
 func TestFolderFrontendThroughServer(t *testing.T) {
 	dir := t.TempDir()
 	dist := filepath.Join(dir, "dist")
-	os.MkdirAll(filepath.Join(dist, "assets"), 0o755)
-	os.WriteFile(filepath.Join(dist, "index.html"), []byte("<!doctype html><p>spa</p>"), 0o644)
-	os.WriteFile(filepath.Join(dist, "assets", "app.js"), []byte("console.log(1)"), 0o644)
-	os.WriteFile(filepath.Join(dist, ".env"), []byte("SECRET=1"), 0o644)
+	must(t, os.MkdirAll(filepath.Join(dist, "assets"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dist, "index.html"), []byte("<!doctype html><p>spa</p>"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dist, "assets", "app.js"), []byte("console.log(1)"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dist, ".env"), []byte("SECRET=1"), 0o644))
 	p := startProxyIn(t, dir, "frontend: ./dist\nroutes:\n  /api:\n    respond: {json: {ok: true}}\n", nil)
 	html := http.Header{"Accept": {"text/html,*/*"}}
 	tests := []struct {

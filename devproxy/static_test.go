@@ -21,26 +21,6 @@ const secretMarker = "SECRET-OUTSIDE-THE-FOLDER"
 // htmlAccept is what a browser sends when it navigates to a page.
 const htmlAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
-// writeFiles creates files under dir; a name ending in "/" is a folder.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if strings.HasSuffix(name, "/") {
-			if err := os.MkdirAll(p, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // newStaticFixture builds base/dist with a small SPA build output, dotfiles,
 // symbolic links inside and out, and base/secret.txt outside the folder. It
 // returns the folder and a server for it.
