@@ -2,7 +2,6 @@ package devproxy
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -260,43 +258,6 @@ func TestHopByHopResponseHeaders(t *testing.T) {
 	if res.StatusCode != 101 || res.Header.Get("X-Secret") != "" || res.Header.Get("Keep-Alive") != "" || res.Header.Get("Upgrade") != "websocket" {
 		t.Errorf("101 response: %d %v, want the upgrade without hop-by-hop headers", res.StatusCode, res.Header)
 	}
-}
-
-func TestNonLoopbackListenWarns(t *testing.T) {
-	for _, tt := range []struct {
-		listen  string
-		exposed bool
-	}{
-		{"127.0.0.1:8080", false},
-		{"localhost:8080", false},
-		{"[::1]:8080", false},
-		{"0.0.0.0:8080", true},
-		{":8080", true},
-		{"[::]:8080", true},
-		{"192.168.1.20:8080", true},
-	} {
-		if got := exposed(tt.listen); (got != nil) != tt.exposed {
-			t.Errorf("exposed(%q) = %v, want exposed %t", tt.listen, got, tt.exposed)
-		}
-	}
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"devproxy.yaml": "routes: {}\n"})
-	file := filepath.Join(dir, "devproxy.yaml")
-	lb := newLogBuffer()
-	srv, err := New(Options{ConfigFile: file, Log: lb})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "0.0.0.0:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	lb.waitFor(t, "warning: listening on "+ln.Addr().String()+": your dev stack is reachable from the network at ")
-	cancel()
-	<-done
 }
 
 // TestOriginsComparedBySchemeHostPort pins that every origin check (the

@@ -80,42 +80,6 @@ func echoedBody(raw, key string) string {
 	return echoed(body, key)
 }
 
-func TestRouteMatchingSegmentsAndLongestPrefix(t *testing.T) {
-	backend := func(name string) string {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			io.WriteString(w, name)
-		}))
-		t.Cleanup(srv.Close)
-		return srv.URL
-	}
-	// Routes are listed shortest first: the longest must win anyway.
-	p := startProxy(t, fmt.Sprintf(`
-frontend: %s
-routes:
-  /api: %s
-  /api/v2/: %s
-`, backend("frontend"), backend("api"), backend("v2")), nil)
-	tests := []struct{ path, want string }{
-		{"/api", "api"},
-		{"/api/", "api"},
-		{"/api/x", "api"},
-		{"/api?q=1", "api"},
-		{"/apix", "frontend"},
-		{"/api-docs", "frontend"},
-		{"/api/v2", "v2"},
-		{"/api/v2/users", "v2"},
-		{"/api/v2x", "api"},
-		{"/", "frontend"},
-		{"/index.html", "frontend"},
-	}
-	for _, tt := range tests {
-		res, body := p.get(t, tt.path)
-		if res.StatusCode != 200 || body != tt.want {
-			t.Errorf("GET %s: got %d %q, want 200 %q", tt.path, res.StatusCode, body, tt.want)
-		}
-	}
-}
-
 func TestForwardedHeaders(t *testing.T) {
 	be := echoBackend(t)
 	p := startProxy(t, fmt.Sprintf(`

@@ -1,8 +1,6 @@
 package devproxy
 
 import (
-	"bufio"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -44,38 +42,4 @@ func TestFolderFrontendThroughServer(t *testing.T) {
 		}
 	}
 	p.log.waitFor(t, "/users/42", "→ static ", "(folder, SPA fallback)")
-}
-
-func TestShutdownEndsStreamsCleanly(t *testing.T) {
-	// A stream that never ends by itself.
-	be := streamBackend(t, func(r *http.Request) bool { <-r.Context().Done(); return false })
-	p := startProxy(t, "routes:\n  /api: "+be.URL+"\n", nil)
-
-	ws, _, err := wsDial(t, p.host, "/api/ws", nil)
-	if err != nil || ws == nil {
-		t.Fatalf("WebSocket: %v", err)
-	}
-	defer ws.Close()
-	res, err := http.Get(p.url + "/api/events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	br := bufio.NewReader(res.Body)
-	if line, _ := br.ReadString('\n'); line != "data: first\n" {
-		t.Fatalf("first event: %q", line)
-	}
-
-	p.stop()
-
-	// The event stream ended as a complete response, which an EventSource
-	// answers by reconnecting, not as a broken one.
-	rest, err := io.ReadAll(br)
-	if err != nil {
-		t.Errorf("event stream at shutdown: %v after %q, want a clean end", err, rest)
-	}
-	if _, err := ws.recv(); err == nil {
-		t.Error("WebSocket still open after shutdown")
-	}
-	p.log.waitFor(t, "shutting down", "WS      /api/ws", "closed", "/api/events")
 }
