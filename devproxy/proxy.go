@@ -1,7 +1,6 @@
 package devproxy
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -325,7 +324,7 @@ func stripRawPrefix(raw string, n int) string {
 // modifyResponse keeps the browser on devproxy's origin: redirects and
 // cookies that name the target are mapped back to devproxy.
 func (u *upstream) modifyResponse(res *http.Response) error {
-	if res.StatusCode == http.StatusLoopDetected && u.hop != "" && res.Header.Get(hopHeader) == u.hop {
+	if u.loopedBack(res) {
 		return errLoop
 	}
 	if res.StatusCode == http.StatusSwitchingProtocols {
@@ -359,9 +358,6 @@ func (u *upstream) modifyResponse(res *http.Response) error {
 	}
 	return nil
 }
-
-// errLoop is a request that reached devproxy itself through its target.
-var errLoop = errors.New("the request came back to devproxy")
 
 // mapURL maps a URL the target sent (absolute, or an absolute path) back to
 // devproxy's origin, using the scheme and host the browser used. It reports

@@ -166,13 +166,7 @@ func (u *upstream) errorHandler(w http.ResponseWriter, r *http.Request, o *outco
 		return
 	}
 	if errors.Is(err, errLoop) {
-		what := "your API's own address"
-		if u.frontend {
-			what = "your dev server's own address (Vite: http://localhost:5173)"
-		}
-		writeProxyError(w, r, o, &proxyError{Status: http.StatusLoopDetected, Route: u.name, Target: u.target.String(),
-			Err:  "loop detected: " + u.field() + " " + u.target.String() + " is devproxy itself; the request came back to it",
-			Hint: "point " + u.field() + " at " + what + ", not at the address you open in the browser"})
+		writeProxyError(w, r, o, u.loopDetected())
 		return
 	}
 	writeProxyError(w, r, o, u.classify(err, u.timeout.String()))

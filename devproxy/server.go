@@ -169,12 +169,7 @@ func (s *Server) ListenAddr() string {
 // ServeHTTP serves one request with the router current when it arrives.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.cameBack(r) {
-		// The outer request, the one that left, logs the loop and tells
-		// the client: one loop, one line, one 508.
-		h := w.Header()
-		h.Set("X-Devproxy-Error", "1")
-		h.Set(hopHeader, s.hop)
-		w.WriteHeader(http.StatusLoopDetected)
+		s.sendBack(w)
 		return
 	}
 	rt := s.router.Load()
@@ -206,20 +201,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		serveNoFrontend(rec, r, o, rt)
 	}
-}
-
-// hopHeader carries the hop of every devproxy a request went through.
-const hopHeader = "X-Devproxy-Hop"
-
-// cameBack reports whether r is a request this server sent upstream: its
-// target is devproxy itself, under a name the config check could not know.
-func (s *Server) cameBack(r *http.Request) bool {
-	for _, v := range r.Header[hopHeader] {
-		if v == s.hop {
-			return true
-		}
-	}
-	return false
 }
 
 // finish logs the request. A panic costs only this request: it is logged
