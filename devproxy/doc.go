@@ -3,32 +3,106 @@
 //
 // A request takes this path:
 //
-//	client ─▶ Server ─▶ router (loaded once per request from an atomic.Pointer)
-//	                      ├─ /__devproxy/…  devproxy's own endpoints (status)
-//	                      ├─ longest route prefix ─▶ [cors mode] ─▶ mock (respond) or httputil.ReverseProxy ─▶ target
-//	                      └─ everything else     ─▶ frontend: dev server (proxied) or folder (static, SPA)
+//	client ─▶ listener (listener.go, headerlimit.go) ─▶ Server.ServeHTTP (server.go)
+//	  ─▶ recorder (recorder.go) ─▶ router.dispatch (router.go: path rule, match, guards)
+//	      ├─ /__devproxy/…  devproxy's own endpoints (own.go)
+//	      ├─ longest route prefix ─▶ [cors mode] ─▶ mock, or upstream ─▶ pool ─▶ target
+//	      └─ everything else     ─▶ frontend: dev server (upstream) or folder (static.go)
+//	  ─▶ finish (server.go): one log line (log.go)
 //
-// Before routing, the path's dot segments are resolved and a path that could
-// leave its route once a target decodes it is refused (router.go,
-// resolveDots); routing and forwarding use the resolved path.
+// Configuration flows one way: devproxy.yaml ─▶ config.LoadFor / ParseFor
+// ─▶ *config.Config ─▶ compile ─▶ immutable router ─▶ one atomic store. A
+// reload builds the whole new router first and swaps it in only when it is
+// complete, so a request is served entirely by the config that was current
+// when it started; the router records the pools it uses, and a reload keeps
+// exactly those.
 //
-// Configuration flows one way: devproxy.yaml ─▶ ParseConfig ─▶ Config ─▶
-// compile ─▶ immutable router ─▶ one atomic store. A reload builds the whole
-// new router first and swaps it in only when it is complete, so a request is
-// served entirely by the config that was current when it started.
+// Every handler serves with serve(w, r, o *outcome): o is the request's
+// outcome, which the log reads. Handlers record failures there (through
+// writeProxyError) and never look behind the ResponseWriter; the recorder
+// is the one wrapper of the connection's writer.
 //
-// ReverseProxy's Transport is the target's pool (roundtrip.go): a plain-HTTP
-// GET, HEAD or OPTIONS without a body is written and its response read on the
-// request's own goroutine over a kept connection; anything else (https, bodies,
-// WebSocket upgrades) goes through the pool's http.Transport. A kept
-// connection on which anything arrived while it idled is closed at hand-off,
-// so a response is only ever read by the request it answers.
+// # Where each behaviour lives
 //
-// Cors mode (cors.go) wraps a route's handler when its config has a cors
-// block: it answers preflights and owns the Access-Control-* headers. Package
-// doctor is the other side: it sends the requests a browser would and judges
-// the answers as Chromium does, which its browser suite checks case by case.
+// The request path:
 //
-// Why a connection to a target failed is worded once, by internal/neterr,
-// for the proxy's failures (proxyerror.go), doctor and the CLI.
+//	server.go       Options, Server, New, ServeHTTP, finish (log line, panics)
+//	recorder.go     outcome, the handler interface, recorder (status, bytes, hijack)
+//	router.go       kind, compiled routes, match, longest prefix first, dispatch
+//	compile.go      Config ─▶ router: handlers, kinds and the pools they use
+//	paths.go        the path rule: dot segments resolved, hidden ones refused
+//	guards.go       Host (DNS rebinding), open proxy, WebSocket Origin,
+//	                cross-site requests and scripts, only websocket upgrades
+//	headerlimit.go  header size limits (431 with cookie advice) and the log
+//	                line of requests net/http refuses itself
+//	loop.go         loops caught at run time: the hop header and the 508
+//
+// Forwarding to a target:
+//
+//	proxy.go        upstream: ReverseProxy's Rewrite (path, Host, forwarding
+//	                headers, route headers) and ModifyResponse (Location,
+//	                cookies, 101s, event streams); upstreamOptions
+//	pool.go         one connection pool per target and setting: idle list,
+//	                sweep, retire; the set of pools kept across reloads
+//	roundtrip.go    the short path: a body-less GET, HEAD or OPTIONS written
+//	                and read over a kept connection; its retry on a closed one
+//	transport.go    the http.Transport for everything else; localhost dialled
+//	                on both loopback addresses
+//	idle_unix.go    the check that a kept connection stayed quiet while idle
+//	streams.go      WebSockets and event streams, ended cleanly at shutdown
+//
+// What devproxy answers itself:
+//
+//	proxyerror.go   failures classified (502, 504, 431, 499) and the one
+//	                failure writer: HTML, plain text or JSON, same words
+//	static.go       a folder frontend: types, ranges, SPA fallback, no
+//	                dotfiles, nothing outside the folder
+//	mock.go         respond blocks: status, body or file, headers, delay
+//	cors.go         cors mode: preflights and Access-Control-* headers
+//	own.go          GET /__devproxy/status and the no-frontend route list
+//
+// Around the requests:
+//
+//	log.go          request log lines, styles and colours, JSON lines,
+//	                repeated failures counted, background writer
+//	terminal.go     whether the log goes to a terminal, its colour and width
+//	banner.go       the start-up banner and route table (WriteRoutes)
+//	probe.go        the start-up probe of each target, and the warning when
+//	                devproxy listens beyond loopback
+//	reload.go       watching the config's folder, reload (all or nothing),
+//	                deleted and refused saves, what changed
+//	listener.go     Serve, start, relisten on a listen change, drain, stop
+//
+// Other packages:
+//
+//	config                devproxy.yaml: schema, parse, validate, errors with
+//	                      file:line and hints, self-targets, the JSON Schema;
+//	                      golden and fuzz tests
+//	doctor                the CORS doctor: the requests a browser would send,
+//	                      Chromium's verdicts, fix snippets, the config check
+//	importer              devproxy init: proxy rules of Vite, CRA, Angular,
+//	                      webpack-dev-server and Next.js turned into a config
+//	localca               the local CA of devproxy trust: leaf certificates,
+//	                      the browsers' and the system's trust stores
+//	runner                the dev commands behind the frontend and routes,
+//	                      started and supervised
+//	internal/neterr       why a connection failed, worded once for the
+//	                      proxy's failures (proxyerror.go), doctor and the CLI
+//	internal/web          origins (one parser), loopback names, default ports
+//	internal/status       the shape of /__devproxy/status, shared with doctor
+//	internal/regularfile  reading regular files only (mock files, the config)
+//	internal/printable    text from a request made safe for a terminal
+//	internal/wsframe      WebSocket frames, for tests and the benchmark
+//	internal/testnet      closed ports and servers on 127.0.0.1 for tests
+//
+// The command line is package main: main.go wires, cli.go writes every
+// error: and hint: line, and each command has its file (serve.go,
+// doctor.go, init.go, schema.go, trust.go).
+//
+// Tests sit beside what they test (router_test.go for router.go, …); the
+// ones that cross concepts say what they attack: badinput_test.go
+// (malformed requests and responses), hostile_test.go (targets that speak
+// bad HTTP), faults_test.go (targets down, slow or reset, clients gone,
+// slowloris), load_test.go (load and leaks). Helpers shared by several test files are in
+// helpers_test.go and ws_helpers_test.go.
 package devproxy
