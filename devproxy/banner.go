@@ -29,7 +29,7 @@ func routeRows(cfg *config.Config) []routeRow {
 	sortRoutes(routes)
 	rows := make([]routeRow, 0, len(routes)+1)
 	for _, r := range routes {
-		row := routeRow{path: r.Path, kind: kindMock, dest: string(kindMock), opts: routeOptions(r.Route), target: r.Target}
+		row := routeRow{path: r.Path, kind: kindMock, dest: kindMock.String(), opts: routeOptions(r.Route), target: r.Target}
 		if r.Target != nil {
 			row.kind, row.dest = kindProxy, r.Target.String()
 		}

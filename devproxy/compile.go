@@ -21,7 +21,7 @@ func (s *Server) compile(cfg *config.Config) *router {
 		r := &cfg.Routes[i]
 		cr := &compiledRoute{Route: r}
 		if r.Respond != nil {
-			cr.handler, cr.kind, cr.dest = &mockHandler{name: r.Path, r: r.Respond}, kindMock, string(kindMock)
+			cr.handler, cr.kind, cr.dest = &mockHandler{name: r.Path, r: r.Respond}, kindMock, kindMock.String()
 		} else {
 			u := newUpstream(upstreamOptions{name: r.Path, route: r, target: r.Target,
 				transport: pool(r.Target, r.Insecure, r.Timeout), timeout: r.Timeout,
@@ -41,7 +41,7 @@ func (s *Server) compile(cfg *config.Config) *router {
 		// certificate (Vite's basic-ssl plugin); it is trusted as the
 		// browser would be told to.
 		insecure := web.IsLoopback(f.URL.Hostname())
-		u := newUpstream(upstreamOptions{name: string(kindFrontend), frontend: true, target: f.URL,
+		u := newUpstream(upstreamOptions{name: kindFrontend.String(), frontend: true, target: f.URL,
 			transport: pool(f.URL, insecure, config.DefaultTimeout), timeout: config.DefaultTimeout,
 			buffers: s.buffers, streams: s.streams, hop: s.hop})
 		rt.frontend = &compiledFrontend{handler: u, kind: kindFrontend, dest: u.hostport}

@@ -47,14 +47,14 @@ func (g *guards) trusted(origin string) bool {
 
 // refuse answers 403 with the reason and how to allow the request.
 func refuse(err, hint string) *proxyError {
-	return &proxyError{Status: http.StatusForbidden, Err: err, Route: string(kindDevproxy), Hint: hint}
+	return &proxyError{Status: http.StatusForbidden, Err: err, Route: kindDevproxy.String(), Hint: hint}
 }
 
 // check returns why r must be refused, or nil. frontend tells whether r
 // goes to the frontend, whose sources must not be loaded cross-site.
 func (g *guards) check(r *http.Request, frontend bool) *proxyError {
 	if r.Method == http.MethodConnect {
-		return &proxyError{Status: http.StatusMethodNotAllowed, Err: "CONNECT is refused: devproxy is not a forward proxy", Route: string(kindDevproxy),
+		return &proxyError{Status: http.StatusMethodNotAllowed, Err: "CONNECT is refused: devproxy is not a forward proxy", Route: kindDevproxy.String(),
 			Hint: "devproxy only forwards to the targets in its config"}
 	}
 	if !strings.HasPrefix(r.RequestURI, "/") && r.RequestURI != "*" {

@@ -190,7 +190,7 @@ func (c *watchedConn) refusal(status string) *logEntry {
 	if i := bytes.IndexByte(line, '\n'); i >= 0 {
 		line = bytes.TrimSuffix(line[:i], []byte("\r"))
 	}
-	e := &logEntry{start: c.s.opts.Now(), kind: kindDevproxy, route: string(kindDevproxy)}
+	e := &logEntry{start: c.s.opts.Now(), kind: kindDevproxy, route: kindDevproxy.String()}
 	if f := strings.Fields(string(line)); len(f) > 0 {
 		e.method = excerpt(f[0], 16)
 		if len(f) > 1 {

@@ -230,13 +230,12 @@ type logEntry struct {
 	start    time.Time
 	method   string
 	uri      string
-	kind     kind
 	route    string // route prefix, or the kind's word for the others
 	dest     string // target host:port, "mock", or ""
-	status   int
 	duration time.Duration
-	bytes    int64
-	err      *proxyError
+	// outcome is the status, size and failure, as the recorder and the
+	// handlers recorded them.
+	outcome
 	// navigation marks a browser page load, which the log always shows.
 	navigation bool
 	// showAll logs this request even if it is a quiet one (log:
@@ -244,6 +243,8 @@ type logEntry struct {
 	showAll bool
 	// stream marks a long-lived response (SSE, WebSocket): never "slow".
 	stream bool
+	// kind is what answered (beside the flags, where it takes no room).
+	kind kind
 	// ws is set for a WebSocket: bytes each way once it closed.
 	ws           bool
 	wsUp, wsDown int64

@@ -14,14 +14,11 @@ func BenchmarkLogRequest(b *testing.B) {
 		name string
 		e    logEntry
 	}{
-		{"ok", logEntry{start: start, method: "GET", uri: "/api/users?page=2&sort=name", route: "/api", dest: "localhost:5000",
-			status: 200, duration: 412 * time.Microsecond, bytes: 1024}},
-		{"frontend", logEntry{start: start, method: "GET", uri: "/src/components/App.tsx?t=1732802531", kind: kindFrontend, route: "frontend", dest: "localhost:5173",
-			status: 304, duration: 1800 * time.Microsecond}},
-		{"error", logEntry{start: start, method: "POST", uri: "/api/orders", route: "/api", dest: "localhost:5000",
-			status: 502, duration: 380 * time.Microsecond, bytes: 171, err: &proxyError{
-				Status: 502, Err: "connection refused: nothing listens on 127.0.0.1:5000 or [::1]:5000",
-				Route: "/api", Hint: "is the API running? start it, or fix routes./api.target in the config"}}},
+		{"ok", logEntry{start: start, method: "GET", uri: "/api/users?page=2&sort=name", route: "/api", dest: "localhost:5000", duration: 412 * time.Microsecond, outcome: outcome{status: 200, bytes: 1024}}},
+		{"frontend", logEntry{start: start, method: "GET", uri: "/src/components/App.tsx?t=1732802531", kind: kindFrontend, route: "frontend", dest: "localhost:5173", duration: 1800 * time.Microsecond, outcome: outcome{status: 304}}},
+		{"error", logEntry{start: start, method: "POST", uri: "/api/orders", route: "/api", dest: "localhost:5000", duration: 380 * time.Microsecond, outcome: outcome{status: 502, bytes: 171, err: &proxyError{
+			Status: 502, Err: "connection refused: nothing listens on 127.0.0.1:5000 or [::1]:5000",
+			Route: "/api", Hint: "is the API running? start it, or fix routes./api.target in the config"}}}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()

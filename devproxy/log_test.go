@@ -52,21 +52,20 @@ func logScript(t *testing.T, l *logger) {
 	l.banner("0.1.0", cfg, "127.0.0.1:8080", map[string]error{"localhost:5000": down5000, "localhost:5173": nil})
 	down := &proxyError{Status: 502, Err: "connection refused: nothing listens on 127.0.0.1:5000 or [::1]:5000", Route: "/api", Target: "http://localhost:5000", Hint: "is the API running? start it, or fix routes./api.target in the config"}
 	entries := []*logEntry{
-		{method: "GET", uri: "/api/users?id=1", route: "/api", dest: "localhost:5000", status: 200, duration: 12300 * time.Microsecond, bytes: 1234},
-		{method: "POST", uri: "/api/login", route: "/api", dest: "localhost:5000", status: 201, duration: 800 * time.Microsecond, bytes: 17},
-		{method: "GET", uri: "/api/report", route: "/api", dest: "localhost:5000", status: 200, duration: 2500 * time.Millisecond, bytes: 3 << 20},
-		{method: "GET", uri: "/api/hello", kind: kindMock, route: "/api/hello", dest: "mock", status: 404, duration: 5 * time.Microsecond, bytes: 9},
-		{method: "GET", uri: "/src/main.js", kind: kindFrontend, route: "frontend", dest: "localhost:5173", status: 200, duration: time.Millisecond, bytes: 500},
-		{method: "GET", uri: "/", kind: kindFrontend, route: "frontend", dest: "localhost:5173", status: 200, duration: 2 * time.Millisecond, bytes: 900, navigation: true},
-		{method: "GET", uri: "/missing.js", kind: kindFrontend, route: "frontend", dest: "localhost:5173", status: 404, duration: time.Millisecond, bytes: 0},
-		{method: "GET", uri: "/api/a", route: "/api", dest: "localhost:5000", status: 502, duration: 400 * time.Microsecond, bytes: 171, err: down},
-		{method: "GET", uri: "/api/b", route: "/api", dest: "localhost:5000", status: 502, duration: 300 * time.Microsecond, bytes: 171, err: down},
-		{method: "GET", uri: "/api/c", route: "/api", dest: "localhost:5000", status: 502, duration: 300 * time.Microsecond, bytes: 171, err: down},
-		{method: "GET", uri: "/api/d", route: "/api", dest: "localhost:5000", status: 200, duration: 3 * time.Millisecond, bytes: 20},
-		{method: "GET", uri: "/api/slow", route: "/api", dest: "localhost:5000", status: 504, duration: 30 * time.Second, bytes: 150,
-			err: &proxyError{Status: 504, Err: "no response headers within 30s", Route: "/api", Hint: "the target is slow or stuck; raise timeout for this route if that is expected"}},
-		{method: "GET", uri: "/api/wait", route: "/api", dest: "localhost:5000", status: StatusClientClosed, duration: 700 * time.Millisecond},
-		{method: "GET", uri: "/events", route: "/api", dest: "localhost:5000", status: 200, duration: 90 * time.Second, bytes: 4096, stream: true},
+		{method: "GET", uri: "/api/users?id=1", route: "/api", dest: "localhost:5000", duration: 12300 * time.Microsecond, outcome: outcome{status: 200, bytes: 1234}},
+		{method: "POST", uri: "/api/login", route: "/api", dest: "localhost:5000", duration: 800 * time.Microsecond, outcome: outcome{status: 201, bytes: 17}},
+		{method: "GET", uri: "/api/report", route: "/api", dest: "localhost:5000", duration: 2500 * time.Millisecond, outcome: outcome{status: 200, bytes: 3 << 20}},
+		{method: "GET", uri: "/api/hello", kind: kindMock, route: "/api/hello", dest: "mock", duration: 5 * time.Microsecond, outcome: outcome{status: 404, bytes: 9}},
+		{method: "GET", uri: "/src/main.js", kind: kindFrontend, route: "frontend", dest: "localhost:5173", duration: time.Millisecond, outcome: outcome{status: 200, bytes: 500}},
+		{method: "GET", uri: "/", kind: kindFrontend, route: "frontend", dest: "localhost:5173", duration: 2 * time.Millisecond, navigation: true, outcome: outcome{status: 200, bytes: 900}},
+		{method: "GET", uri: "/missing.js", kind: kindFrontend, route: "frontend", dest: "localhost:5173", duration: time.Millisecond, outcome: outcome{status: 404, bytes: 0}},
+		{method: "GET", uri: "/api/a", route: "/api", dest: "localhost:5000", duration: 400 * time.Microsecond, outcome: outcome{status: 502, bytes: 171, err: down}},
+		{method: "GET", uri: "/api/b", route: "/api", dest: "localhost:5000", duration: 300 * time.Microsecond, outcome: outcome{status: 502, bytes: 171, err: down}},
+		{method: "GET", uri: "/api/c", route: "/api", dest: "localhost:5000", duration: 300 * time.Microsecond, outcome: outcome{status: 502, bytes: 171, err: down}},
+		{method: "GET", uri: "/api/d", route: "/api", dest: "localhost:5000", duration: 3 * time.Millisecond, outcome: outcome{status: 200, bytes: 20}},
+		{method: "GET", uri: "/api/slow", route: "/api", dest: "localhost:5000", duration: 30 * time.Second, outcome: outcome{status: 504, bytes: 150, err: &proxyError{Status: 504, Err: "no response headers within 30s", Route: "/api", Hint: "the target is slow or stuck; raise timeout for this route if that is expected"}}},
+		{method: "GET", uri: "/api/wait", route: "/api", dest: "localhost:5000", duration: 700 * time.Millisecond, outcome: outcome{status: StatusClientClosed}},
+		{method: "GET", uri: "/events", route: "/api", dest: "localhost:5000", duration: 90 * time.Second, stream: true, outcome: outcome{status: 200, bytes: 4096}},
 	}
 	for i, e := range entries {
 		e.start = start.Add(time.Duration(i) * time.Second)
@@ -128,9 +127,7 @@ func TestLogColorsFromStyles(t *testing.T) {
 	r.SetColorProfile(termenv.ANSI)
 	st := DefaultStyles(r)
 	l := newLogger(&buf, compileStyles(st), false, false, 0, fakeClock())
-	e := &logEntry{start: time.Date(2026, 11, 28, 14, 2, 11, 0, time.UTC), method: "GET", uri: "/api/users", route: "/api", dest: "localhost:5000",
-		status: 502, duration: 400 * time.Microsecond, bytes: 171,
-		err: &proxyError{Err: "connection refused", Hint: "is the API running?"}}
+	e := &logEntry{start: time.Date(2026, 11, 28, 14, 2, 11, 0, time.UTC), method: "GET", uri: "/api/users", route: "/api", dest: "localhost:5000", duration: 400 * time.Microsecond, outcome: outcome{status: 502, bytes: 171, err: &proxyError{Err: "connection refused", Hint: "is the API running?"}}}
 	l.request(e)
 	routeStyle := st.Routes[0]
 	for i, rs := range st.Routes {
@@ -155,7 +152,7 @@ func TestLogShortensLongPathsToTheWidth(t *testing.T) {
 	var buf bytes.Buffer
 	l := newLogger(&buf, nil, false, false, 120, fakeClock())
 	path := "/api/" + strings.Repeat("segment/", 20) + "end.json?query=kept"
-	l.request(&logEntry{start: time.Now(), method: "GET", uri: path, route: "/api", dest: "localhost:5000", status: 200, duration: time.Millisecond, bytes: 10})
+	l.request(&logEntry{start: time.Now(), method: "GET", uri: path, route: "/api", dest: "localhost:5000", duration: time.Millisecond, outcome: outcome{status: 200, bytes: 10}})
 	line := strings.TrimSuffix(buf.String(), "\n")
 	if n := utf8.RuneCountInString(line); n > 120 {
 		t.Errorf("line is %d wide on a 120-column terminal:\n%s", n, line)
@@ -172,7 +169,7 @@ func TestLogEscapesHostileText(t *testing.T) {
 	var buf bytes.Buffer
 	l := newLogger(&buf, nil, false, false, 0, fakeClock())
 	hostile := "/x\x1b[2J\x1b]0;owned\x07\r\n14:00:00 GET     /admin → fake 200\u202e"
-	l.request(&logEntry{start: time.Now(), method: "GET\x1b[31m", uri: hostile, kind: kindFrontend, route: "frontend", dest: "localhost:5173", status: 404})
+	l.request(&logEntry{start: time.Now(), method: "GET\x1b[31m", uri: hostile, kind: kindFrontend, route: "frontend", dest: "localhost:5173", outcome: outcome{status: 404}})
 	out := buf.String()
 	if strings.ContainsAny(out, "\x1b\x07\r\u202e") {
 		t.Errorf("log carries raw control characters: %q", out)
@@ -307,10 +304,9 @@ func TestColorNeverBleedsPastALine(t *testing.T) {
 	l.warn("first line\nsecond line")
 	l.info("config reloaded: a\nb")
 	l.fail("config error, kept previous config:", "devproxy.yaml:1: x\n  hint: y")
-	l.request(&logEntry{start: time.Now(), method: "GET", uri: "/api/x", route: "/api", dest: "localhost:5000", status: 502, bytes: 10,
-		err: &proxyError{Err: "the target said\nsomething", Hint: "try\nthis"}})
+	l.request(&logEntry{start: time.Now(), method: "GET", uri: "/api/x", route: "/api", dest: "localhost:5000", outcome: outcome{status: 502, bytes: 10, err: &proxyError{Err: "the target said\nsomething", Hint: "try\nthis"}}})
 	narrow := newLogger(&buf, compileStyles(DefaultStyles(r)), false, false, 60, fakeClock())
-	narrow.request(&logEntry{start: time.Now(), method: "GET", uri: "/" + strings.Repeat("long/", 30), route: "/api", dest: "localhost:5000", status: 200, bytes: 10 << 20})
+	narrow.request(&logEntry{start: time.Now(), method: "GET", uri: "/" + strings.Repeat("long/", 30), route: "/api", dest: "localhost:5000", outcome: outcome{status: 200, bytes: 10 << 20}})
 	out := buf.String()
 	if !strings.Contains(out, "\x1b[") {
 		t.Fatal("forced color wrote no escape sequence")

@@ -103,7 +103,7 @@ func unhex(c byte) byte {
 
 // badPath is the 400 for a request path that the path rule refuses.
 func badPath(raw, why, hint string) *proxyError {
-	return &proxyError{Status: http.StatusBadRequest, Route: string(kindDevproxy),
+	return &proxyError{Status: http.StatusBadRequest, Route: kindDevproxy.String(),
 		Err: "request path " + quoteText(raw) + " refused: " + why, Hint: hint}
 }
 

@@ -230,7 +230,7 @@ func (pe *proxyError) text() []byte {
 	for _, rt := range pe.Routes {
 		dest := rt.Target
 		if rt.Respond {
-			dest = string(kindMock)
+			dest = kindMock.String()
 		}
 		b = fmt.Appendf(b, "  %s → %s\n", rt.Path, dest)
 	}

@@ -8,9 +8,10 @@ import (
 )
 
 // outcome is what the log needs to know of one request: the status and
-// size the client got and, when devproxy answered for itself, why. The
-// recorder fills in status and bytes as the response is written; a
-// handler records what only it knows (a failure, a client that left).
+// size the client got and, when devproxy answered for itself, why. It is
+// part of the request's log entry: the recorder fills in status and bytes
+// as the response is written, a handler records what only it knows (a
+// failure, a client that left), and the log line reads it as it is.
 //
 // Every handler is handed its request's outcome as a parameter (handler,
 // below) rather than finding it behind the ResponseWriter or in the
@@ -42,15 +43,14 @@ type handler interface {
 // creates one per request and hands its outcome to the handler.
 type recorder struct {
 	http.ResponseWriter
-	outcome
 	wroteHeader bool
 	hijacked    bool
 	// streams and log learn of a WebSocket upgrade that took the
 	// connection.
 	streams *streams
 	log     *logger
-	// e is what the log says of this request; recorder and entry are one
-	// allocation.
+	// e is what the log says of this request, its outcome included;
+	// recorder and entry are one allocation.
 	e logEntry
 	// conn counts the bytes of a hijacked connection.
 	conn *countingConn
@@ -63,7 +63,7 @@ func (rec *recorder) WriteHeader(code int) {
 		// header the target sent.
 		stripHopByHop(rec.Header(), false)
 	case !rec.wroteHeader:
-		rec.status = code
+		rec.e.status = code
 		rec.wroteHeader = true
 	}
 	rec.ResponseWriter.WriteHeader(code)
@@ -71,10 +71,10 @@ func (rec *recorder) WriteHeader(code int) {
 
 func (rec *recorder) Write(b []byte) (int, error) {
 	if !rec.wroteHeader {
-		rec.status, rec.wroteHeader = http.StatusOK, true
+		rec.e.status, rec.wroteHeader = http.StatusOK, true
 	}
 	n, err := rec.ResponseWriter.Write(b)
-	rec.bytes += int64(n)
+	rec.e.bytes += int64(n)
 	return n, err
 }
 
@@ -93,7 +93,7 @@ func (rec *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return c, brw, err
 	}
 	rec.hijacked = true
-	rec.status, rec.wroteHeader = http.StatusSwitchingProtocols, true
+	rec.e.status, rec.wroteHeader = http.StatusSwitchingProtocols, true
 	rec.conn = &countingConn{Conn: c}
 	rec.streams.track(rec.conn)
 	rec.log.wsOpened(&rec.e)

@@ -323,7 +323,7 @@ func sameRoute(a, b config.Route) bool {
 
 func routeDest(r *config.Route) string {
 	if r.Respond != nil {
-		return string(kindMock)
+		return kindMock.String()
 	}
 	return r.Target.String()
 }

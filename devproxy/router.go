@@ -22,17 +22,32 @@ type router struct {
 	pools map[*upstreamTransport]bool
 }
 
-// kind is what answers a request. Its value is the word the log uses for
+// kind is what answers a request. Its String is the word the log uses for
 // it: a route's log line names the route's prefix, the others this word.
-type kind string
+// A byte, not a string: the kind rides in every request's log entry.
+type kind uint8
 
 const (
-	kindProxy    kind = "proxy"    // a route with a target
-	kindMock     kind = "mock"     // a route with a respond block
-	kindFrontend kind = "frontend" // the frontend dev server
-	kindStatic   kind = "static"   // the frontend folder
-	kindDevproxy kind = "devproxy" // devproxy itself: its endpoints, refusals, the route list
+	kindProxy    kind = iota // a route with a target
+	kindMock                 // a route with a respond block
+	kindFrontend             // the frontend dev server
+	kindStatic               // the frontend folder
+	kindDevproxy             // devproxy itself: its endpoints, refusals, the route list
 )
+
+func (k kind) String() string {
+	switch k {
+	case kindDevproxy:
+		return "devproxy"
+	case kindMock:
+		return "mock"
+	case kindFrontend:
+		return "frontend"
+	case kindStatic:
+		return "static"
+	}
+	return "proxy"
+}
 
 // compiledRoute is a config Route with the handler that serves it.
 type compiledRoute struct {
@@ -101,7 +116,7 @@ type dispatch struct {
 // dispatch resolves r's path, routes it by the resolved path and checks it
 // against the guards.
 func (rt *router) dispatch(r *http.Request) dispatch {
-	d := dispatch{r: r, kind: kindDevproxy, route: string(kindDevproxy)}
+	d := dispatch{r: r, kind: kindDevproxy, route: kindDevproxy.String()}
 	raw := rawPath(r)
 	resolved, pe := resolveDots(raw)
 	if pe != nil {
@@ -118,7 +133,7 @@ func (rt *router) dispatch(r *http.Request) dispatch {
 	case m != nil:
 		d.kind, d.route, d.dest, d.h = m.kind, m.Path, m.dest, m.handler
 	case rt.frontend != nil:
-		d.kind, d.route, d.dest, d.h = rt.frontend.kind, string(rt.frontend.kind), rt.frontend.dest, rt.frontend.handler
+		d.kind, d.route, d.dest, d.h = rt.frontend.kind, rt.frontend.kind.String(), rt.frontend.dest, rt.frontend.handler
 	}
 	d.refused = rt.guards.check(d.r, rt.frontend != nil && d.h == rt.frontend.handler)
 	return d

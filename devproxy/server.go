@@ -174,7 +174,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rt := s.router.Load()
 	rec := &recorder{ResponseWriter: w, streams: s.streams, log: s.log}
-	o := &rec.outcome
+	o := &rec.e.outcome
 	e := &rec.e
 	e.start, e.method, e.uri = s.opts.Now(), r.Method, r.RequestURI
 	e.navigation = r.Method == http.MethodGet && wantsHTML(r)
@@ -210,7 +210,6 @@ func (s *Server) finish(rec *recorder, r *http.Request) {
 	v := recover()
 	e := &rec.e
 	e.duration = s.opts.Now().Sub(e.start)
-	e.status, e.bytes, e.err = rec.status, rec.bytes, rec.err
 	abort := v == http.ErrAbortHandler || (v != nil && rec.wroteHeader)
 	switch {
 	case v == nil:
@@ -224,7 +223,7 @@ func (s *Server) finish(rec *recorder, r *http.Request) {
 		s.log.fail(fmt.Sprintf("panic serving %s %s: %v", sanitize(r.Method), sanitize(r.RequestURI), v), string(debug.Stack()))
 		e.err = &proxyError{Status: http.StatusInternalServerError, Err: fmt.Sprintf("internal error: %v", v), Route: e.route, Hint: "this is a bug in devproxy; its log has the stack"}
 		if !rec.wroteHeader {
-			writeProxyError(rec, r, &rec.outcome, e.err)
+			writeProxyError(rec, r, &e.outcome, e.err)
 			e.status = http.StatusInternalServerError
 		}
 	}
