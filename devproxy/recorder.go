@@ -18,7 +18,9 @@ import (
 // request's context: a type assertion on the writer breaks as soon as
 // anything wraps it (cors mode did, and needed a second recorder), and a
 // context value costs a copy of the request, one allocation on every
-// request. A parameter is visible at every call and costs nothing.
+// request. A parameter is visible at every call and costs nothing; the
+// proxy's ErrorHandler, which ReverseProxy calls without it, reaches it
+// through the pooled call it runs in (proxyCall).
 type outcome struct {
 	status int
 	bytes  int64
@@ -38,9 +40,10 @@ type handler interface {
 	serve(w http.ResponseWriter, r *http.Request, o *outcome)
 }
 
-// recorder wraps the ResponseWriter of one request to learn what the log
-// needs. It is the one place that wraps the connection's writer; Server
-// creates one per request and hands its outcome to the handler.
+// recorder wraps the connection's ResponseWriter of one request to learn
+// what the log needs. Server creates one per request and hands the
+// handler its outcome; nothing else looks behind a writer (cors mode wraps
+// the writer too, and needs to know nothing of this one).
 type recorder struct {
 	http.ResponseWriter
 	wroteHeader bool
