@@ -80,6 +80,8 @@
 //	                      golden and fuzz tests
 //	doctor                the CORS doctor: the requests a browser would send,
 //	                      Chromium's verdicts, fix snippets, the config check
+//	inspect               the inspector: the last exchanges in bounded
+//	                      memory, a page and a JSON API, replay, HAR export
 //	importer              devproxy init: proxy rules of Vite, CRA, Angular,
 //	                      webpack-dev-server and Next.js turned into a config
 //	localca               the local CA of devproxy trust: leaf certificates,
