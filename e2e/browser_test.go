@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/devproxy/devproxy/internal/headless"
 )
 
 // evalTimeout bounds one script run in the page.
@@ -38,30 +39,7 @@ type chromium struct {
 // developer's /etc/hosts line would make them.
 func startChromium(t *testing.T, path string) *chromium {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("host-resolver-rules", "MAP "+testHostName+" 127.0.0.1"),
-		chromedp.WindowSize(1024, 768),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		// Close the browser gracefully, so its profile folder is free
-		// before t.TempDir removes it.
-		cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
-		defer ccancel()
-		_ = chromedp.Cancel(cctx)
-		cancel()
-		cancelAlloc()
-	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
+	ctx := headless.Start(t, headless.Options{Path: path, HostRules: "MAP " + testHostName + " 127.0.0.1", Width: 1024, Height: 768})
 	return &chromium{ctx: ctx}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/devproxy/devproxy/internal/headless"
 )
 
 // The browser is the ground truth for trust: these tests install the CA
@@ -28,35 +29,7 @@ const browserTimeout = 30 * time.Second
 // ends.
 func chromiumWithHome(t *testing.T, chromium, home, path string) context.Context {
 	t.Helper()
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium),
-		chromedp.Env("HOME="+home, "PATH="+path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		// Close the browser gracefully, so its profile folder is free
-		// before t.TempDir removes it.
-		cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
-		defer ccancel()
-		_ = chromedp.Cancel(cctx)
-		cancel()
-		cancelAlloc()
-	})
-	// The first action starts the browser, which lives as long as the
-	// context of that action: ctx itself, not one with a timeout.
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
-	return ctx
+	return headless.Start(t, headless.Options{Path: chromium, Env: []string{"HOME=" + home, "PATH=" + path}})
 }
 
 // open navigates to url and returns the page's text and the protocol
