@@ -96,6 +96,7 @@
 //	internal/printable    text from a request made safe for a terminal
 //	internal/wsframe      WebSocket frames, for tests and the benchmark
 //	internal/testnet      closed ports and servers on 127.0.0.1 for tests
+//	internal/headless     the headless Chromium every browser test drives
 //
 // The command line is package main: main.go wires, cli.go writes every
 // error: and hint: line, and each command has its file (serve.go,
