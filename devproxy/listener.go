@@ -34,6 +34,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer s.log.out.close()
 	defer s.log.flushRepeats()
 	s.startListener(ln)
+	if s.widthOf != nil {
+		wctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go s.log.watchWidth(wctx, s.widthOf, resizes(wctx))
+	}
 	cfg := s.Config()
 	s.log.banner(s.opts.Version, cfg, ln.Addr().String(), probe(ctx, routeRows(cfg)))
 	if addrs := exposed(ln.Addr().String()); addrs != nil {

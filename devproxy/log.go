@@ -1,16 +1,21 @@
 package devproxy
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/devproxy/devproxy/internal/printable"
 )
 
@@ -173,11 +178,18 @@ func (p *paints) route(prefix string) paint {
 // left.
 const (
 	methodWidth = 7
-	whereWidth  = 30
-	// fixedWidth is everything but the path: time, method, arrow, where,
-	// status, duration, size and the spaces between them.
-	fixedWidth   = 8 + 1 + methodWidth + 1 + 1 + 2 + whereWidth + 1 + 3 + 1 + 8 + 1 + 8
-	minPathWidth = 16
+	// whereWidth is the column of the route and target; on a terminal
+	// narrower than 132 columns it gets a third of what the fixed columns
+	// leave, at least minWhereWidth, and the target is left out when it
+	// does not fit (the banner lists it).
+	whereWidth    = 30
+	minWhereWidth = 12
+	// fixedWidth is everything but the path and the where column: time,
+	// method, arrow, status, duration, size and the spaces between them.
+	fixedWidth   = 8 + 1 + methodWidth + 1 + 3 + 1 + 3 + 1 + 8 + 1 + 8
+	minPathWidth = 12
+	// hintIndent is where the text of a line under a request starts.
+	hintIndent = 11
 	// plainPathWidth is the column paths are padded to; on a terminal too
 	// narrow for it, less. Longer paths are printed whole, or shortened
 	// to fit a terminal.
@@ -187,6 +199,9 @@ const (
 	// repeatEvery is how often a failure that keeps repeating on one route
 	// gets a line with its count.
 	repeatEvery = 5 * time.Second
+	// repeatQuiet is how soon after the last repeat of a failure its count
+	// is logged, when no other line comes to carry it.
+	repeatQuiet = 2 * time.Second
 )
 
 // logger writes the request log and devproxy's own messages. Lines are
@@ -197,9 +212,13 @@ type logger struct {
 	p       *paints
 	json    bool
 	verbose bool
-	// width is the terminal's width; 0 when the output is not a terminal.
-	width int
+	// width is the terminal's width as it is now (watchWidth follows
+	// it); 0 when the output is not a terminal.
+	width atomic.Int32
 	now   func() time.Time
+	// repeatQuiet is how long a repeated failure's count waits for the
+	// next line before it is logged on its own (repeatQuiet).
+	repeatQuiet time.Duration
 
 	mu      sync.Mutex
 	repeats map[string]*repeat // by route
@@ -207,9 +226,15 @@ type logger struct {
 
 // repeat counts a failure that keeps happening on one route.
 type repeat struct {
-	err       string
-	count     int
-	lastPrint time.Time
+	err string
+	// count is the repeats not yet logged; total every failure since
+	// the first, at since.
+	count, total int
+	since        time.Time
+	lastPrint    time.Time
+	// quiet logs the count when no repeat came for repeatQuiet; nil
+	// until the first repeat.
+	quiet *time.Timer
 }
 
 func newLogger(w io.Writer, p *paints, jsonFormat, verbose bool, width int, now func() time.Time) *logger {
@@ -219,9 +244,27 @@ func newLogger(w io.Writer, p *paints, jsonFormat, verbose bool, width int, now 
 	if p == nil {
 		p = &paints{}
 	}
-	return &logger{
-		out: newLineWriter(w), p: p, json: jsonFormat, verbose: verbose, width: width, now: now,
-		repeats: map[string]*repeat{},
+	l := &logger{
+		out: newLineWriter(w), p: p, json: jsonFormat, verbose: verbose, now: now,
+		repeatQuiet: repeatQuiet, repeats: map[string]*repeat{},
+	}
+	l.width.Store(int32(width))
+	return l
+}
+
+// setWidth follows a resized terminal.
+func (l *logger) setWidth(w int) { l.width.Store(int32(max(w, 0))) }
+
+// watchWidth re-reads the terminal's width with read each time changes
+// says it may have changed (SIGWINCH), until ctx ends.
+func (l *logger) watchWidth(ctx context.Context, read func() int, changes <-chan struct{}) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-changes:
+			l.setWidth(read())
+		}
 	}
 }
 
@@ -248,13 +291,79 @@ type logEntry struct {
 	// ws is set for a WebSocket: bytes each way once it closed.
 	ws           bool
 	wsUp, wsDown int64
+	// fetch marks a script's request (fetch, XHR), which expects data
+	// rather than a page.
+	fetch bool
+	// misroute, when not nil, says that a fetch got the frontend's HTML
+	// page: most likely a mistyped route (noRoute).
+	misroute *proxyError
 }
 
 // quiet reports whether e is a successful frontend asset request, hidden
 // unless the log is verbose.
 func (l *logger) quiet(e *logEntry) bool {
 	return !l.verbose && !e.showAll && (e.kind == kindFrontend || e.kind == kindStatic) &&
-		!e.navigation && !e.ws && e.err == nil && e.status < 400
+		!e.navigation && !e.ws && e.err == nil && e.misroute == nil && e.status < 400
+}
+
+// isFetch reports whether r is a script's request rather than a page load
+// or a subresource: a browser says so with Sec-Fetch-Dest: empty; without
+// Sec-Fetch headers, an Accept that does not ask for HTML.
+func isFetch(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Dest") {
+	case "empty":
+		return true
+	case "":
+		a := r.Header.Get("Accept")
+		return a != "" && !strings.Contains(a, "text/html")
+	}
+	return false
+}
+
+// fetchGotPage reports whether a fetch to the frontend was answered with an
+// HTML page (a dev server's SPA fallback), which the script that asked
+// for data cannot parse. A path naming an HTML file asked for one.
+func fetchGotPage(e *logEntry, path, contentType string) bool {
+	return e.fetch && (e.kind == kindFrontend || e.kind == kindStatic) && e.err == nil &&
+		e.status >= 200 && e.status < 300 && strings.HasPrefix(contentType, "text/html") &&
+		!strings.HasSuffix(path, ".html") && !strings.HasSuffix(path, ".htm")
+}
+
+// noRoute explains a fetch that fell through to the frontend: the nearest
+// route prefix, compared with as many leading segments of path as it has.
+func noRoute(path string, routes []*compiledRoute) *proxyError {
+	byDepth := map[int][]string{}
+	var depths []int
+	for _, r := range routes {
+		d := strings.Count(r.Path, "/")
+		if byDepth[d] == nil {
+			depths = append(depths, d)
+		}
+		byDepth[d] = append(byDepth[d], r.Path)
+	}
+	// routes are longest first, so deeper prefixes are tried first.
+	for _, d := range depths {
+		typed := leadingSegments(path, d)
+		if best := config.Nearest(typed, byDepth[d]); best != "" {
+			return &proxyError{Err: "no route matches " + sanitize(typed), Hint: "did you mean " + best + "?"}
+		}
+	}
+	return &proxyError{Err: "no route matches " + sanitize(path),
+		Hint: "the frontend answered this fetch with its HTML page; add a route for it, or check the URL"}
+}
+
+// leadingSegments returns the first n segments of path ("/a/b/c", 2: "/a/b").
+func leadingSegments(path string, n int) string {
+	seen := 0
+	for i := 0; i < len(path); i++ {
+		if path[i] == '/' {
+			if seen == n {
+				return path[:i]
+			}
+			seen++
+		}
+	}
+	return path
 }
 
 // request logs a finished request.
@@ -273,6 +382,9 @@ func (l *logger) request(e *logEntry) {
 	b := l.lineBytes(e, e.status, appendDuration(dur[:0], e.duration), appendBytes(size[:0], e.bytes))
 	if e.err != nil {
 		b = l.hintLine(b, e.err.Err, e.err.Hint)
+	}
+	if e.misroute != nil {
+		b = l.hintLine(b, e.misroute.Err, e.misroute.Hint)
 	}
 	l.out.write(b)
 }
@@ -299,31 +411,65 @@ func (l *logger) wsClosed(e *logEntry) {
 
 // collapse counts a failure that repeats the previous one on the same
 // route instead of logging it again, and says how often it happened when
-// the route's outcome changes or every few seconds. It reports whether e
-// was counted rather than logged.
+// the route's outcome changes, every few seconds, or repeatQuiet after
+// the last repeat; it says when the route answers again. It reports
+// whether e was counted rather than logged. The JSON log never collapses:
+// every request is a record that tools count.
 func (l *logger) collapse(e *logEntry) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	r := l.repeats[e.route]
 	failed := e.err != nil && e.status >= 500
 	if r != nil && failed && r.err == e.err.Err {
+		r.total++
+		if l.json {
+			return false
+		}
 		r.count++
 		if now := l.now(); now.Sub(r.lastPrint) >= repeatEvery {
 			l.writeRepeat(e.route, r)
 			r.count, r.lastPrint = 0, now
 		}
+		if r.quiet == nil {
+			route := e.route
+			r.quiet = time.AfterFunc(l.repeatQuiet, func() { l.quietRepeat(route, r) })
+		} else {
+			r.quiet.Reset(l.repeatQuiet)
+		}
 		return true
 	}
 	if r != nil {
-		if r.count > 0 {
-			l.writeRepeat(e.route, r)
+		l.endRepeat(e.route, r)
+		if !failed && e.err == nil && e.status != StatusClientClosed {
+			l.writeBack(e, r)
 		}
-		delete(l.repeats, e.route)
 	}
 	if failed {
-		l.repeats[e.route] = &repeat{err: e.err.Err, lastPrint: l.now()}
+		l.repeats[e.route] = &repeat{err: e.err.Err, total: 1, since: e.start, lastPrint: l.now()}
 	}
 	return false
+}
+
+// endRepeat logs the count not yet said and forgets r; l.mu is held.
+func (l *logger) endRepeat(route string, r *repeat) {
+	if r.quiet != nil {
+		r.quiet.Stop()
+	}
+	if r.count > 0 {
+		l.writeRepeat(route, r)
+	}
+	delete(l.repeats, route)
+}
+
+// quietRepeat logs r's count when no repeat came for repeatQuiet.
+func (l *logger) quietRepeat(route string, r *repeat) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.repeats[route] != r || r.count == 0 {
+		return
+	}
+	l.writeRepeat(route, r)
+	r.count, r.lastPrint = 0, l.now()
 }
 
 // writeRepeat logs how many times a failure repeated; l.mu is held.
@@ -333,9 +479,35 @@ func (l *logger) writeRepeat(route string, r *repeat) {
 		l.jsonLine(jsonLine{Level: "error", Msg: "repeated failure", Route: route, Error: r.err, Count: r.count})
 		return
 	}
-	b := append(make([]byte, 0, 128), "         ↳ "...)
-	b = l.p.err.appendText(b, msg)
-	l.out.write(append(b, '\n'))
+	l.out.write(l.hintLine(make([]byte, 0, 128), msg, ""))
+}
+
+// writeBack says that a route that kept failing answers again; l.mu is
+// held.
+func (l *logger) writeBack(e *logEntry, r *repeat) {
+	took := e.start.Sub(r.since)
+	if l.json {
+		l.jsonLine(jsonLine{Level: "info", Msg: "route back", Route: e.route, Status: e.status, Count: r.total,
+			DurationMS: float64(took.Microseconds()) / 1000})
+		return
+	}
+	msg := e.route + " is back: " + strconv.Itoa(e.status) + " after " + strconv.Itoa(r.total) + " " +
+		plural(r.total, "failure", "failures") + " in " + formatSpan(took)
+	l.message("info", l.p.good, msg, "")
+}
+
+// formatSpan says how long a failure lasted, in words a person reads at a
+// glance: "300 ms", "12 s", "3 min 5 s".
+func formatSpan(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return strconv.FormatInt(d.Milliseconds(), 10) + " ms"
+	case d < time.Minute:
+		return strconv.FormatInt(int64(d.Round(time.Second)/time.Second), 10) + " s"
+	default:
+		d = d.Round(time.Second)
+		return strconv.FormatInt(int64(d/time.Minute), 10) + " min " + strconv.FormatInt(int64(d%time.Minute/time.Second), 10) + " s"
+	}
 }
 
 // flushRepeats logs the counts not yet said, at shutdown.
@@ -343,10 +515,7 @@ func (l *logger) flushRepeats() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for route, r := range l.repeats {
-		if r.count > 0 {
-			l.writeRepeat(route, r)
-		}
-		delete(l.repeats, route)
+		l.endRepeat(route, r)
 	}
 }
 
@@ -377,12 +546,16 @@ func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 	b = pad(l.p.method.appendText(b, method), method, methodWidth)
 	b = append(b, ' ')
 
-	path := sanitize(e.uri)
-	pathWidth := plainPathWidth
-	if l.width > 0 {
+	path := shortenSecrets(sanitize(e.uri))
+	pathWidth, whereW := plainPathWidth, whereWidth
+	if width := int(l.width.Load()); width > 0 {
 		// Paths are padded to a readable column and shortened only when
-		// the terminal has no room for them.
-		room := max(l.width-fixedWidth, minPathWidth)
+		// the terminal has no room for them; the where column gives up
+		// room first.
+		whereW = min(max((width-fixedWidth)/3, minWhereWidth), whereWidth)
+		// A closed WebSocket's size says both ways: its path gives way.
+		extra := max(utf8.RuneCount(size)-8, 0)
+		room := max(width-fixedWidth-whereW-extra, minPathWidth)
 		path = shorten(path, room)
 		pathWidth = min(pathWidth, room)
 	}
@@ -390,6 +563,12 @@ func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 	b = append(b, " → "...)
 
 	where, dest := e.route, e.dest
+	if n := utf8.RuneCountInString(where); n+1+utf8.RuneCountInString(dest) > whereW {
+		dest = ""
+		if n > whereW {
+			where = shorten(where, whereW)
+		}
+	}
 	var wp paint
 	switch e.kind {
 	case kindFrontend:
@@ -411,7 +590,7 @@ func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 		b = dp.appendText(append(b, ' '), dest)
 		whereLen += 1 + utf8.RuneCountInString(dest)
 	}
-	for ; whereLen < whereWidth; whereLen++ {
+	for ; whereLen < whereW; whereLen++ {
 		b = append(b, ' ')
 	}
 	b = append(b, ' ')
@@ -435,7 +614,18 @@ func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 }
 
 // hintLine adds the indented line that says what failed and what to try.
+// On a terminal it wraps at the terminal's width, every line indented
+// under the first one's text.
 func (l *logger) hintLine(b []byte, what, hint string) []byte {
+	if width := int(l.width.Load()); width > 0 {
+		b = append(b, "         ↳"...)
+		b, col := wrapText(b, l.p.err, what, hintIndent-1, hintIndent, width)
+		if hint != "" {
+			b = append(b, " —"...)
+			b, _ = wrapText(b, l.p.hint, hint, col+2, hintIndent, width)
+		}
+		return append(b, '\n')
+	}
 	b = append(b, "         ↳ "...)
 	b = l.p.err.appendText(b, what)
 	if hint != "" {
@@ -443,6 +633,131 @@ func (l *logger) hintLine(b []byte, what, hint string) []byte {
 		b = l.p.hint.appendText(b, hint)
 	}
 	return append(b, '\n')
+}
+
+// wrapText appends the words of s in p's style, starting at column col
+// right after a non-space, and breaks lines before width, indenting each
+// new line by indent spaces. A word longer than a line is cut. The style
+// is closed before every line break. It returns the column where s ended.
+func wrapText(b []byte, p paint, s string, col, indent, width int) ([]byte, int) {
+	room := max(width-indent, 8)
+	open := false
+	for _, line := range strings.Split(s, "\n") {
+		for w := range strings.FieldsSeq(line) {
+			for w != "" {
+				n := utf8.RuneCountInString(w)
+				part := w
+				if n > room {
+					part, n = string([]rune(w)[:room]), room
+				}
+				w = w[len(part):]
+				if col+1+n > width && col > indent {
+					if open {
+						b = append(b, p.post...)
+					}
+					b = append(b, '\n')
+					b = append(b, strings.Repeat(" ", indent)...)
+					b = append(b, p.pre...)
+					col, open = indent, true
+				} else {
+					b = append(b, ' ')
+					if !open {
+						b = append(b, p.pre...)
+						open = true
+					}
+					col++
+				}
+				b = append(b, part...)
+				col += n
+			}
+		}
+	}
+	if open {
+		b = append(b, p.post...)
+	}
+	return b, col
+}
+
+// shortenSecrets shortens the query values that look like credentials (an
+// HMR token, a signed URL's signature, an OAuth code): a terminal is
+// shared on screens and in screenshots. The JSON log keeps them whole.
+// Only a query that has one is copied.
+func shortenSecrets(uri string) string {
+	q := strings.IndexByte(uri, '?')
+	if q < 0 || !hasSecret(uri[q+1:]) {
+		return uri
+	}
+	var sb strings.Builder
+	sb.WriteString(uri[:q+1])
+	for i, pair := range strings.Split(uri[q+1:], "&") {
+		if i > 0 {
+			sb.WriteByte('&')
+		}
+		k, v, ok := strings.Cut(pair, "=")
+		if ok && secretValue(k, v) {
+			sb.WriteString(k + "=" + v[:4] + "…")
+			continue
+		}
+		sb.WriteString(pair)
+	}
+	return sb.String()
+}
+
+func hasSecret(query string) bool {
+	for pair := range strings.SplitSeq(query, "&") {
+		if k, v, ok := strings.Cut(pair, "="); ok && secretValue(k, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// secretValue reports whether the value v of query key k is worth hiding:
+// longer than a few characters, and either named like a credential or
+// long and random-looking (letters and digits mixed).
+func secretValue(k, v string) bool {
+	if len(v) <= 6 {
+		return false
+	}
+	// The parts of a query key that name a credential.
+	for _, w := range [...]string{"token", "key", "secret", "password", "passwd", "auth", "sig", "code", "session"} {
+		if containsFold(k, w) {
+			return true
+		}
+	}
+	return randomLooking(v)
+}
+
+// containsFold is strings.Contains ignoring ASCII case, without a copy.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// randomLooking reports whether v is a long run of letters and digits
+// mixed, as keys and hashes are; numbers (cache busters, timestamps) and
+// words are not.
+func randomLooking(v string) bool {
+	if len(v) < 20 {
+		return false
+	}
+	var letters, digits int
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			letters++
+		case c == '-' || c == '_' || c == '.' || c == '%':
+		default:
+			return false
+		}
+	}
+	return digits >= 3 && letters >= 3
 }
 
 // pad appends spaces after s, already in b, up to width runes.
@@ -492,14 +807,32 @@ func (l *logger) message(level string, p paint, msg, detail string) {
 		return
 	}
 	b := l.p.time.appendText(make([]byte, 0, 128), l.now().Format("15:04:05"))
-	b = append(b, ' ')
-	b = p.appendText(b, msg)
+	width := int(l.width.Load())
+	if width > 0 {
+		b, _ = wrapText(b, p, msg, 8, 9, width)
+	} else {
+		b = append(b, ' ')
+		b = p.appendText(b, msg)
+	}
 	b = append(b, '\n')
 	for _, d := range strings.Split(detail, "\n") {
-		if d != "" {
-			b = append(append(b, "         "...), d...)
-			b = append(b, '\n')
+		if d == "" {
+			continue
 		}
+		if width > 0 {
+			// A detail line's continuation lines start under its text:
+			// under "write" of "  hint: write …".
+			lead := len(d) - len(strings.TrimLeft(d, " "))
+			indent := 9 + lead
+			if strings.HasPrefix(d[lead:], "hint: ") {
+				indent += len("hint: ")
+			}
+			b = append(b, strings.Repeat(" ", 8+lead)...)
+			b, _ = wrapText(b, paint{}, d[lead:], 8+lead, indent, width)
+		} else {
+			b = append(append(b, "         "...), d...)
+		}
+		b = append(b, '\n')
 	}
 	l.out.write(b)
 }
@@ -524,6 +857,37 @@ type jsonLine struct {
 	Config     string  `json:"config,omitempty"`
 	Version    string  `json:"version,omitempty"`
 	Up         *bool   `json:"up,omitempty"`
+	// File to Message locate one config problem; Hint says its fix.
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Column  int    `json:"column,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// configError logs a config that was refused, under msg: in the JSON log,
+// one record per problem with its position, field, message and hint, for
+// tools and editors to point at; on the terminal, every problem under msg.
+func (l *logger) configError(msg string, err error) {
+	var list config.Errors
+	var one *config.Error
+	switch {
+	case !l.json:
+	case errors.As(err, &list):
+		for _, ce := range list {
+			l.jsonConfigError(msg, ce)
+		}
+		return
+	case errors.As(err, &one):
+		l.jsonConfigError(msg, one)
+		return
+	}
+	l.fail(msg+":", err.Error())
+}
+
+func (l *logger) jsonConfigError(msg string, ce *config.Error) {
+	l.jsonLine(jsonLine{Level: "error", Msg: msg, File: ce.File, Line: ce.Line, Column: ce.Col,
+		Field: ce.Field, Message: ce.Msg, Hint: ce.Hint})
 }
 
 func (l *logger) jsonRequest(e *logEntry, msg string) {
@@ -544,6 +908,9 @@ func (l *logger) jsonRequest(e *logEntry, msg string) {
 	}
 	if e.err != nil {
 		jl.Error, jl.Hint = e.err.Err, e.err.Hint
+	}
+	if e.misroute != nil && e.err == nil {
+		jl.Level, jl.Error, jl.Hint = "warn", e.misroute.Err, e.misroute.Hint
 	}
 	l.jsonLine(jl)
 }

@@ -66,6 +66,10 @@ func logScript(t *testing.T, l *logger) {
 		{method: "GET", uri: "/api/slow", route: "/api", dest: "localhost:5000", duration: 30 * time.Second, outcome: outcome{status: 504, bytes: 150, err: &proxyError{Status: 504, Err: "no response headers within 30s", Route: "/api", Hint: "the target is slow or stuck; raise timeout for this route if that is expected"}}},
 		{method: "GET", uri: "/api/wait", route: "/api", dest: "localhost:5000", duration: 700 * time.Millisecond, outcome: outcome{status: StatusClientClosed}},
 		{method: "GET", uri: "/events", route: "/api", dest: "localhost:5000", duration: 90 * time.Second, stream: true, outcome: outcome{status: 200, bytes: 4096}},
+		{method: "GET", uri: "/apii/users", kind: kindFrontend, route: "frontend", dest: "localhost:5173", duration: time.Millisecond, fetch: true, misroute: noRoute("/apii/users", []*compiledRoute{{Route: &config.Route{Path: "/api/hello"}}, {Route: &config.Route{Path: "/api"}}}), outcome: outcome{status: 200, bytes: 900}},
+		{method: "GET", uri: "/api/x", kind: kindDevproxy, route: "devproxy", dest: "refused", duration: 50 * time.Microsecond, outcome: outcome{status: 403, bytes: 120, err: &proxyError{Status: 403, Err: `Host "evil.example" is not allowed (DNS rebinding protection)`, Hint: "add it to allowed_hosts if you mean to reach devproxy by that name"}}},
+		{method: "GET", uri: "/@vite/client?token=Zx81kQp0aLmN3vTy&t=1732802531", kind: kindFrontend, route: "frontend", dest: "localhost:5173", duration: time.Millisecond, navigation: true, outcome: outcome{status: 200, bytes: 300}},
+		{method: "GET", uri: "/api/" + strings.Repeat("segment/", 12) + "end.json?page=2", route: "/api", dest: "localhost:5000", duration: 4 * time.Millisecond, outcome: outcome{status: 200, bytes: 64}},
 	}
 	for i, e := range entries {
 		e.start = start.Add(time.Duration(i) * time.Second)
@@ -76,19 +80,26 @@ func logScript(t *testing.T, l *logger) {
 	ws.ws, ws.duration, ws.wsUp, ws.wsDown = true, 65*time.Second, 2048, 1<<20
 	l.wsClosed(ws)
 	l.info("config reloaded: added /new → mock; changed /api: http://localhost:5000 → http://localhost:5001; removed /old")
-	l.fail("config error, kept previous config:", "devproxy.yaml:7:11: routes./api: \"localhost:5000\" has no scheme\n  hint: write \"http://localhost:5000\"")
+	l.configError("config error, kept previous config", config.Errors{
+		{File: "devproxy.yaml", Line: 7, Col: 11, Field: "routes./api", Msg: `"localhost:5000" has no scheme`, Hint: `write "http://localhost:5000"`},
+		{File: "devproxy.yaml", Line: 9, Col: 3, Field: "routes./web.timout", Msg: "unknown field", Hint: `did you mean "timeout"? a route takes target, strip_prefix, timeout, headers, cors, respond and websocket; see the README's config section for each one`},
+	})
 	l.warn("devproxy.yaml was deleted; the last good config keeps serving until it is back")
 	l.flushRepeats()
 }
 
+// TestLogGolden pins the layout of every kind of line: in a file or pipe,
+// on terminals 80, 120 and 200 columns wide (lines fitted, hints wrapped
+// under their text), and as JSON.
 func TestLogGolden(t *testing.T) {
 	for _, tt := range []struct {
-		name string
-		json bool
-	}{{"plain", false}, {"json", true}} {
+		name  string
+		json  bool
+		width int
+	}{{"plain", false, 0}, {"width80", false, 80}, {"width120", false, 120}, {"width200", false, 200}, {"json", true, 0}} {
 		t.Run(tt.name, func(t *testing.T) {
 			var buf bytes.Buffer
-			l := newLogger(&buf, nil, tt.json, false, 0, fakeClock())
+			l := newLogger(&buf, nil, tt.json, false, tt.width, fakeClock())
 			logScript(t, l)
 			got := buf.String()
 			golden := filepath.Join("testdata", "log", tt.name+".golden")
@@ -103,6 +114,14 @@ func TestLogGolden(t *testing.T) {
 			}
 			if got != string(want) {
 				t.Errorf("log differs from %s (run with -update to accept):\ngot:\n%s\nwant:\n%s", golden, got, want)
+			}
+			if tt.width > 0 {
+				for i, line := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
+					// The banner's route table is not fitted.
+					if n := utf8.RuneCountInString(line); n > tt.width && !strings.HasPrefix(line, "  /") {
+						t.Errorf("line %d is %d wide on a %d-column terminal:\n%s", i+1, n, tt.width, line)
+					}
+				}
 			}
 			if tt.json {
 				for i, line := range strings.Split(strings.TrimSpace(got), "\n") {

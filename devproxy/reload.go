@@ -232,7 +232,7 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 	}
 	cfg, err := config.ParseFor(s.opts.ConfigFile, data, s.opts.LookupEnv, s.listening())
 	if err != nil {
-		s.log.fail("config error, kept previous config:", err.Error())
+		s.log.configError("config error, kept previous config", err)
 		return err
 	}
 	old := s.router.Load()

@@ -44,8 +44,9 @@ type Options struct {
 	Verbose bool
 	// Color says when the text log is colored. Default ColorAuto.
 	Color ColorMode
-	// Width is the width paths are shortened to fit; 0 means the width of
-	// the terminal Log is, or no shortening when Log is not a terminal.
+	// Width is the width log lines are fitted to; 0 means the width of
+	// the terminal Log is, as it is now (followed on SIGWINCH), or no
+	// fitting when Log is not a terminal.
 	Width int
 	// Version is the version the banner and the status endpoint show;
 	// "devel" when empty. main passes what -version prints.
@@ -87,6 +88,11 @@ type Server struct {
 	// upstream request, to recognise its own requests coming back.
 	hop string
 
+	// widthOf reads the width of the terminal the log goes to, again on
+	// each resize; nil when the log is no terminal or Options.Width fixes
+	// the width.
+	widthOf func() int
+
 	// watching is closed once the config file is watched (or cannot be).
 	watching  chan struct{}
 	watchOnce sync.Once
@@ -108,8 +114,11 @@ func New(opts Options) (*Server, error) {
 		opts.Version = "devel"
 	}
 	color, width := terminal(opts.Log, opts.Color, opts.LookupEnv)
+	var widthOf func() int
 	if opts.Width != 0 {
 		width = opts.Width
+	} else {
+		widthOf = termWidth(opts.Log)
 	}
 	var p *paints
 	if color {
@@ -125,6 +134,7 @@ func New(opts Options) (*Server, error) {
 		streams:    newStreams(),
 		watching:   make(chan struct{}),
 		hop:        rand.Text()[:16],
+		widthOf:    widthOf,
 
 		readHeaderTimeout: 10 * time.Second,
 		headerLimit:       defaultHeaderLimit,
@@ -178,6 +188,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e := &rec.e
 	e.start, e.method, e.uri = s.opts.Now(), r.Method, r.RequestURI
 	e.navigation = r.Method == http.MethodGet && wantsHTML(r)
+	e.fetch = !e.navigation && isFetch(r)
 	e.showAll = rt.cfg.Log.FrontendAll
 	defer s.finish(rec, r)
 
@@ -188,6 +199,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d.refused != nil {
+		// Nothing is forwarded: the log names devproxy, not the route's
+		// target.
+		e.kind, e.route, e.dest = kindDevproxy, kindDevproxy.String(), "refused"
 		writeProxyError(rec, r, o, d.refused)
 		return
 	}
@@ -239,7 +253,11 @@ func (s *Server) finish(rec *recorder, r *http.Request) {
 		// devproxy's own endpoints are polled (the demo page checks the
 		// status every few seconds): only their failures are worth a line.
 	default:
-		e.stream = strings.HasPrefix(rec.Header().Get("Content-Type"), "text/event-stream")
+		ct := rec.Header().Get("Content-Type")
+		e.stream = strings.HasPrefix(ct, "text/event-stream")
+		if fetchGotPage(e, r.URL.Path, ct) {
+			e.misroute = noRoute(r.URL.Path, s.router.Load().routes)
+		}
 		s.log.request(e)
 	}
 	if abort {

@@ -43,3 +43,19 @@ func terminal(w io.Writer, mode ColorMode, lookupEnv func(string) (string, bool)
 	}
 	return isTTY, width
 }
+
+// termWidth returns how to read the width of the terminal w is now, or nil
+// when w is not a terminal.
+func termWidth(w io.Writer) func() int {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(f.Fd()) {
+		return nil
+	}
+	return func() int {
+		wd, _, err := term.GetSize(f.Fd())
+		if err != nil {
+			return 0
+		}
+		return wd
+	}
+}

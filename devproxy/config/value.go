@@ -352,17 +352,25 @@ func isHostRune(r rune) bool {
 // suggest is the hint for an unknown field name: the nearest known name when
 // one is close, else the list of known names.
 func suggest(name string, known []string) string {
+	if best := Nearest(strings.ToLower(name), known); best != "" {
+		return fmt.Sprintf("did you mean %q?", best)
+	}
+	return "known fields: " + strings.Join(known, ", ")
+}
+
+// Nearest returns the name of known closest to name by edit distance, or ""
+// when none is close enough to be the one meant: at most two edits, and
+// at most half the known name. The request log uses it for a path that
+// missed a route by a typo.
+func Nearest(name string, known []string) string {
 	best, bestDist := "", 3
 	for _, k := range known {
-		d := editDistance(strings.ToLower(name), k)
+		d := editDistance(name, k)
 		if d < bestDist && d <= len(k)/2 {
 			best, bestDist = k, d
 		}
 	}
-	if best != "" {
-		return fmt.Sprintf("did you mean %q?", best)
-	}
-	return "known fields: " + strings.Join(known, ", ")
+	return best
 }
 
 // editDistance counts the insertions, deletions, substitutions and swaps of
