@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -372,5 +374,256 @@ func TestColorNeverBleedsFromAServer(t *testing.T) {
 	}
 	if n, line := openStyles(out); n != 0 {
 		t.Errorf("line %d leaves a style open at its newline: %q\nall output:\n%q", n, line, out)
+	}
+}
+
+// spaBackend is a dev server that answers every path with its SPA page,
+// as Vite does for a path it does not know.
+func spaBackend(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<!doctype html><div id=app></div>")
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestLogFetchThatGotThePage pins that a fetch falling through to the
+// frontend and getting its HTML page is logged, with the route it most
+// likely meant, although successful frontend requests are quiet.
+func TestLogFetchThatGotThePage(t *testing.T) {
+	api := namedBackend(t, "api")
+	config := "frontend: " + spaBackend(t) + "\nroutes:\n  /api: " + api.URL + "\n  /auth/v1: " + api.URL + "\n"
+	p := startProxy(t, config, nil)
+	fetchHeaders := http.Header{"Sec-Fetch-Dest": {"empty"}, "Sec-Fetch-Mode": {"cors"}, "Accept": {"*/*"}}
+	tests := []struct {
+		name   string
+		path   string
+		header http.Header
+		// want is what the log says under the request; "" when the
+		// request is logged without a word (a page load) or not at all.
+		want string
+	}{
+		{"fetch with a typo", "/apii/users", fetchHeaders, "no route matches /apii — did you mean /api?"},
+		{"typo in a deeper prefix", "/auth/v2/login", fetchHeaders, "no route matches /auth/v2 — did you mean /auth/v1?"},
+		{"XHR without Sec-Fetch headers", "/appi/orders", http.Header{"Accept": {"application/json"}}, "no route matches /appi — did you mean /api?"},
+		{"nothing near", "/graphql", fetchHeaders, "no route matches /graphql — the frontend answered this fetch with its HTML page"},
+		{"page navigation", "/settings", http.Header{"Accept": {"text/html,*/*;q=0.8"}, "Sec-Fetch-Dest": {"document"}, "Sec-Fetch-Mode": {"navigate"}}, ""},
+		{"script", "/src/main.ts", http.Header{"Accept": {"*/*"}, "Sec-Fetch-Dest": {"script"}}, ""},
+		{"fetch of an HTML file", "/partials/menu.html", fetchHeaders, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, _ := p.do(t, http.MethodGet, tt.path, nil, tt.header)
+			if res.StatusCode != 200 {
+				t.Fatalf("GET %s: status = %d, want 200", tt.path, res.StatusCode)
+			}
+			// A request that follows shows that the log has caught up.
+			mark := "/api/after-" + strings.ReplaceAll(tt.name, " ", "-")
+			p.get(t, mark)
+			out := p.log.waitFor(t, mark)
+			line := logLineOf(out, " "+tt.path+" ")
+			switch {
+			case tt.want == "" && strings.Contains(line, "no route"):
+				t.Errorf("GET %s was taken for a mistyped route:\n%s", tt.path, line)
+			case tt.want == "" && line != "" && tt.header.Get("Sec-Fetch-Dest") != "document":
+				t.Errorf("GET %s was logged:\n%s", tt.path, line)
+			case tt.want != "" && !strings.Contains(line, tt.want):
+				t.Errorf("GET %s: log says\n%s\nwant it to say %q", tt.path, line, tt.want)
+			}
+		})
+	}
+}
+
+// logLineOf returns the request line of out that contains sub, with the
+// lines indented under it; "" when there is none.
+func logLineOf(out, sub string) string {
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if !strings.Contains(l, sub) {
+			continue
+		}
+		s := l
+		for _, more := range lines[i+1:] {
+			if !strings.HasPrefix(more, "         ") {
+				break
+			}
+			s += "\n" + more
+		}
+		return s
+	}
+	return ""
+}
+
+// TestLogRepeatsSaidOnTime pins that the count of a repeated failure is
+// logged soon after the last repeat, without another request to carry
+// it, and that the route's recovery is said.
+func TestLogRepeatsSaidOnTime(t *testing.T) {
+	port := closedPort(t)
+	p := startProxy(t, "routes:\n  /api: http://127.0.0.1:"+port+"\n", nil)
+	for range 4 {
+		p.get(t, "/api/x")
+	}
+	p.log.waitFor(t, "↳ 3 more times on /api: connection refused")
+
+	ln, err := listenOn("127.0.0.1:" + port)
+	if err != nil {
+		t.Skipf("cannot take port %s back: %v", port, err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "up") })}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	if res, _ := p.get(t, "/api/x"); res.StatusCode != 200 {
+		t.Fatalf("GET /api/x after the target started: status = %d, want 200", res.StatusCode)
+	}
+	out := p.log.waitFor(t, "/api is back: 200 after 4 failures in ")
+	if strings.Count(out, "more times on /api") != 1 {
+		t.Errorf("the count was logged again at recovery:\n%s", out)
+	}
+}
+
+// TestLogRepeatQuietTimer checks the timer of collapse with the logger
+// alone: the count comes after repeatQuiet, once.
+func TestLogRepeatQuietTimer(t *testing.T) {
+	lb := newLogBuffer()
+	l := newLogger(lb, nil, false, false, 0, fakeClock())
+	l.repeatQuiet = 10 * time.Millisecond
+	pe := &proxyError{Status: 502, Err: "connection refused"}
+	for range 3 {
+		l.request(&logEntry{start: time.Now(), method: "GET", uri: "/api/x", route: "/api", dest: "localhost:5000", outcome: outcome{status: 502, err: pe}})
+	}
+	l.request(&logEntry{start: time.Now(), method: "GET", uri: "/other", route: "/other", dest: "localhost:5001", outcome: outcome{status: 502, err: pe}})
+	out := lb.waitFor(t, "↳ 2 more times on /api: connection refused")
+	if strings.Count(out, "GET     /api/x") != 1 {
+		t.Errorf("repeats were logged as lines:\n%s", out)
+	}
+	l.flushRepeats()
+	if got := strings.Count(lb.String(), "more times"); got != 1 {
+		t.Errorf("count logged %d times, want once:\n%s", got, lb.String())
+	}
+}
+
+// TestLogJSONNeverCollapses pins that -log json has one record per
+// request, failures repeated or not, and a record when the route is back.
+func TestLogJSONNeverCollapses(t *testing.T) {
+	port := closedPort(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"devproxy.yaml": "routes:\n  /api: http://127.0.0.1:" + port + "\n  /m:\n    respond: {body: ok}\n"})
+	p := startProxyOpts(t, filepath.Join(dir, "devproxy.yaml"), func(o *Options) { o.LogJSON = true })
+	const n = 5
+	for range n {
+		p.get(t, "/api/x")
+	}
+	p.get(t, "/m")
+	out := p.log.waitFor(t, `"path":"/m"`)
+	if got := strings.Count(out, `"path":"/api/x"`); got != n {
+		t.Errorf("-log json has %d records of %d failed requests:\n%s", got, n, out)
+	}
+	if strings.Contains(out, "repeated failure") {
+		t.Errorf("-log json collapsed repeats:\n%s", out)
+	}
+}
+
+// TestLogConfigErrorsAsJSONRecords pins that a refused reload writes one
+// JSON record per problem, with its position, field, message and hint.
+func TestLogConfigErrorsAsJSONRecords(t *testing.T) {
+	dir := t.TempDir()
+	good := "routes:\n  /m:\n    respond: {body: ok}\n"
+	writeFiles(t, dir, map[string]string{"devproxy.yaml": good})
+	file := filepath.Join(dir, "devproxy.yaml")
+	p := startProxyOpts(t, file, func(o *Options) { o.LogJSON = true })
+	saveByRename(t, file, good+"  /api: localhost:5000\n  /web:\n    target: http://localhost:5173\n    timout: 5s\n")
+	if err := p.waitReload(t); err == nil {
+		t.Fatal("a broken save was applied")
+	}
+	out := p.log.waitFor(t, `"msg":"config error, kept previous config"`, `"field":"routes./web.timout"`)
+	type record struct {
+		Level, Msg, File, Field, Message, Hint string
+		Line, Column                           int
+	}
+	var got []record
+	for line := range strings.SplitSeq(strings.TrimSpace(out), "\n") {
+		var r record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, line)
+		}
+		if strings.HasPrefix(r.Msg, "config error") {
+			got = append(got, r)
+		}
+	}
+	want := []record{
+		{Level: "error", Msg: "config error, kept previous config", File: file, Line: 4, Column: 9, Field: "routes./api", Message: `"localhost:5000" has no scheme`, Hint: `write "http://localhost:5000"`},
+		{Level: "error", Msg: "config error, kept previous config", File: file, Line: 7, Column: 5, Field: "routes./web.timout", Message: "unknown field", Hint: `did you mean "timeout"?`},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d config error records, want %d:\n%s", len(got), len(want), out)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("record %d:\ngot  %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// TestLogRefusedHostNamesDevproxy pins that a request a guard refused is
+// logged as answered by devproxy: nothing reached the route's target.
+func TestLogRefusedHostNamesDevproxy(t *testing.T) {
+	api := namedBackend(t, "api")
+	p := startProxy(t, "routes:\n  /api: "+api.URL+"\n", nil)
+	resp := rawRequest(t, p.host, "GET /api/users HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n")
+	if !strings.HasPrefix(resp, "HTTP/1.1 403") {
+		t.Fatalf("GET /api/users with Host evil.example: %s, want 403", firstLine(resp))
+	}
+	out := p.log.waitFor(t, "/api/users")
+	line := logLineOf(out, "/api/users")
+	if !strings.Contains(line, "→ devproxy refused") || strings.Contains(line, strings.TrimPrefix(api.URL, "http://")) {
+		t.Errorf("refused request logged as forwarded:\n%s", line)
+	}
+}
+
+func TestShortenSecrets(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/api/users?page=2&sort=name", "/api/users?page=2&sort=name"},
+		{"/src/App.tsx?t=1732802531", "/src/App.tsx?t=1732802531"},
+		{"/?token=Zx81kQp0aLmN3vTy", "/?token=Zx81…"},
+		{"/cb?code=4/0AbCdEf&state=xyz", "/cb?code=4/0A…&state=xyz"},
+		{"/f?X-Amz-Signature=abcdef0123456789&X-Amz-Expires=60", "/f?X-Amz-Signature=abcd…&X-Amz-Expires=60"},
+		{"/f?api_key=short", "/f?api_key=short"},
+		{"/f?id=9f8e7d6c5b4a39281706abcdef", "/f?id=9f8e…"},
+		{"/f?q=averylongsearchwordwithnodigits", "/f?q=averylongsearchwordwithnodigits"},
+		{"/no-query", "/no-query"},
+	}
+	for _, tt := range tests {
+		if got := shortenSecrets(tt.in); got != tt.want {
+			t.Errorf("shortenSecrets(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestLogFollowsTheTerminalWidth pins that a resize reaches the layout:
+// after the width source says 80, lines fit 80 columns.
+func TestLogFollowsTheTerminalWidth(t *testing.T) {
+	lb := newLogBuffer()
+	l := newLogger(lb, nil, false, false, 200, fakeClock())
+	width := make(chan int, 1)
+	changes := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	read := func() int { return <-width }
+	go l.watchWidth(ctx, read, changes)
+	width <- 80
+	changes <- struct{}{}
+	// The next resize is read only after the first one was applied.
+	width <- 80
+	changes <- struct{}{}
+	l.request(&logEntry{start: time.Now(), method: "GET", uri: "/api/" + strings.Repeat("x", 100), route: "/api", dest: "localhost:5000", outcome: outcome{status: 502, err: &proxyError{Err: "connection refused: nothing listens on 127.0.0.1:5000 or [::1]:5000", Hint: "is the API running? start it, or fix routes./api.target in the config"}}})
+	for i, line := range strings.Split(strings.TrimSuffix(lb.String(), "\n"), "\n") {
+		if n := utf8.RuneCountInString(line); n > 80 {
+			t.Errorf("line %d is %d wide after a resize to 80:\n%s", i+1, n, line)
+		}
+		if i > 0 && !strings.HasPrefix(line, "         ") {
+			t.Errorf("hint line %d wrapped back to column 0:\n%s", i+1, line)
+		}
 	}
 }
