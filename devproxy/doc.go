@@ -64,8 +64,12 @@
 // Around the requests:
 //
 //	log.go          request log lines, styles and colours, JSON lines,
-//	                repeated failures counted, background writer
+//	                repeated failures counted and recoveries said, fetches
+//	                that got the frontend's page, config errors as JSON
+//	                records, lines fitted and hints wrapped to the width,
+//	                secrets shortened, background writer
 //	terminal.go     whether the log goes to a terminal, its colour and width
+//	resize_unix.go  SIGWINCH, so the log follows a resized terminal
 //	banner.go       the start-up banner and route table (WriteRoutes)
 //	probe.go        the start-up probe of each target, and the warning when
 //	                devproxy listens beyond loopback
