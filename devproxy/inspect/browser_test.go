@@ -73,8 +73,16 @@ func (tb *tab) waitFor(t *testing.T, what, cond string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, waitTimeout+5*time.Second)
 	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond,
-		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(waitTimeout)))
+	var err error
+	for {
+		_, err = chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(waitTimeout)))
+		// A poll begun while the page was still replacing about:blank
+		// loses its execution context; poll again in the new one.
+		if err == nil || !strings.Contains(err.Error(), "Cannot find context with specified id") || ctx.Err() != nil {
+			break
+		}
+	}
 	if err != nil {
 		state, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`(document.querySelector('#detail-title')?.textContent || 'no detail') + ' | ' + (document.querySelector('#toast')?.textContent || '')`))
 		t.Fatalf("%s: waiting for %s: %v\npage: %s", what, cond, err, state)
