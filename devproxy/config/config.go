@@ -65,22 +65,45 @@ type LogSettings struct {
 }
 
 // Frontend is where requests that no route claims go: a dev server to forward
-// to (URL set) or a folder to serve (Dir set), never both.
+// to (URL set, or Command set) or a folder to serve (Dir set), never both.
 type Frontend struct {
-	// URL is the dev server, e.g. http://localhost:5173; nil for a folder.
+	// URL is the dev server, e.g. http://localhost:5173; nil for a folder,
+	// and for a Command that is given no url (devproxy picks a port).
 	URL *url.URL
 	// Dir is the absolute path of the folder to serve; empty for a URL.
 	Dir string
 	// SPA serves index.html for page navigations to paths with no file.
 	// Default true.
 	SPA bool
+	// Command is the dev server devproxy starts (frontend: {command: …});
+	// nil when devproxy starts none.
+	Command *Command
 	// Line is the line of the frontend key in the file, 0 when unknown.
+	Line int
+}
+
+// Command is a program devproxy starts and supervises to serve the
+// frontend or a route: a dev server such as "npm run dev", an API such as
+// "go run ./cmd/api".
+type Command struct {
+	// Text is the command line, ${VAR} expanded. devproxy splits it into
+	// words as a shell would and runs it without one, unless it uses
+	// pipes, &&, redirections or $VAR: then /bin/sh -c runs it.
+	Text string
+	// Dir is the absolute folder the command runs in: the dir key, or the
+	// config's folder when the key is absent.
+	Dir string
+	// Env holds NAME=value pairs added to devproxy's environment, in file
+	// order; nil adds none.
+	Env []string
+	// Line is the line of the command key in the file, 0 when unknown.
 	Line int
 }
 
 // Route sends every request whose path starts with Path (on a segment
 // boundary) to Target, or answers it with Respond. Exactly one of Target and
-// Respond is set.
+// Respond is set, unless Command is: then Target may be nil, and devproxy
+// picks the port the command listens on.
 type Route struct {
 	// Path is the normalised prefix: leading slash, no trailing slash,
 	// e.g. "/api".
@@ -108,6 +131,9 @@ type Route struct {
 	// CORS lets pages on other origins call the route (cors mode); nil
 	// leaves CORS to the target.
 	CORS *CORS
+	// Command is the program devproxy starts to serve the route; nil when
+	// devproxy starts none.
+	Command *Command
 	// Line is the line of the route's key in the file, 0 when unknown.
 	Line int
 }

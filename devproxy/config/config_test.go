@@ -151,11 +151,24 @@ func dumpConfig(cfg *Config) string {
 			fmt.Fprintf(&b, "%sheader %s %q\n", indent, h.Name, h.Value)
 		}
 	}
+	command := func(indent string, c *Command) {
+		fmt.Fprintf(&b, "%scommand %q dir %s (line %d)\n", indent, c.Text, rel(c.Dir), c.Line)
+		for _, e := range c.Env {
+			fmt.Fprintf(&b, "%s  env %q\n", indent, e)
+		}
+	}
 	fmt.Fprintf(&b, "listen %s\n", cfg.Listen)
 	if fe := cfg.Frontend; fe != nil {
-		if fe.URL != nil {
+		switch {
+		case fe.Command != nil:
+			fmt.Fprintf(&b, "frontend command (line %d)\n", fe.Line)
+			if fe.URL != nil {
+				fmt.Fprintf(&b, "  url %s\n", fe.URL)
+			}
+			command("  ", fe.Command)
+		case fe.URL != nil:
 			fmt.Fprintf(&b, "frontend url %s (line %d)\n", fe.URL, fe.Line)
-		} else {
+		default:
 			fmt.Fprintf(&b, "frontend dir %s spa %t (line %d)\n", rel(fe.Dir), fe.SPA, fe.Line)
 		}
 	}
@@ -170,6 +183,9 @@ func dumpConfig(cfg *Config) string {
 	}
 	for _, r := range cfg.Routes {
 		fmt.Fprintf(&b, "route %s (line %d)\n", r.Path, r.Line)
+		if r.Command != nil {
+			command("  ", r.Command)
+		}
 		if r.Target != nil {
 			fmt.Fprintf(&b, "  target %s\n", r.Target)
 			fmt.Fprintf(&b, "  strip_prefix %t preserve_host %t insecure %t timeout %s\n",
@@ -251,14 +267,14 @@ func checkConfig(t *testing.T, cfg *Config) {
 	if cfg.Listen == "" {
 		t.Errorf("Parse: got empty Listen, want %q or the file's", DefaultListen)
 	}
-	if fe := cfg.Frontend; fe != nil && (fe.URL == nil) == (fe.Dir == "") {
+	if fe := cfg.Frontend; fe != nil && fe.Command == nil && (fe.URL == nil) == (fe.Dir == "") {
 		t.Errorf("Parse: got frontend URL %v and Dir %q, want exactly one", fe.URL, fe.Dir)
 	}
 	for _, r := range cfg.Routes {
 		if !strings.HasPrefix(r.Path, "/") || strings.HasSuffix(r.Path, "/") || r.Path == ReservedPrefix {
 			t.Errorf("Parse: got route path %q, want a leading slash and no trailing one", r.Path)
 		}
-		if (r.Target == nil) == (r.Respond == nil) {
+		if (r.Target == nil) == (r.Respond == nil) && !(r.Command != nil && r.Respond == nil) {
 			t.Errorf("Parse: route %q: got target %v and respond %v, want exactly one", r.Path, r.Target, r.Respond)
 		}
 		if r.Target != nil && r.Timeout <= 0 {
@@ -442,8 +458,8 @@ func TestSuggest(t *testing.T) {
 		{"strip-prefix", `did you mean "strip_prefix"?`},
 		{"STRIP_PREFIX", `did you mean "strip_prefix"?`},
 		{"insecur", `did you mean "insecure"?`},
-		{"x", "known fields: target, strip_prefix, host, insecure, headers, timeout, respond, cors"},
-		{"upstream", "known fields: target, strip_prefix, host, insecure, headers, timeout, respond, cors"},
+		{"x", "known fields: target, strip_prefix, host, insecure, headers, timeout, respond, cors, command, dir, env"},
+		{"upstream", "known fields: target, strip_prefix, host, insecure, headers, timeout, respond, cors, command, dir, env"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

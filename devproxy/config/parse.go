@@ -488,25 +488,7 @@ func (p *parser) frontend(f field) *Frontend {
 	n := resolve(f.val)
 	switch {
 	case n.Kind == yaml.MappingNode:
-		fe := &Frontend{SPA: true, Line: f.key.Line}
-		hasDir := false
-		for _, g := range p.fields(n, f.path, frontendFields(), nil) {
-			switch g.name {
-			case "dir":
-				hasDir = true
-				if s, ok := p.text(g.val, g.path, `a folder such as "./dist"`); ok {
-					fe.Dir, _ = p.folder(resolve(g.val), g.path, s)
-				}
-			case "spa":
-				if b, ok := p.boolean(g.val, g.path); ok {
-					fe.SPA = b
-				}
-			}
-		}
-		if !hasDir {
-			p.add(f.key, f.path, `add "dir: ./dist" with the folder to serve`, "has no dir")
-		}
-		return fe
+		return p.frontendMapping(f, n)
 	case n.Kind == yaml.ScalarNode && !isNull(n) && n.ShortTag() != "!!bool":
 		s, ok := p.expand(n, f.path, n.Value)
 		if !ok {
@@ -854,6 +836,7 @@ func (p *parser) route(k, v *yaml.Node, fp string) Route {
 	}
 	var target, respond *field
 	var proxyOnly []field
+	var cmd commandFields
 	for _, f := range p.fields(n, fp, routeFields(), routeHint) {
 		switch f.name {
 		case "target":
@@ -866,6 +849,8 @@ func (p *parser) route(k, v *yaml.Node, fp string) Route {
 			r.Respond = p.respond(f)
 		case "cors":
 			r.CORS = p.cors(f)
+		case "command", "dir", "env":
+			cmd.set(p, f)
 		case "strip_prefix":
 			proxyOnly = append(proxyOnly, f)
 			r.StripPrefix, _ = p.boolean(f.val, f.path)
@@ -899,10 +884,16 @@ func (p *parser) route(k, v *yaml.Node, fp string) Route {
 			}
 		}
 	}
+	r.Command = p.command(cmd, "routes."+k.Value)
 	switch {
 	case target != nil && respond != nil:
 		p.add(respond.key, respond.path, "a route either forwards to target or answers with respond; remove one",
 			"cannot be used together with target")
+	case cmd.command != nil && respond != nil:
+		p.add(cmd.command.key, cmd.command.path, "a mock needs no program; remove command, or respond to forward to the command",
+			"cannot be used together with respond")
+	case target == nil && respond == nil && cmd.command != nil:
+		// The command's port is picked when it starts.
 	case target == nil && respond == nil:
 		p.add(k, fp, "add target: http://localhost:5000, or respond: to answer with a mock",
 			"route has neither target nor respond")

@@ -29,6 +29,8 @@ const (
 	// kindHeaders maps header names to values; an empty value or nothing
 	// removes the header.
 	kindHeaders
+	// kindEnv maps environment variable names to values.
+	kindEnv
 	// kindAny is any YAML value (respond.json).
 	kindAny
 	// kindMapping is a mapping of the key's sub-keys.
@@ -86,9 +88,15 @@ func logKeys() []key {
 func frontendKeys() []key {
 	return []key{
 		{name: "dir", kind: kindString,
-			doc: "The folder to serve, relative to the config file."},
+			doc: "The folder to serve, relative to the config file; with command, the folder the command runs in."},
 		{name: "spa", kind: kindBool, def: true,
 			doc: "Serve index.html for page navigations to paths with no file."},
+		{name: "command", kind: kindString,
+			doc: "The dev server devproxy starts, such as npm run dev; devproxy passes it a free port unless url is given."},
+		{name: "url", kind: kindString,
+			doc: "With command: where the dev server will listen, such as http://localhost:5173. Left out, devproxy picks a port."},
+		{name: "env", kind: kindEnv, def: map[string]any{},
+			doc: "With command: environment variables added to devproxy's for the command."},
 	}
 }
 
@@ -110,6 +118,12 @@ func routeKeys() []key {
 			doc: "Answer the route in devproxy itself (a mock). Not together with target."},
 		{name: "cors", kind: kindMapping, keys: corsKeys(),
 			doc: "CORS mode, for pages on other origins: devproxy answers preflights and sets the Access-Control-* headers."},
+		{name: "command", kind: kindString,
+			doc: "The program devproxy starts to serve the route, such as go run ./cmd/api; devproxy passes it a free port as PORT unless target is given."},
+		{name: "dir", kind: kindString,
+			doc: "With command: the folder the command runs in, relative to the config file."},
+		{name: "env", kind: kindEnv, def: map[string]any{},
+			doc: "With command: environment variables added to devproxy's for the command."},
 	}
 }
 
@@ -236,6 +250,9 @@ func valueSchema(k key) obj {
 		return obj{"anyOf": []any{obj{"type": "array", "items": obj{"type": "string"}, "minItems": 1}, obj{"type": "string"}}}
 	case kindHeaders:
 		return obj{"type": []any{"object", "null"}, "additionalProperties": obj{"type": []any{"string", "number", "null"}}}
+	case kindEnv:
+		return obj{"type": []any{"object", "null"}, "propertyNames": obj{"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+			"additionalProperties": obj{"type": []any{"string", "number", "boolean", "null"}}}
 	case kindAny:
 		return obj{}
 	case kindMapping:
@@ -252,11 +269,12 @@ func valueSchema(k key) obj {
 		}
 		return s
 	case kindFrontend:
-		long := mappingSchema(obj{"type": "object", "required": []any{"dir"}}, k.keys)
+		long := mappingSchema(obj{"type": "object", "anyOf": []any{obj{"required": []any{"dir"}}, obj{"required": []any{"command"}}}}, k.keys)
 		return obj{"anyOf": []any{obj{"type": "string", "minLength": 1}, long}, "examples": []any{"http://localhost:5173", "./dist"}}
 	case kindRoutes:
 		long := mappingSchema(obj{"type": "object"}, k.keys)
-		long["oneOf"] = []any{obj{"required": []any{"target"}}, obj{"required": []any{"respond"}}}
+		long["anyOf"] = []any{obj{"required": []any{"target"}}, obj{"required": []any{"respond"}}, obj{"required": []any{"command"}}}
+		long["not"] = obj{"anyOf": []any{obj{"required": []any{"target", "respond"}}, obj{"required": []any{"command", "respond"}}}}
 		return obj{
 			"type":          []any{"object", "null"},
 			"propertyNames": obj{"pattern": "^/"},
