@@ -33,11 +33,18 @@ func routeRows(cfg *config.Config) []routeRow {
 		if r.Target != nil {
 			row.kind, row.dest = kindProxy, r.Target.String()
 		}
+		if r.Command != nil {
+			// A command is still starting when the banner is written:
+			// its own line says when it answers.
+			row.target, row.opts = nil, commandOption(r.Command)+row.opts
+		}
 		rows = append(rows, row)
 	}
 	switch f := cfg.Frontend; {
 	case f == nil:
 		rows = append(rows, routeRow{path: "/", dest: "no frontend: / lists the routes"})
+	case f.Command != nil:
+		rows = append(rows, routeRow{path: "/", dest: f.URL.String(), opts: commandOption(f.Command) + " (frontend dev server)"})
 	case f.URL != nil:
 		rows = append(rows, routeRow{path: "/", dest: f.URL.String(), opts: " (frontend dev server)", target: f.URL})
 	case f.SPA:
@@ -56,6 +63,11 @@ func WriteRoutes(w io.Writer, cfg *config.Config) {
 		fmt.Fprintf(tw, "  %s\t→ %s%s\n", r.path, r.dest, r.opts)
 	}
 	_ = tw.Flush()
+}
+
+// commandOption names the command devproxy runs for a route.
+func commandOption(c *config.Command) string {
+	return " (runs " + sanitize(c.Text) + ")"
 }
 
 func routeOptions(r *config.Route) string {

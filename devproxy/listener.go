@@ -39,6 +39,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer stop()
 		go s.log.watchWidth(wctx, s.widthOf, resizes(wctx))
 	}
+	// devproxy listens before its commands start, so that a page load
+	// during their start-up gets the waiting page, never a refused
+	// connection.
+	cctx, stopCommands := context.WithCancel(ctx)
+	defer stopCommands()
+	s.cmds.startAll(cctx)
 	cfg := s.Config()
 	s.log.banner(s.opts.Version, cfg, ln.Addr().String(), probe(ctx, routeRows(cfg)))
 	if addrs := exposed(ln.Addr().String()); addrs != nil {
@@ -69,6 +75,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	all := append([]*listener{s.current}, s.draining...)
 	s.mu.Unlock()
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		stopCommands()
+		ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+		defer cancel()
+		s.cmds.stopAll(ctx)
+	}()
 	for _, l := range all {
 		wg.Add(1)
 		go func() {

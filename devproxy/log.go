@@ -863,6 +863,9 @@ type jsonLine struct {
 	Column  int    `json:"column,omitempty"`
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message,omitempty"`
+	// Source names the command a line of output came from (vite, /api).
+	Source string `json:"source,omitempty"`
+	Stream string `json:"stream,omitempty"`
 }
 
 // configError logs a config that was refused, under msg: in the JSON log,

@@ -43,6 +43,9 @@ type upstream struct {
 	// streams tracks event streams, which a shutdown ends; nil tracks
 	// none.
 	streams *streams
+	// cmd is the command that serves the target; nil when devproxy runs
+	// none. Its state words the failures of a target that does not answer.
+	cmd *supervised
 	// calls are ReverseProxies bound to one request's outcome (proxyCall).
 	calls sync.Pool
 }
@@ -69,6 +72,9 @@ type upstreamOptions struct {
 	streams *streams
 	// hop is this server's X-Devproxy-Hop value; "" sends none.
 	hop string
+	// cmd is the command devproxy runs to serve the target; nil when it
+	// runs none.
+	cmd *supervised
 }
 
 func newUpstream(o upstreamOptions) *upstream {
@@ -79,6 +85,7 @@ func newUpstream(o upstreamOptions) *upstream {
 		base:     strings.TrimSuffix(o.target.EscapedPath(), "/"),
 		hostport: hostPort(o.target),
 		frontend: o.frontend,
+		cmd:      o.cmd,
 		timeout:  o.timeout,
 		hop:      o.hop,
 	}

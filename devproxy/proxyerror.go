@@ -14,6 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/devproxy/devproxy/devproxy/runner"
 	"github.com/devproxy/devproxy/internal/neterr"
 )
 
@@ -39,6 +40,10 @@ type proxyError struct {
 	// Routes, when not nil, lists the config's routes in the answer (a
 	// request that nothing serves when there is no frontend).
 	Routes []statusRoute `json:"routes,omitempty"`
+	// Command is the command devproxy runs for the target, when it is
+	// starting or has exited; Output holds its last lines.
+	Command string   `json:"command,omitempty"`
+	Output  []string `json:"output,omitempty"`
 }
 
 // field names the config key a hint tells the user to change.
@@ -57,6 +62,11 @@ func (u *upstream) classify(err error, timeout string) *proxyError {
 		running = "is the dev server running? start it (npm run dev), or fix frontend in the config"
 	}
 	reason := neterr.Classify(err)
+	if u.cmd != nil && (reason.Kind == neterr.Refused || reason.Kind == neterr.Dial || reason.Kind == neterr.DialTimeout) {
+		if cpe := u.commandError(pe); cpe != nil {
+			return cpe
+		}
+	}
 	switch {
 	case reason.Kind == neterr.DNS:
 		pe.Err = reason.Phrase
@@ -105,6 +115,39 @@ func (u *upstream) classify(err error, timeout string) *proxyError {
 		pe.Hint = "check that " + u.target.String() + " is up and answers HTTP"
 	}
 	return pe
+}
+
+// commandError words the failure of a target whose command is starting or
+// has exited; nil when the command runs and is ready, so that the failure
+// is the target's own.
+func (u *upstream) commandError(pe *proxyError) *proxyError {
+	sv := u.cmd
+	st := sv.rc.Status()
+	pe.Command = commandText(sv.rc.Plan())
+	pe.Output = lastTexts(sv.rc.Lines(), exitLines)
+	switch st.State {
+	case runner.Idle, runner.Starting:
+		pe.Status = http.StatusServiceUnavailable
+		pe.Err = fmt.Sprintf("%s is still starting: nothing listens on %s yet", pe.Command, u.hostport)
+		pe.Hint = "wait a moment and try again; devproxy's log shows the command's output"
+		pe.Waiting = true
+		pe.Header = http.Header{"Retry-After": {"1"}}
+		return pe
+	case runner.Exited:
+		ex := "exited"
+		if st.Exit != nil {
+			ex = st.Exit.String()
+			pe.Output = lastTexts(st.Exit.Lines, exitLines)
+		}
+		pe.Err = fmt.Sprintf("%s %s", pe.Command, ex)
+		pe.Hint = "fix the error it printed and save the config to start it again (or press r)"
+		if len(pe.Output) > 0 {
+			pe.Hint += "; its last line: " + pe.Output[len(pe.Output)-1]
+		}
+		return pe
+	}
+	pe.Command, pe.Output = "", nil
+	return nil
 }
 
 // transportBroken is how http.Transport prefixes the errors of a response
@@ -306,8 +349,10 @@ h1{font-size:1.4rem}code{background:#f3f3f3;padding:.1rem .3rem;border-radius:3p
 .hint{border-left:4px solid #e8a400;padding:.5rem 1rem;background:#fff8e6}
 small{color:#777}td,th{padding:.2rem 1rem .2rem 0;text-align:left}
 </style></head><body>
-{{if .Waiting}}<h1>Waiting for the frontend dev server at <code>{{.Target}}</code>…</h1>
+{{if .Waiting}}<h1>Waiting for {{if .Command}}<code>{{.Command}}</code>{{else}}the frontend dev server{{end}} at <code>{{.Target}}</code>…</h1>
 <p>{{.Err}}.</p>
+{{if .Output}}<pre>{{range .Output}}{{.}}
+{{end}}</pre>{{end}}
 <p class="hint">{{.Hint}}. This page reloads itself as soon as the dev server answers.</p>
 <script>
 (function poll(){
@@ -319,6 +364,8 @@ small{color:#777}td,th{padding:.2rem 1rem .2rem 0;text-align:left}
 {{else}}<h1>{{.Status}}: {{.Err}}</h1>
 {{if .Route}}<p>Route <code>{{.Route}}</code>{{if .Target}} → <code>{{.Target}}</code>{{end}}</p>{{end}}
 {{if .Hint}}<p class="hint">{{.Hint}}</p>{{end}}
+{{if .Output}}<p>The last lines of <code>{{.Command}}</code>:</p><pre>{{range .Output}}{{.}}
+{{end}}</pre>{{end}}
 {{if .Routes}}<table><tr><th>path</th><th>goes to</th></tr>
 {{range .Routes}}<tr><td><a href="{{.Path}}"><code>{{.Path}}</code></a></td><td>{{if .Respond}}mock{{else}}<code>{{.Target}}</code>{{end}}</td></tr>
 {{end}}</table>{{end}}

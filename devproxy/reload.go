@@ -235,8 +235,14 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 		s.log.configError("config error, kept previous config", err)
 		return err
 	}
+	plan, err := s.cmds.plan(cfg)
+	if err != nil {
+		s.log.fail("config error, kept previous config:", err.Error())
+		return err
+	}
+	cfg = withCommands(cfg, plan)
 	old := s.router.Load()
-	rt := s.compile(cfg)
+	rt := s.compile(cfg, plan)
 	changes := describeChanges(old.cfg, cfg)
 	switch {
 	case s.opts.Listen == "" && cfg.Listen != old.cfg.Listen && s.serves(ctx, cfg.Listen):
@@ -258,6 +264,7 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 		changes = append(changes, "listen change to "+cfg.Listen+" ignored: -listen "+s.opts.Listen+" wins")
 	}
 	s.router.Store(rt)
+	s.cmds.commit(plan)
 	s.transports.retain(rt.pools)
 	if len(changes) == 0 {
 		s.log.info("config reloaded: nothing changed")

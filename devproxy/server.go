@@ -1,9 +1,12 @@
 package devproxy
 
 import (
+	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"runtime/debug"
@@ -51,6 +54,11 @@ type Options struct {
 	// Version is the version the banner and the status endpoint show;
 	// "devel" when empty. main passes what -version prints.
 	Version string
+	// Command is the frontend's dev server, program and arguments (the
+	// words after --): it replaces the config's frontend, and without a
+	// config file it is the whole config. Nil runs only the config's
+	// commands.
+	Command []string
 }
 
 // Server is a running devproxy: it serves requests with the current router
@@ -92,6 +100,8 @@ type Server struct {
 	// each resize; nil when the log is no terminal or Options.Width fixes
 	// the width.
 	widthOf func() int
+	// cmds are the commands devproxy runs for the frontend and routes.
+	cmds *commandSet
 
 	// watching is closed once the config file is watched (or cannot be).
 	watching  chan struct{}
@@ -139,13 +149,24 @@ func New(opts Options) (*Server, error) {
 		readHeaderTimeout: 10 * time.Second,
 		headerLimit:       defaultHeaderLimit,
 	}
+	s.cmds = newCommandSet(s.log, opts.Command)
 	cfg, data, err := config.LoadFor(opts.ConfigFile, opts.LookupEnv, s.listening())
+	if errors.Is(err, fs.ErrNotExist) && opts.Command != nil {
+		// devproxy -- npm run dev needs no file: the command is the
+		// frontend, on the default address.
+		cfg, err = config.ParseFor(opts.ConfigFile, nil, opts.LookupEnv, s.listening())
+	}
+	if err != nil {
+		return nil, err
+	}
+	plan, err := s.cmds.plan(cfg)
 	if err != nil {
 		return nil, err
 	}
 	// A save of exactly these bytes changes nothing (reloadFile).
 	s.lastData = data
-	s.router.Store(s.compile(cfg))
+	s.router.Store(s.compile(withCommands(cfg, plan), plan))
+	s.cmds.commit(plan)
 	s.reload.Store(&reloadStatus{OK: true, At: opts.Now().Format(time.RFC3339)})
 	return s, nil
 }
@@ -162,6 +183,12 @@ func (s *Server) listening() []string {
 		addrs = append(addrs, *a)
 	}
 	return addrs
+}
+
+// RestartCommands restarts every command devproxy runs for the frontend
+// and the routes, each on the port it had: the terminal's r key.
+func (s *Server) RestartCommands(ctx context.Context) error {
+	return s.cmds.restartAll(ctx)
 }
 
 // Config returns the config the server currently serves.
