@@ -14,6 +14,7 @@ const usage = `devproxy serves your frontend and your APIs on one origin, so the
 never makes a cross-origin request.
 
 Examples:
+  devproxy -- npm run dev           start your dev server and serve it, open http://localhost:8080
   devproxy                          serve with ./devproxy.yaml, open http://localhost:8080
   devproxy -config dev.yaml         serve with another config file
   devproxy -listen 127.0.0.1:3000   serve on another address
@@ -26,7 +27,7 @@ Examples:
   devproxy trust                    install devproxy's local CA for browsers and tools
 
 Usage:
-  devproxy [flags]
+  devproxy [flags] [-- COMMAND [ARGS…]]
   devproxy check [flags]
   devproxy doctor [URL] [flags]
   devproxy trust [-uninstall]

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 
 	"github.com/devproxy/devproxy/devproxy"
@@ -22,6 +23,15 @@ const (
 
 // runServe is devproxy and devproxy check, which share their flags.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, mode serveMode) int {
+	// The words after -- are the frontend's dev server, not devproxy's.
+	var command []string
+	if i := slices.Index(args, "--"); i >= 0 {
+		command = slices.Clone(args[i+1:])
+		args = args[:i]
+		if len(command) == 0 {
+			return fail(stderr, exitUsage, "no command after --", "write the dev server to start, such as devproxy -- npm run dev")
+		}
+	}
 	fset := newFlagSet("devproxy", usage, stderr)
 	configFile := fset.String("config", "devproxy.yaml", "the config `file`")
 	listen := fset.String("listen", "", "the `address` to listen on; overrides the config's listen")
@@ -49,6 +59,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, mode
 		LogJSON:    *logFormat == "json",
 		Verbose:    *verbose,
 		Version:    buildVersion(),
+		Command:    command,
 	})
 	if err != nil {
 		return configFailed(stderr, *configFile, err,

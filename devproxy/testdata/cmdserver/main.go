@@ -1,0 +1,53 @@
+// Command cmdserver is the program the command tests start as a route's or
+// the frontend's server. It prints its PID and its child's, waits for the
+// file GATE (when set) to exist before it listens on PORT, exits 3 when
+// CRASH is set, and answers every request with its NAME and the path.
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "child" {
+		// A grandchild of devproxy, as esbuild is under npm and node: it
+		// ignores SIGINT, so only the group's SIGTERM ends it.
+		signal.Ignore(syscall.SIGINT)
+		select {}
+	}
+	child := exec.Command(os.Args[0], "child")
+	if err := child.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "start child:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("pid leader %d\npid child %d\n", os.Getpid(), child.Process.Pid)
+	if msg := os.Getenv("CRASH"); msg != "" {
+		fmt.Fprintln(os.Stderr, "\x1b[31mboom:\x1b[0m", msg)
+		os.Exit(3)
+	}
+	if gate := os.Getenv("GATE"); gate != "" {
+		fmt.Println("waiting for", gate)
+		for {
+			if _, err := os.Stat(gate); err == nil {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:"+os.Getenv("PORT"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "listen:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("listening on http://localhost:%d/\n", l.Addr().(*net.TCPAddr).Port)
+	_ = http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "cmdserver NAME=%s path=%s\n", os.Getenv("NAME"), r.URL.Path)
+	}))
+}
