@@ -3,6 +3,7 @@ package devproxy
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -58,6 +59,9 @@ type commandSet struct {
 	ctx context.Context
 	// wg counts the readiness waits.
 	wg sync.WaitGroup
+	// moved, when not nil, is called when a command turns out to listen
+	// on another URL than planned, to forward there.
+	moved func()
 }
 
 func newCommandSet(log *logger, args []string) *commandSet {
@@ -222,6 +226,11 @@ func (cs *commandSet) start(sv *supervised) {
 		st := sv.rc.Status()
 		cs.log.info(fmt.Sprintf("%s │ ready at %s (%s) after %s", sv.label, st.URL, describeSource(st.URL, st.Source),
 			formatDuration(time.Since(began))))
+		if st.Source == runner.URLAnnounced && cs.moved != nil {
+			// The command listens elsewhere than planned (a dev server
+			// that took another port): forward there.
+			cs.moved()
+		}
 	}()
 }
 
@@ -333,8 +342,12 @@ func (cs *commandSet) stopAll(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			began := time.Now()
+			running := sv.rc.Status().State != runner.Exited && sv.rc.Status().State != runner.Idle
 			if err := sv.rc.Stop(ctx); err != nil {
 				cs.log.fail(fmt.Sprintf("%s │ not stopped: %v", sv.label, err), "")
+			} else if running {
+				cs.log.info(fmt.Sprintf("%s │ stopped after %s", sv.label, formatDuration(time.Since(began))))
 			}
 		}()
 	}
@@ -345,19 +358,19 @@ func (cs *commandSet) stopAll(ctx context.Context) {
 // withCommands returns cfg with the URL of each command that was given
 // none filled in from its plan, so that the router, the banner and the
 // status endpoint see a target for every route. cfg itself is not changed.
-func withCommands(cfg *config.Config, p *commandPlan) *config.Config {
-	if len(p.next) == 0 {
+func withCommands(cfg *config.Config, next map[string]*supervised) *config.Config {
+	if len(next) == 0 {
 		return cfg
 	}
 	c := *cfg
 	c.Routes = slices.Clone(cfg.Routes)
 	for i := range c.Routes {
 		r := &c.Routes[i]
-		if sv := p.next[r.Path]; sv != nil && r.Target == nil {
+		if sv := next[r.Path]; sv != nil && r.Target == nil {
 			r.Target = planURL(sv)
 		}
 	}
-	if sv := p.next[frontendKey]; sv != nil {
+	if sv := next[frontendKey]; sv != nil {
 		var f config.Frontend
 		if cfg.Frontend != nil {
 			f = *cfg.Frontend
@@ -374,11 +387,24 @@ func withCommands(cfg *config.Config, p *commandPlan) *config.Config {
 	return &c
 }
 
+// planURL is where sv listens: the URL it announced when that differs
+// from the planned one, else the planned one.
 func planURL(sv *supervised) *url.URL {
-	u, err := url.Parse(sv.rc.Plan().URL)
+	s := sv.rc.Plan().URL
+	if st := sv.rc.Status(); st.Source == runner.URLAnnounced {
+		s = st.URL
+	}
+	u, err := url.Parse(s)
 	if err != nil {
-		// runner plans loopback http URLs it builds itself.
-		panic(fmt.Sprintf("devproxy: command %s planned URL %q: %v", sv.key, sv.rc.Plan().URL, err))
+		// runner builds the URLs it plans, and parses the ones it reads.
+		panic(fmt.Sprintf("devproxy: command %s URL %q: %v", sv.key, s, err))
 	}
 	return u
+}
+
+// current returns the commands in use, by key.
+func (cs *commandSet) current() map[string]*supervised {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return maps.Clone(cs.byKey)
 }

@@ -195,3 +195,17 @@ func TestFrontendCommandFromOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestCommandAnnouncingAnotherURL(t *testing.T) {
+	bin := buildCmdServer(t)
+	config := fmt.Sprintf("routes:\n  /api:\n    command: %s\n    env: {ELSEWHERE: 1, NAME: api}\n", bin)
+	p := startProxy(t, config, nil)
+	log := p.log.waitFor(t, "/api │ ready at http://localhost:", "(announced by the command)")
+	planned := regexp.MustCompile(`/api +→ (http://localhost:\d+)`).FindStringSubmatch(log)
+	if planned == nil || strings.Contains(log, "ready at "+planned[1]+" ") {
+		t.Fatalf("the command should listen elsewhere than planned; log:\n%s", log)
+	}
+	if body := p.waitStatus(t, "/api/x", http.StatusOK); body != "cmdserver NAME=api path=/api/x\n" {
+		t.Errorf("GET /api/x: body %q, want cmdserver's on the URL it announced", body)
+	}
+}

@@ -9,10 +9,33 @@ import (
 	"github.com/devproxy/devproxy/internal/web"
 )
 
+// build builds the router of parsed, whose commands are those of plan
+// (nil: the commands in use): each command's URL fills in the target the
+// config left out.
+func (s *Server) build(parsed *config.Config, plan *commandPlan) *router {
+	next := s.cmds.current()
+	if plan != nil {
+		next = plan.next
+	}
+	rt := s.compile(withCommands(parsed, next), plan)
+	rt.parsed = parsed
+	return rt
+}
+
+// retarget rebuilds the router after a command turned out to listen on
+// another URL than planned.
+func (s *Server) retarget() {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	rt := s.build(s.router.Load().parsed, nil)
+	s.router.Store(rt)
+	s.transports.retain(rt.pools)
+}
+
 // compile builds the immutable router for cfg, whose commands are those of
 // plan (nil: the commands in use).
 func (s *Server) compile(cfg *config.Config, plan *commandPlan) *router {
-	rt := &router{cfg: cfg, guards: newGuards(cfg, cfg.TrustedOrigins()), pools: map[*upstreamTransport]bool{}}
+	rt := &router{cfg: cfg, parsed: cfg, guards: newGuards(cfg, cfg.TrustedOrigins()), pools: map[*upstreamTransport]bool{}}
 	pool := func(target *url.URL, insecure bool, timeout time.Duration) *upstreamTransport {
 		t := s.transports.get(target, insecure, timeout)
 		rt.pools[t] = true

@@ -240,9 +240,9 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 		s.log.fail("config error, kept previous config:", err.Error())
 		return err
 	}
-	cfg = withCommands(cfg, plan)
 	old := s.router.Load()
-	rt := s.compile(cfg, plan)
+	rt := s.build(cfg, plan)
+	cfg = rt.cfg
 	changes := describeChanges(old.cfg, cfg)
 	switch {
 	case s.opts.Listen == "" && cfg.Listen != old.cfg.Listen && s.serves(ctx, cfg.Listen):
@@ -257,6 +257,7 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 			// tries again.
 			changes = append(changes, fmt.Sprintf("listen %s not applied: %v", cfg.Listen, err))
 			cfg.Listen = old.cfg.Listen
+			rt.parsed.Listen = old.cfg.Listen
 		} else {
 			changes = append(changes, "listen "+old.cfg.Listen+" → "+cfg.Listen+", now "+URL(cfg.Listen))
 		}

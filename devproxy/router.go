@@ -12,6 +12,9 @@ import (
 // handlers that serve them. It is immutable; a reload builds a new one.
 type router struct {
 	cfg *config.Config
+	// parsed is the config as parsed: cfg before the URLs of the commands
+	// that were given none were filled in (withCommands).
+	parsed *config.Config
 	// routes are sorted by descending prefix length so that the first match
 	// is the longest one, whatever the order in the file.
 	routes   []*compiledRoute

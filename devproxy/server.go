@@ -150,6 +150,7 @@ func New(opts Options) (*Server, error) {
 		headerLimit:       defaultHeaderLimit,
 	}
 	s.cmds = newCommandSet(s.log, opts.Command)
+	s.cmds.moved = s.retarget
 	cfg, data, err := config.LoadFor(opts.ConfigFile, opts.LookupEnv, s.listening())
 	if errors.Is(err, fs.ErrNotExist) && opts.Command != nil {
 		// devproxy -- npm run dev needs no file: the command is the
@@ -165,7 +166,7 @@ func New(opts Options) (*Server, error) {
 	}
 	// A save of exactly these bytes changes nothing (reloadFile).
 	s.lastData = data
-	s.router.Store(s.compile(withCommands(cfg, plan), plan))
+	s.router.Store(s.build(cfg, plan))
 	s.cmds.commit(plan)
 	s.reload.Store(&reloadStatus{OK: true, At: opts.Now().Format(time.RFC3339)})
 	return s, nil

@@ -1,7 +1,7 @@
 // Command cmdserver is the program the command tests start as a route's or
 // the frontend's server. It prints its PID and its child's, waits for the
 // file GATE (when set) to exist before it listens on PORT, exits 3 when
-// CRASH is set, and answers every request with its NAME and the path.
+// CRASH is set, listens on a port of its own when ELSEWHERE is set, and answers every request with its NAME and the path.
 package main
 
 import (
@@ -41,7 +41,12 @@ func main() {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:"+os.Getenv("PORT"))
+	port := os.Getenv("PORT")
+	if os.Getenv("ELSEWHERE") != "" {
+		// A dev server that took another port than it was given.
+		port = "0"
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:"+port)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "listen:", err)
 		os.Exit(1)
