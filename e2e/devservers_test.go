@@ -27,6 +27,10 @@ type devServer struct {
 	// post, when set, is a same-origin POST that the framework answers
 	// only when its Origin names the host it serves.
 	post *devPost
+	// script, when set, is the package.json script devproxy itself runs
+	// (frontend: {command: npm run SCRIPT}) on a port it picks, in a copy
+	// of the app; the suite starts no dev server of its own.
+	script string
 }
 
 // devPost is a POST a page sends to its dev server: a form action, or a
@@ -44,6 +48,8 @@ func devServers() []devServer {
 	bin := func(name string) string { return filepath.Join("node_modules", ".bin", name) }
 	return []devServer{
 		{name: "vite", dir: appDir, app: "vite", label: "label.js", deps: []string{"vite"}},
+		// The one-command workflow: devproxy starts npm run dev itself.
+		{name: "vite-command", dir: appDir, app: "vite", label: "label.js", deps: []string{"vite"}, script: "vite"},
 		{name: "webpack", dir: appDir, app: "webpack", label: "label.js", deps: []string{"webpack", "webpack-dev-server"}},
 		{
 			name: "next", dir: "testdata/next", label: "app/label.jsx", deps: []string{"next", "react", "react-dom"},
@@ -102,6 +108,9 @@ func devServers() []devServer {
 // it answers. It returns the served folder, the port and the process.
 func startDevServer(t *testing.T, ds devServer) (root string, port int, p *nodeProcess) {
 	t.Helper()
+	if ds.script != "" {
+		return commandApp(t, ds), 0, nil
+	}
 	port = freePort(t)
 	if ds.app != "" {
 		root = filepath.Join(t.TempDir(), ds.app)
@@ -130,4 +139,42 @@ func startDevServer(t *testing.T, ds devServer) (root string, port int, p *nodeP
 	p, _ = startProcess(t, root, env, name, args...)
 	waitHTTP(t, p, "http://localhost:"+strconv.Itoa(port)+"/")
 	return root, port, p
+}
+
+// commandApp makes a copy of ds's app that devproxy runs with npm run dev:
+// a package.json whose dev script is ds.script, and a node_modules of links
+// to the shared packages (Vite writes into the project's own node_modules,
+// never into the shared one).
+func commandApp(t *testing.T, ds devServer) string {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), ds.app)
+	if err := os.CopyFS(root, os.DirFS(filepath.Join(ds.dir, ds.app))); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"package.json":   `{"name": "app", "private": true, "type": "module", "scripts": {"dev": "` + ds.script + `"}}`,
+		"vite.config.js": `export default { cacheDir: ".vite", clearScreen: false }`,
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	modules, err := filepath.Abs(filepath.Join(ds.dir, "node_modules"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(modules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(root, "node_modules"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := os.Symlink(filepath.Join(modules, e.Name()), filepath.Join(root, "node_modules", e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
 }

@@ -66,7 +66,23 @@ func testDevServer(t *testing.T, c *chromium, ds devServer) {
 	api := startBackend(t)
 	root, port, dev := startDevServer(t, ds)
 	s := &scene{ds: ds, root: root, devPort: port, api: api, version: 1}
-	s.proxy = startDevproxy(t, t.TempDir(), s.config(""))
+	proxyDir := t.TempDir()
+	if ds.script != "" {
+		// The config sits in the app, whose folder the command runs in.
+		proxyDir = root
+	}
+	s.proxy = startDevproxy(t, proxyDir, s.config(""))
+	if ds.script != "" {
+		// devproxy answers at once, with a waiting page that reloads
+		// itself; the checks start from the app's own page.
+		deadline := time.Now().Add(deepLinkTimeout)
+		for !strings.Contains(s.proxy.log.String(), "vite │ ready at ") {
+			if time.Now().After(deadline) {
+				t.Fatalf("devproxy never said npm run dev is ready; log:\n%s", s.proxy.log)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	t.Logf("%s and devproxy up in %s", ds.name, time.Since(start).Round(time.Millisecond))
 	_, proxyPort, _ := net.SplitHostPort(strings.TrimPrefix(s.proxy.origin, "http://"))
 
@@ -113,7 +129,9 @@ func testDevServer(t *testing.T, c *chromium, ds devServer) {
 
 	if t.Failed() {
 		t.Logf("devproxy log:\n%s", s.proxy.log)
-		t.Logf("%s output:\n%s", ds.name, dev.out)
+		if dev != nil {
+			t.Logf("%s output:\n%s", ds.name, dev.out)
+		}
 	}
 	t.Logf("%s took %s", ds.name, time.Since(start).Round(time.Millisecond))
 }
@@ -138,6 +156,9 @@ func (s *scene) open(t *testing.T, c *chromium, origin string) {
 // from its Host, which devproxy sets to the target's (127.0.0.1 here
 // breaks hot reload, unless the dev server's allowedHosts lists localhost).
 func (s *scene) config(extra string) string {
+	if s.ds.script != "" {
+		return fmt.Sprintf("frontend:\n  command: npm run dev\nallowed_hosts: [%s]\nroutes:\n  /api: %s\n%s", testHostName, s.api.origin(), extra)
+	}
 	return fmt.Sprintf("frontend: http://localhost:%d\nallowed_hosts: [%s]\nroutes:\n  /api: %s\n%s", s.devPort, testHostName, s.api.origin(), extra)
 }
 
