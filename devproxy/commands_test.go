@@ -209,3 +209,31 @@ func TestCommandAnnouncingAnotherURL(t *testing.T) {
 		t.Errorf("GET /api/x: body %q, want cmdserver's on the URL it announced", body)
 	}
 }
+
+func TestCommandFloodReachesTheLog(t *testing.T) {
+	bin := buildCmdServer(t)
+	const lines = 100_000 // 10 MB
+	config := fmt.Sprintf("routes:\n  /api:\n    command: %s\n    env: {FLOOD: %d}\n", bin, lines)
+	p := startProxy(t, config, nil)
+	p.waitStatus(t, "/api/x", http.StatusOK)
+	log := p.log.waitFor(t, "/api │ prompt> ", fmt.Sprintf("/api │ line %08d ", lines-1))
+	if n := strings.Count(log, "/api │ line "); n != lines {
+		t.Errorf("the log has %d of the command's %d lines", n, lines)
+	}
+}
+
+func TestRestartCommands(t *testing.T) {
+	bin := buildCmdServer(t)
+	p := startProxy(t, fmt.Sprintf("routes:\n  /api:\n    command: %s\n", bin), nil)
+	p.waitStatus(t, "/api/x", http.StatusOK)
+	before := pidsIn(p.log.waitFor(t, "pid child"))
+	if err := p.srv.RestartCommands(t.Context()); err != nil {
+		t.Fatalf("RestartCommands: %v", err)
+	}
+	p.waitStatus(t, "/api/x", http.StatusOK)
+	waitGone(t, before)
+	after := pidsIn(p.log.String())
+	if len(after) != 4 || after[2] == before[0] {
+		t.Errorf("PIDs before %v, after the restart %v, want a new leader and child", before, after)
+	}
+}

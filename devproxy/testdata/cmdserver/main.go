@@ -1,16 +1,19 @@
 // Command cmdserver is the program the command tests start as a route's or
 // the frontend's server. It prints its PID and its child's, waits for the
 // file GATE (when set) to exist before it listens on PORT, exits 3 when
-// CRASH is set, listens on a port of its own when ELSEWHERE is set, and answers every request with its NAME and the path.
+// CRASH is set, writes FLOOD lines first when set, listens on a port of its own when ELSEWHERE is set, and answers every request with its NAME and the path.
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -28,6 +31,16 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("pid leader %d\npid child %d\n", os.Getpid(), child.Process.Pid)
+	if n, _ := strconv.Atoi(os.Getenv("FLOOD")); n > 0 {
+		// A command that writes a lot: n numbered 100-byte lines, then
+		// a line without a line break.
+		w := bufio.NewWriterSize(os.Stdout, 64<<10)
+		for i := range n {
+			fmt.Fprintf(w, "line %08d %s\n", i, strings.Repeat("x", 100-15))
+		}
+		w.WriteString("prompt> ")
+		w.Flush()
+	}
 	if msg := os.Getenv("CRASH"); msg != "" {
 		fmt.Fprintln(os.Stderr, "\x1b[31mboom:\x1b[0m", msg)
 		os.Exit(3)
