@@ -53,8 +53,9 @@
 //
 // What devproxy answers itself:
 //
-//	proxyerror.go   failures classified (502, 504, 431, 499) and the one
-//	                failure writer: HTML, plain text or JSON, same words
+//	proxyerror.go   failures classified (502, 504, 431, 499; 503 while a
+//	                command starts) and the one failure writer: HTML,
+//	                plain text or JSON, same words
 //	static.go       a folder frontend: types, ranges, SPA fallback, no
 //	                dotfiles, nothing outside the folder
 //	mock.go         respond blocks: status, body or file, headers, delay
@@ -76,6 +77,10 @@
 //	reload.go       watching the config's folder, reload (all or nothing),
 //	                deleted and refused saves, what changed
 //	listener.go     Serve, start, relisten on a listen change, drain, stop
+//	commands.go     the commands of the frontend and routes (runner): planned
+//	                with the config, their URLs filling in missing targets,
+//	                started by Serve, restarted when changed by a reload,
+//	                stopped at shutdown; commandlog.go logs their lines
 //
 // Other packages:
 //
