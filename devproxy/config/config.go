@@ -40,6 +40,12 @@ type Config struct {
 
 	// Listen is the address to listen on; DefaultListen when absent.
 	Listen string
+	// HTTPS serves TLS on Listen, HTTP/2 and HTTP/1.1 by ALPN (https:
+	// true, or a tls block). Default false: plain HTTP/1.1.
+	HTTPS bool
+	// TLS is the certificate and key to serve; nil means leaf
+	// certificates from devproxy's local CA.
+	TLS *TLSFiles
 	// Frontend receives every request that no route claims; nil when the file
 	// has no frontend.
 	Frontend *Frontend
@@ -54,6 +60,16 @@ type Config struct {
 	Routes []Route
 	// Log tunes the request log.
 	Log LogSettings
+}
+
+// TLSFiles is the tls block: a certificate and its key, read from files.
+type TLSFiles struct {
+	// Cert is the absolute path of the PEM certificate file.
+	Cert string
+	// Key is the absolute path of the PEM private key file.
+	Key string
+	// Line is the line of the tls key in the file, 0 when unknown.
+	Line int
 }
 
 // LogSettings tune the request log (the log key).

@@ -39,10 +39,12 @@ func testEnv(name string) (string, bool) {
 func configFixture(t testing.TB) string {
 	dir := t.TempDir()
 	files := map[string]string{
-		"dist/index.html":      "<!doctype html>",
-		"mocks/hello.json":     `{"message":"hello"}`,
-		"mocks/blob.nosuchext": "blob",
-		"notes.txt":            "not a folder",
+		"dist/index.html":         "<!doctype html>",
+		"mocks/hello.json":        `{"message":"hello"}`,
+		"mocks/blob.nosuchext":    "blob",
+		"notes.txt":               "not a folder",
+		"certs/localhost.pem":     "-----BEGIN CERTIFICATE-----",
+		"certs/localhost-key.pem": "-----BEGIN PRIVATE KEY-----",
 	}
 	for name, content := range files {
 		path := filepath.Join(dir, filepath.FromSlash(name))
@@ -158,6 +160,12 @@ func dumpConfig(cfg *Config) string {
 		}
 	}
 	fmt.Fprintf(&b, "listen %s\n", cfg.Listen)
+	if cfg.HTTPS {
+		fmt.Fprintf(&b, "https\n")
+	}
+	if t := cfg.TLS; t != nil {
+		fmt.Fprintf(&b, "tls cert %s key %s (line %d)\n", rel(t.Cert), rel(t.Key), t.Line)
+	}
 	if fe := cfg.Frontend; fe != nil {
 		switch {
 		case fe.Command != nil:

@@ -30,6 +30,8 @@ func topFields() []string { return names(topKeys()) }
 
 func logFields() []string { return names(logKeys()) }
 
+func tlsFields() []string { return names(tlsKeys()) }
+
 func frontendFields() []string { return names(frontendKeys()) }
 
 func routeFields() []string { return names(routeKeys()) }
@@ -272,12 +274,22 @@ func (p *parser) document(data []byte, cfg *Config) {
 			"want a mapping of settings such as listen, frontend and routes, got %s", describe(root))
 		return
 	}
+	var httpsOff bool
+	var httpsField field
 	for _, f := range p.fields(root, "", topFields(), topHint) {
 		switch f.name {
 		case "listen":
 			if s, ok := p.listen(f); ok {
 				cfg.Listen = s
 			}
+		case "https":
+			if b, ok := p.boolean(f.val, f.path); ok {
+				cfg.HTTPS = b
+				httpsOff = !b
+				httpsField = f
+			}
+		case "tls":
+			cfg.TLS = p.tlsFiles(f)
 		case "frontend":
 			cfg.Frontend = p.frontend(f)
 		case "allowed_hosts":
@@ -290,6 +302,47 @@ func (p *parser) document(data []byte, cfg *Config) {
 			cfg.Log = p.logSettings(f)
 		}
 	}
+	if cfg.TLS != nil {
+		if httpsOff {
+			p.add(resolve(httpsField.val), httpsField.path, "remove https: false to serve the tls certificate, or remove the tls block",
+				"is false, but tls on line %d gives a certificate to serve", cfg.TLS.Line)
+		}
+		cfg.HTTPS = true
+	}
+}
+
+// tlsFiles reads the tls mapping: tls: {cert: FILE, key: FILE}.
+func (p *parser) tlsFiles(f field) *TLSFiles {
+	n := resolve(f.val)
+	if n.Kind != yaml.MappingNode {
+		p.add(n, f.path, `write "tls: {cert: localhost.pem, key: localhost-key.pem}"`, "want a mapping, got %s", describe(n))
+		return nil
+	}
+	t := &TLSFiles{Line: f.key.Line}
+	ok := true
+	for _, g := range p.fields(n, f.path, tlsFields(), nil) {
+		s, good := p.text(g.val, g.path, "a file name")
+		if good {
+			s, good = p.regularFile(resolve(g.val), g.path, s)
+		}
+		ok = ok && good
+		switch g.name {
+		case "cert":
+			t.Cert = s
+		case "key":
+			t.Key = s
+		}
+	}
+	for _, missing := range []struct{ name, got string }{{"cert", t.Cert}, {"key", t.Key}} {
+		if missing.got == "" && ok {
+			p.add(n, joinPath(f.path, missing.name), "give both files, as mkcert makes them: tls: {cert: localhost.pem, key: localhost-key.pem}", "is missing")
+			ok = false
+		}
+	}
+	if !ok {
+		return nil
+	}
+	return t
 }
 
 // logSettings reads the log mapping: log: {frontend: all}.

@@ -65,6 +65,10 @@ func topKeys() []key {
 	return []key{
 		{name: "listen", kind: kindString, def: DefaultListen,
 			doc: "Address to listen on, host:port. Loopback by default, so the dev stack is not reachable from the network."},
+		{name: "https", kind: kindBool, def: false,
+			doc: "Serve https:// (HTTP/2 and HTTP/1.1) on the listen address, with certificates from devproxy's local CA (run devproxy trust once) or from tls."},
+		{name: "tls", kind: kindMapping, keys: tlsKeys(),
+			doc: "A certificate and key to serve instead of the local CA's (one made by mkcert, say); turns https on."},
 		{name: "frontend", kind: kindFrontend, keys: frontendKeys(),
 			doc: "Where every request that no route claims goes: an http(s):// URL of a dev server (WebSockets included), or a folder served as files."},
 		{name: "allowed_hosts", kind: kindList, def: []any{},
@@ -82,6 +86,15 @@ func logKeys() []key {
 	return []key{
 		{name: "frontend", kind: kindEnum, enum: []string{"pages", "all"}, def: "pages",
 			doc: "pages logs page loads and failures of the frontend; all logs every asset request too (the same as -verbose)."},
+	}
+}
+
+func tlsKeys() []key {
+	return []key{
+		{name: "cert", kind: kindString,
+			doc: "The PEM certificate file (its chain may follow it), relative to the config file. Required."},
+		{name: "key", kind: kindString,
+			doc: "The PEM private key file of cert, relative to the config file. Required."},
 	}
 }
 
@@ -266,6 +279,8 @@ func valueSchema(k key) obj {
 			}}
 		case "cors":
 			s["required"] = []any{"origins"}
+		case "tls":
+			s["required"] = []any{"cert", "key"}
 		}
 		return s
 	case kindFrontend:

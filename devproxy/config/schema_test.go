@@ -182,6 +182,7 @@ func TestSchemaKeys(t *testing.T) {
 	}{
 		{"top", top, topFields()},
 		{"log", get(top, "log", "properties"), logFields()},
+		{"tls", get(top, "tls", "properties"), tlsFields()},
 		{"frontend", get(anyOf(get(top, "frontend"), 1), "properties"), frontendFields()},
 		{"route", get(route, "properties"), routeFields()},
 		{"cors", get(route, "properties", "cors", "properties"), corsFields()},
