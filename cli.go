@@ -8,6 +8,7 @@ import (
 	"io/fs"
 
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/localca"
 )
 
 // Exit codes of every command.
@@ -33,7 +34,11 @@ func fail(stderr io.Writer, code int, msg string, hints ...string) int {
 // is what to try when there is no file at all, which differs by command.
 func configFailed(stderr io.Writer, file string, err error, missingHint string) int {
 	var cerrs config.Errors
-	switch {
+	switch cae, isCA := errors.AsType[*localca.Error](err); {
+	case isCA:
+		// The local CA or a tls file: not the config file, even when
+		// missing.
+		return fail(stderr, exitFailure, "https: "+cae.Error(), cae.Hint)
 	case errors.Is(err, fs.ErrNotExist):
 		return fail(stderr, exitFailure, "no config file at "+file, missingHint)
 	case errors.As(err, &cerrs):

@@ -18,6 +18,7 @@ Examples:
   devproxy                          serve with ./devproxy.yaml, open http://localhost:8080
   devproxy -config dev.yaml         serve with another config file
   devproxy -listen 127.0.0.1:3000   serve on another address
+  devproxy -https                   serve https://localhost:8080 with HTTP/2 (run devproxy trust once)
   devproxy -verbose                 also log every frontend asset request
   devproxy -log json > log.jsonl    log one JSON object per line, for tools
   devproxy check                    validate the config and print its routes

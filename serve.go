@@ -37,6 +37,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, mode
 	listen := fset.String("listen", "", "the `address` to listen on; overrides the config's listen")
 	showVersion := fset.Bool("version", false, "print the version and exit")
 	logFormat := fset.String("log", "text", "log `format`: text (aligned, colored on a terminal) or json (one object per line)")
+	https := fset.Bool("https", false, "serve https (HTTP/2 and HTTP/1.1) with certificates of devproxy's local CA, even if the config does not say https: true")
 	verbose := fset.Bool("verbose", false, "log every frontend request, not only page loads and failures")
 	if code, ok := parseFlags(fset, args); !ok {
 		return code
@@ -58,6 +59,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, mode
 		Log:        stdout,
 		LogJSON:    *logFormat == "json",
 		Verbose:    *verbose,
+		HTTPS:      *https,
 		Version:    buildVersion(),
 		Command:    command,
 	})

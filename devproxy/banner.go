@@ -90,11 +90,10 @@ func routeOptions(r *config.Route) string {
 	return " (" + strings.Join(opts, ", ") + ")"
 }
 
-// banner logs what devproxy serves: its version, the URL to open, the
+// banner logs what devproxy serves: its version, the URL to open (open), the
 // config file, and every route with the state of its upstream.
-func (l *logger) banner(version string, cfg *config.Config, listen string, probes map[string]error) {
+func (l *logger) banner(version string, cfg *config.Config, open string, probes map[string]error) {
 	rows := routeRows(cfg)
-	open := URL(listen)
 	if l.json {
 		l.jsonLine(jsonLine{Level: "info", Msg: "devproxy listening", Version: version, URL: open, Config: cfg.File})
 		for _, r := range rows {

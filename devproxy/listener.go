@@ -19,8 +19,11 @@ const shutdownGrace = 5 * time.Second
 
 // listener is one listening address with the http.Server on it.
 type listener struct {
-	srv  *http.Server
-	done chan struct{} // closed when srv.Serve returned
+	srv *http.Server
+	// redirect answers plain http:// requests on an https listener with
+	// a redirect to https; nil for plain http.
+	redirect *http.Server
+	done     chan struct{} // closed when srv.Serve (and redirect's) returned
 }
 
 // Serve accepts connections on ln and applies every saved change of the
@@ -46,7 +49,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopCommands()
 	s.cmds.startAll(cctx)
 	cfg := s.Config()
-	s.log.banner(s.opts.Version, cfg, ln.Addr().String(), probe(ctx, routeRows(cfg)))
+	s.log.banner(s.opts.Version, cfg, s.url(ln.Addr().String()), probe(ctx, routeRows(cfg)))
+	if note := s.bannerTrust(ctx); note != "" {
+		s.log.warn(note)
+	}
 	if addrs := exposed(ln.Addr().String()); addrs != nil {
 		s.log.warn("listening on " + ln.Addr().String() + ": your dev stack is reachable from the network at " + strings.Join(addrs, ", "))
 	}
@@ -116,6 +122,30 @@ func (s *Server) startListener(ln net.Listener) {
 		},
 		done: make(chan struct{}),
 	}
+	var serveLn net.Listener = &refusedListener{Listener: ln, s: s}
+	var redirectDone chan struct{}
+	if s.certs != nil {
+		cfg := tlsConfig(s.certs)
+		l.srv.TLSConfig = cfg.Clone()
+		l.srv.Protocols = new(http.Protocols)
+		l.srv.Protocols.SetHTTP1(true)
+		l.srv.Protocols.SetHTTP2(true)
+		l.srv.HTTP2 = http2Config()
+		// A TLS connection's bytes say nothing to the refusal watch;
+		// over TLS net/http's own refusals go unlogged.
+		sn := newSniffListener(ln, cfg, s.readHeaderTimeout)
+		serveLn = half{l: sn, ch: sn.secure, owner: true}
+		l.redirect = &http.Server{
+			Handler:           redirectToHTTPS(func() string { return ln.Addr().String() }),
+			ReadHeaderTimeout: s.readHeaderTimeout,
+			ErrorLog:          log.New(io.Discard, "", 0),
+		}
+		redirectDone = make(chan struct{})
+		go func() {
+			defer close(redirectDone)
+			_ = l.redirect.Serve(half{l: sn, ch: sn.plain})
+		}()
+	}
 	addr := ln.Addr().String()
 	s.mu.Lock()
 	s.current = l
@@ -124,7 +154,10 @@ func (s *Server) startListener(ln net.Listener) {
 	s.listen.Store(&addr)
 	go func() {
 		defer close(l.done)
-		if err := l.srv.Serve(&refusedListener{Listener: ln, s: s}); !errors.Is(err, http.ErrServerClosed) {
+		if redirectDone != nil {
+			defer func() { <-redirectDone }()
+		}
+		if err := l.srv.Serve(serveLn); !errors.Is(err, http.ErrServerClosed) {
 			s.mu.Lock()
 			cur := s.current == l
 			s.mu.Unlock()
@@ -158,7 +191,16 @@ func (s *Server) drain(ctx context.Context, l *listener) {
 }
 
 // stop shuts l down gracefully until ctx is done, then closes what is left.
+// Over HTTP/2 the shutdown sends each connection a GOAWAY, so that a
+// browser moves its next requests to a new connection without an error.
 func (s *Server) stop(ctx context.Context, l *listener) {
+	if l.redirect != nil {
+		go func() {
+			if err := l.redirect.Shutdown(ctx); err != nil {
+				_ = l.redirect.Close()
+			}
+		}()
+	}
 	if err := l.srv.Shutdown(ctx); err != nil {
 		_ = l.srv.Close()
 	}
@@ -167,16 +209,26 @@ func (s *Server) stop(ctx context.Context, l *listener) {
 
 // URL returns the address a browser should open for a listen address:
 // localhost for loopback and wildcard hosts.
-func URL(listen string) string {
+func URL(listen string) string { return schemeURL("http", listen) }
+
+// url is URL with https when devproxy serves https.
+func (s *Server) url(listen string) string {
+	if s.certs != nil {
+		return schemeURL("https", listen)
+	}
+	return URL(listen)
+}
+
+func schemeURL(scheme, listen string) string {
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
-		return "http://" + listen
+		return scheme + "://" + listen
 	}
 	switch host {
 	case "", "0.0.0.0", "::", "127.0.0.1", "::1", "localhost":
 		host = "localhost"
 	}
-	return (&url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}).String()
+	return (&url.URL{Scheme: scheme, Host: net.JoinHostPort(host, port)}).String()
 }
 
 // serves reports whether addr names the address devproxy listens on: the

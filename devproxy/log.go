@@ -297,6 +297,9 @@ type logEntry struct {
 	// misroute, when not nil, says that a fetch got the frontend's HTML
 	// page: most likely a mistyped route (noRoute).
 	misroute *proxyError
+	// proto is "h2" for a request over HTTP/2, empty for HTTP/1.1 (the
+	// usual case, left unmarked).
+	proto string
 }
 
 // quiet reports whether e is a successful frontend asset request, hidden
@@ -610,6 +613,9 @@ func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 		b = padLeft(b, size, 8)
 		b = l.p.size.appendBytes(b, size)
 	}
+	if e.proto != "" {
+		b = append(append(b, ' '), e.proto...)
+	}
 	return append(b, '\n')
 }
 
@@ -866,6 +872,7 @@ type jsonLine struct {
 	// Source names the command a line of output came from (vite, /api).
 	Source string `json:"source,omitempty"`
 	Stream string `json:"stream,omitempty"`
+	Proto  string `json:"proto,omitempty"`
 }
 
 // configError logs a config that was refused, under msg: in the JSON log,
@@ -897,7 +904,7 @@ func (l *logger) jsonRequest(e *logEntry, msg string) {
 	jl := jsonLine{
 		Time: e.start.Format(time.RFC3339Nano), Level: "info", Msg: msg,
 		Method: e.method, Path: e.uri, Route: e.route, Target: e.dest,
-		Status: e.status, Bytes: e.bytes,
+		Status: e.status, Bytes: e.bytes, Proto: e.proto,
 		DurationMS: float64(e.duration.Microseconds()) / 1000,
 	}
 	if e.ws {

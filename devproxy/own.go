@@ -48,6 +48,11 @@ func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, o *outcome, rt
 	if l := s.listen.Load(); l != nil {
 		st.Listen = *l
 	}
+	st.URL = s.url(st.Listen)
+	st.Protocol = r.Proto
+	if r.ProtoMajor == 2 {
+		st.Protocol = "h2"
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	enc := json.NewEncoder(w)

@@ -259,10 +259,16 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 			cfg.Listen = old.cfg.Listen
 			rt.parsed.Listen = old.cfg.Listen
 		} else {
-			changes = append(changes, "listen "+old.cfg.Listen+" → "+cfg.Listen+", now "+URL(cfg.Listen))
+			changes = append(changes, "listen "+old.cfg.Listen+" → "+cfg.Listen+", now "+s.url(cfg.Listen))
 		}
 	case cfg.Listen != old.cfg.Listen:
 		changes = append(changes, "listen change to "+cfg.Listen+" ignored: -listen "+s.opts.Listen+" wins")
+	}
+	if s.issuer != nil {
+		s.issuer.SetHosts(cfg.AllowedHosts)
+	}
+	if cfg.HTTPS != old.cfg.HTTPS && !s.opts.HTTPS || !reflect.DeepEqual(cfg.TLS, old.cfg.TLS) {
+		changes = append(changes, "https and tls changes take effect when devproxy restarts")
 	}
 	s.router.Store(rt)
 	s.cmds.commit(plan)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/localca"
 	"github.com/muesli/termenv"
 )
 
@@ -51,6 +52,16 @@ type Options struct {
 	// the terminal Log is, as it is now (followed on SIGWINCH), or no
 	// fitting when Log is not a terminal.
 	Width int
+	// HTTPS serves https even when the config does not say so (the
+	// -https flag). Default false: the config's https decides.
+	HTTPS bool
+	// CADir is the folder of the local CA that certifies https; empty
+	// means localca.DefaultDir() (devproxy under the user's config
+	// folder).
+	CADir string
+	// Home is the home folder whose browser trust stores the banner
+	// checks for the local CA; empty means $HOME.
+	Home string
 	// Version is the version the banner and the status endpoint show;
 	// "devel" when empty. main passes what -version prints.
 	Version string
@@ -102,6 +113,13 @@ type Server struct {
 	widthOf func() int
 	// cmds are the commands devproxy runs for the frontend and routes.
 	cmds *commandSet
+
+	// certs certify https connections; nil when devproxy serves plain
+	// http. issuer is certs when it is the local CA's (ca), which
+	// follows allowed_hosts on reload; nil for a tls block's pair.
+	certs  certSource
+	ca     *localca.CA
+	issuer *localca.Issuer
 
 	// watching is closed once the config file is watched (or cannot be).
 	watching  chan struct{}
@@ -164,6 +182,11 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.HTTPS || opts.HTTPS {
+		if s.certs, s.ca, s.issuer, err = openCerts(cfg, opts.CADir, opts.Now); err != nil {
+			return nil, err
+		}
+	}
 	// A save of exactly these bytes changes nothing (reloadFile).
 	s.lastData = data
 	s.router.Store(s.build(cfg, plan))
@@ -218,6 +241,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.navigation = r.Method == http.MethodGet && wantsHTML(r)
 	e.fetch = !e.navigation && isFetch(r)
 	e.showAll = rt.cfg.Log.FrontendAll
+	if r.ProtoMajor == 2 {
+		e.proto = "h2"
+	}
 	defer s.finish(rec, r)
 
 	d := rt.dispatch(r)

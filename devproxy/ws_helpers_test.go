@@ -65,8 +65,13 @@ func wsDial(t *testing.T, addr, path string, header http.Header) (*wsConn, *http
 	if err != nil {
 		return nil, nil, err
 	}
+	return wsHandshake(c, "http://"+addr+path, header)
+}
+
+// wsHandshake opens a WebSocket to url over the connection c.
+func wsHandshake(c net.Conn, url string, header http.Header) (*wsConn, *http.Response, error) {
 	key := base64.StdEncoding.EncodeToString([]byte("devproxy-test-key"))
-	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+path, nil)
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
 	req.Header.Set("Upgrade", "websocket")
 	req.Header.Set("Connection", "Upgrade")
 	req.Header.Set("Sec-WebSocket-Key", key)

@@ -10,9 +10,14 @@ const Path = config.ReservedPrefix + "/status"
 
 // Status is the body of GET Path.
 type Status struct {
-	Version  string  `json:"version"`
-	Config   string  `json:"config"`
-	Listen   string  `json:"listen"`
+	Version string `json:"version"`
+	Config  string `json:"config"`
+	Listen  string `json:"listen"`
+	// URL is the address to open: https://… when devproxy serves https.
+	URL string `json:"url"`
+	// Protocol is the protocol of the request that asked: "h2" over
+	// HTTP/2, else "HTTP/1.1".
+	Protocol string  `json:"protocol"`
 	Frontend string  `json:"frontend"`
 	Routes   []Route `json:"routes"`
 	Reload   Reload  `json:"reload"`
