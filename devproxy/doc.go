@@ -81,6 +81,8 @@
 //	                with the config, their URLs filling in missing targets,
 //	                started by Serve, restarted when changed by a reload,
 //	                stopped at shutdown; commandlog.go logs their lines
+//	tls.go          https: certificates, HTTP/2 settings, the first-byte
+//	                sniff that redirects http:// to https://
 //
 // Other packages:
 //
