@@ -434,3 +434,35 @@ func TestHTTPSKeyPairFromConfig(t *testing.T) {
 		t.Errorf("banner with a tls block warns about the local CA:\n%s", p.log.String())
 	}
 }
+
+// TestHTTP2SlowCallDoesNotStallOthers: on one HTTP/2 connection a slow
+// API call leaves the module loads beside it free to finish.
+func TestHTTP2SlowCallDoesNotStallOthers(t *testing.T) {
+	p := startHTTPSProxy(t, "routes:\n  /slow:\n    respond: {body: slow, delay: 3s}\n  /fast:\n    respond: {body: fast}\n")
+	p.wantBody(t, "/fast", "fast") // the connection is open
+	slow := make(chan string, 1)
+	go func() {
+		res, err := p.h2.Get(p.url + "/slow")
+		if err != nil {
+			slow <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		slow <- string(b)
+	}()
+	for i := range 50 {
+		res, body := fetch(t, p.h2, "GET", p.url+"/fast", nil, nil)
+		if body != "fast" || res.ProtoMajor != 2 {
+			t.Fatalf("GET /fast #%d: %s %q", i, res.Proto, body)
+		}
+	}
+	select {
+	case got := <-slow:
+		t.Errorf("the slow call finished (%q) before 50 fast ones, want them beside it", got)
+	default:
+	}
+	if got := <-slow; got != "slow" {
+		t.Errorf("GET /slow: %q", got)
+	}
+}
