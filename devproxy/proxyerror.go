@@ -62,7 +62,7 @@ func (u *upstream) classify(err error, timeout string) *proxyError {
 		running = "is the dev server running? start it (npm run dev), or fix frontend in the config"
 	}
 	reason := neterr.Classify(err)
-	if u.cmd != nil && (reason.Kind == neterr.Refused || reason.Kind == neterr.Dial || reason.Kind == neterr.DialTimeout) {
+	if u.cmd != nil && (reason.Kind == neterr.Refused || reason.Kind == neterr.Dial || reason.Kind == neterr.DialTimeout || reason.Kind == neterr.Closed) {
 		if cpe := u.commandError(pe); cpe != nil {
 			return cpe
 		}
@@ -117,9 +117,12 @@ func (u *upstream) classify(err error, timeout string) *proxyError {
 	return pe
 }
 
-// commandError words the failure of a target whose command is starting or
-// has exited; nil when the command runs and is ready, so that the failure
-// is the target's own.
+// commandError words the failure to reach a target whose command is
+// starting, running or has exited. A running command whose server refuses
+// or drops a connection is taken as restarting (Vite and Next restart their
+// server after a first dependency scan or a config edit): the request gets
+// the same 503 and waiting page as during start-up, not a 502 that blames
+// the target.
 func (u *upstream) commandError(pe *proxyError) *proxyError {
 	sv := u.cmd
 	st := sv.rc.Status()
@@ -146,8 +149,12 @@ func (u *upstream) commandError(pe *proxyError) *proxyError {
 		}
 		return pe
 	}
-	pe.Command, pe.Output = "", nil
-	return nil
+	pe.Status = http.StatusServiceUnavailable
+	pe.Err = fmt.Sprintf("%s is running, but nothing answers on %s right now: it may be restarting", pe.Command, u.hostport)
+	pe.Hint = "wait a moment and try again; devproxy's log shows the command's output"
+	pe.Waiting = true
+	pe.Header = http.Header{"Retry-After": {"1"}}
+	return pe
 }
 
 // transportBroken is how http.Transport prefixes the errors of a response
