@@ -17,6 +17,8 @@ type routeRow struct {
 	dest   string   // target URL, "mock", or the frontend
 	opts   string   // " (strip_prefix, …)" or ""
 	target *url.URL // what to probe; nil for mocks and folders
+
+	insecure bool // the route accepts any certificate
 }
 
 // routeRows lists cfg's routes longest prefix first, as the router
@@ -29,7 +31,7 @@ func routeRows(cfg *config.Config) []routeRow {
 	sortRoutes(routes)
 	rows := make([]routeRow, 0, len(routes)+1)
 	for _, r := range routes {
-		row := routeRow{path: r.Path, kind: kindMock, dest: kindMock.String(), opts: routeOptions(r.Route), target: r.Target}
+		row := routeRow{path: r.Path, kind: kindMock, dest: kindMock.String(), opts: routeOptions(r.Route), target: r.Target, insecure: r.Insecure}
 		if r.Target != nil {
 			row.kind, row.dest = kindProxy, r.Target.String()
 		}
@@ -99,7 +101,7 @@ func (l *logger) banner(version string, cfg *config.Config, open string, probes 
 		for _, r := range rows {
 			jl := jsonLine{Level: "info", Msg: "route", Route: r.path, Target: r.dest}
 			if r.target != nil {
-				err := probes[hostPort(r.target)]
+				err := probes[probeKey(r)]
 				up := err == nil
 				jl.Up = &up
 				if err != nil {
@@ -135,7 +137,7 @@ func (l *logger) banner(version string, cfg *config.Config, open string, probes 
 		b = dp.appendText(b, r.dest)
 		b = append(b, r.opts...)
 		if r.target != nil {
-			if err := probes[hostPort(r.target)]; err != nil {
+			if err := probes[probeKey(r)]; err != nil {
 				b = append(b, "  "...)
 				b = l.p.bad.appendText(b, "down: "+probeReason(r.target, err))
 			} else {

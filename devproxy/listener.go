@@ -49,7 +49,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopCommands()
 	s.cmds.startAll(cctx)
 	cfg := s.Config()
-	s.log.banner(s.opts.Version, cfg, s.url(ln.Addr().String()), probe(ctx, routeRows(cfg)))
+	s.log.banner(s.opts.Version, cfg, s.url(ln.Addr().String()), probeTargets(ctx, routeRows(cfg)))
 	if note := s.bannerTrust(ctx); note != "" {
 		s.log.warn(note)
 	}

@@ -6,19 +6,26 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
+	"github.com/devproxy/devproxy/internal/probe"
 	"github.com/devproxy/devproxy/internal/web"
 )
 
-// probeTimeout bounds the startup check of each upstream: a local server
-// that is up accepts at once.
-const probeTimeout = 300 * time.Millisecond
+// probeTimeout bounds the check of each upstream at start-up, on a
+// reload and on the r key: a local server that is up answers a HEAD in a
+// few milliseconds.
+const probeTimeout = probe.DefaultTimeout
 
-// probe connects once to every upstream of rows and returns, by target
-// host, why it could not (nil when it is up).
-func probe(ctx context.Context, rows []routeRow) map[string]error {
-	d := loopbackDialer{&net.Dialer{Timeout: probeTimeout}}
+// probeKey names what a probe of row checks: the target's scheme, host
+// and port, so that the routes of one server are probed once.
+func probeKey(row routeRow) string {
+	return row.target.Scheme + "://" + hostPort(row.target)
+}
+
+// probeTargets asks every upstream of rows for an HTTP answer and returns,
+// by probeKey, why it gave none (nil when it is up).
+func probeTargets(ctx context.Context, rows []routeRow) map[string]error {
+	d := loopbackDialer{&net.Dialer{}}
 	res := map[string]error{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -26,10 +33,10 @@ func probe(ctx context.Context, rows []routeRow) map[string]error {
 		if r.target == nil {
 			continue
 		}
-		hp := hostPort(r.target)
+		key := probeKey(r)
 		mu.Lock()
-		_, seen := res[hp]
-		res[hp] = nil
+		_, seen := res[key]
+		res[key] = nil
 		mu.Unlock()
 		if seen {
 			continue
@@ -37,14 +44,9 @@ func probe(ctx context.Context, rows []routeRow) map[string]error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pctx, cancel := context.WithTimeout(ctx, probeTimeout)
-			defer cancel()
-			c, err := d.DialContext(pctx, "tcp", hp)
-			if err == nil {
-				c.Close()
-			}
+			err := probe.Probe(ctx, probe.Target{URL: r.target, Insecure: r.insecure, Timeout: probeTimeout, Dial: d.DialContext})
 			mu.Lock()
-			res[hp] = err
+			res[key] = err
 			mu.Unlock()
 		}()
 	}
@@ -55,7 +57,7 @@ func probe(ctx context.Context, rows []routeRow) map[string]error {
 // probeReason says in a few words why the upstream target is down.
 func probeReason(target *url.URL, err error) string {
 	u := &upstream{target: target, hostport: hostPort(target), frontend: true}
-	return u.classify(err, "").Err
+	return u.classify(err, probeTimeout.String()).Err
 }
 
 // exposed returns the network addresses a listen address is reachable on

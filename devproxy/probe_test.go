@@ -2,6 +2,7 @@ package devproxy
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/url"
 	"path/filepath"
@@ -47,31 +48,77 @@ func TestNonLoopbackListenWarns(t *testing.T) {
 }
 
 // TestProbeSaysWhichTargetsAreDown checks the start-up probe: a target that
-// accepts is up, one on a closed port is down with the reason the banner
-// shows, and a target that several rows name is probed once.
+// answers HTTP is up, and one that only accepts is not: a closed port, plain
+// HTTP behind an https target, a server that never answers and one that
+// answers garbage are down with the reason the banner shows. A target that
+// several rows name is probed once.
 func TestProbeSaysWhichTargetsAreDown(t *testing.T) {
 	up := namedBackend(t, "up")
-	upURL, err := url.Parse(up.URL)
+	upAddr := strings.TrimPrefix(up.URL, "http://")
+	silent := make(chan struct{})
+	defer close(silent)
+	hang := rawServer(t, func(c net.Conn) { <-silent; c.Close() })
+	garbage := rawServer(t, func(c net.Conn) {
+		defer c.Close()
+		_, _ = c.Read(make([]byte, 512))
+		_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n"))
+	})
+	closed := "127.0.0.1:" + closedPort(t)
+	tests := []struct {
+		target string
+		reason string // "" when up
+	}{
+		{up.URL, ""},
+		{"http://" + closed, "connection refused: nothing listens on " + closed},
+		{"https://" + upAddr, "the target does not speak TLS on " + upAddr},
+		{"http://" + hang, "no response headers within " + probeTimeout.String()},
+		{"http://" + garbage, "the target does not speak HTTP on " + garbage},
+	}
+	var rows []routeRow
+	for i, tt := range tests {
+		u, err := url.Parse(tt.target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, routeRow{path: fmt.Sprintf("/r%d", i), target: u})
+	}
+	rows = append(rows, routeRow{path: "/again", target: rows[0].target}, routeRow{path: "/m", kind: kindMock})
+	got := probeTargets(context.Background(), rows)
+	if len(got) != len(tests) {
+		t.Errorf("probe: got %d targets %v, want %d", len(got), got, len(tests))
+	}
+	for i, tt := range tests {
+		err := got[probeKey(rows[i])]
+		switch {
+		case tt.reason == "" && err != nil:
+			t.Errorf("probe %s: got %v, want up", tt.target, err)
+		case tt.reason != "" && err == nil:
+			t.Errorf("probe %s: got up, want down: %s", tt.target, tt.reason)
+		case tt.reason != "":
+			if r := probeReason(rows[i].target, err); r != tt.reason {
+				t.Errorf("probe %s: reason %q, want %q", tt.target, r, tt.reason)
+			}
+		}
+	}
+}
+
+// rawServer accepts on 127.0.0.1:0 and hands each connection to serve
+// until the test ends.
+func rawServer(t *testing.T, serve func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	downURL, err := url.Parse("http://127.0.0.1:" + closedPort(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := []routeRow{{path: "/a", target: upURL}, {path: "/b", target: upURL}, {path: "/c", target: downURL}, {path: "/m", kind: kindMock}}
-	got := probe(context.Background(), rows)
-	if len(got) != 2 {
-		t.Errorf("probe: got %d targets %v, want 2", len(got), got)
-	}
-	if err := got[hostPort(upURL)]; err != nil {
-		t.Errorf("probe %s: got %v, want up", upURL, err)
-	}
-	err = got[hostPort(downURL)]
-	if err == nil {
-		t.Fatalf("probe %s: got up, want down", downURL)
-	}
-	if reason := probeReason(downURL, err); !strings.Contains(reason, "nothing listens on "+hostPort(downURL)) {
-		t.Errorf("probeReason(%s): got %q, want it to say nothing listens there", downURL, reason)
-	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serve(c)
+		}
+	}()
+	return ln.Addr().String()
 }

@@ -104,6 +104,9 @@ func (u *upstream) classify(err error, timeout string) *proxyError {
 	case errors.Is(err, errHeadersTooLarge):
 		pe.Err = err.Error()
 		pe.Hint = "the target sends oversized headers (a cookie that grows on every request?); check its code"
+	case reason.Kind == neterr.NotHTTP:
+		pe.Err = "the target does not speak HTTP on " + u.hostport
+		pe.Hint = "is " + u.hostport + " an HTTP server? fix " + u.field() + " to the port your server prints"
 	case reason.Kind == neterr.Closed:
 		pe.Err = "the target closed the connection without a response"
 		pe.Hint = "check the target's own log: it may have crashed, or the port may not be an HTTP server"

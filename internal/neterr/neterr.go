@@ -47,7 +47,19 @@ const (
 	AddrNotAvailable
 	// Permission: the system forbids listening there.
 	Permission
+	// NotHTTP: the server answered with something that is not HTTP.
+	NotHTTP
 )
+
+// NotHTTPError is the error of a server that answered a request with
+// bytes that are not an HTTP response; Err is the parser's complaint.
+type NotHTTPError struct {
+	Err error
+}
+
+func (e *NotHTTPError) Error() string { return "not an HTTP response: " + e.Err.Error() }
+
+func (e *NotHTTPError) Unwrap() error { return e.Err }
 
 // Reason is a failure's kind and a short phrase that says it, such as
 // `cannot resolve host "api.local"` or "the port is already in use". The
@@ -69,6 +81,7 @@ func Classify(err error) Reason {
 		hostErr x509.HostnameError
 		invErr  x509.CertificateInvalidError
 		recErr  tls.RecordHeaderError
+		httpErr *NotHTTPError
 	)
 	dial := errors.As(err, &opErr) && opErr.Op == "dial"
 	switch {
@@ -76,6 +89,8 @@ func Classify(err error) Reason {
 		return Reason{DNS, fmt.Sprintf("cannot resolve host %q", dnsErr.Name)}
 	case errors.As(err, &unkAuth), errors.As(err, &hostErr), errors.As(err, &invErr):
 		return Reason{Untrusted, "TLS certificate not trusted: " + tlsReason(err)}
+	case errors.As(err, &httpErr):
+		return Reason{NotHTTP, "the server does not speak HTTP"}
 	case errors.As(err, &recErr):
 		return Reason{NotTLS, "the server does not speak TLS"}
 	case dial && errors.Is(err, syscall.ECONNREFUSED):
