@@ -273,6 +273,7 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 	s.router.Store(rt)
 	s.cmds.commit(plan)
 	s.transports.retain(rt.pools)
+	changes = append(changes, probeNew(ctx, old.cfg, cfg)...)
 	if len(changes) == 0 {
 		s.log.info("config reloaded: nothing changed")
 	} else {
@@ -328,6 +329,38 @@ func describeChanges(old, cfg *config.Config) []string {
 		changes = append(changes, "allowed_origins changed")
 	}
 	return changes
+}
+
+// probeNew probes the targets cfg names and old did not (a route added or
+// pointed elsewhere, a new frontend) and says of each whether it is up: a
+// half-written save that applied http://loc should say so at once.
+func probeNew(ctx context.Context, old, cfg *config.Config) []string {
+	had := map[string]bool{}
+	for _, r := range routeRows(old) {
+		if r.target != nil {
+			had[probeKey(r)] = true
+		}
+	}
+	var rows []routeRow
+	for _, r := range routeRows(cfg) {
+		if r.target != nil && !had[probeKey(r)] {
+			had[probeKey(r)] = true
+			rows = append(rows, r)
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	probes := probeTargets(ctx, rows)
+	var out []string
+	for _, r := range rows {
+		if err := probes[probeKey(r)]; err != nil {
+			out = append(out, r.target.String()+" down: "+probeReason(r.target, err))
+		} else {
+			out = append(out, r.target.String()+" up")
+		}
+	}
+	return out
 }
 
 func sameRoute(a, b config.Route) bool {

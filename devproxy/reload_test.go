@@ -203,6 +203,23 @@ func TestDeletedConfigKeepsServing(t *testing.T) {
 	p.wantBody(t, "/extra", "after")
 }
 
+// TestReloadProbesNewTargets pins that a reload probes the targets it adds
+// or changes and says in its line whether they answer: a half-written save
+// that applied http://127.0.0.1:5 used to say nothing.
+func TestReloadProbesNewTargets(t *testing.T) {
+	a := namedBackend(t, "a")
+	aAddr := strings.TrimPrefix(a.URL, "http://")
+	closed := "127.0.0.1:" + closedPort(t)
+	p := startProxy(t, "routes:\n  /api: "+a.URL+"\n", nil)
+	saveByRename(t, p.file, "routes:\n  /api: https://"+aAddr+"\n  /b: http://"+closed+"\n  /c: "+a.URL+"\n")
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.log.waitFor(t, "config reloaded: changed /api: "+a.URL+" → https://"+aAddr+"; added /b → http://"+closed+"; added /c → "+a.URL+
+		"; https://"+aAddr+" down: the target does not speak TLS on "+aAddr+
+		"; http://"+closed+" down: connection refused: nothing listens on "+closed)
+}
+
 func TestReloadLogSaysWhatChanged(t *testing.T) {
 	a, b := namedBackend(t, "a"), namedBackend(t, "b")
 	p := startProxy(t, "routes:\n  /api: "+a.URL+"\n  /old: "+a.URL+"\n", nil)
@@ -210,7 +227,7 @@ func TestReloadLogSaysWhatChanged(t *testing.T) {
 	if err := p.waitReload(t); err != nil {
 		t.Fatal(err)
 	}
-	p.log.waitFor(t, "config reloaded: changed /api: "+a.URL+" → "+b.URL+"; added /new → mock; removed /old; frontend none → "+b.URL)
+	p.log.waitFor(t, "config reloaded: changed /api: "+a.URL+" → "+b.URL+"; added /new → mock; removed /old; frontend none → "+b.URL+"; "+b.URL+" up")
 	p.wantBody(t, "/api", "b")
 	p.wantBody(t, "/", "b")
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/devproxy/devproxy/internal/neterr"
+	"github.com/devproxy/devproxy/internal/probe"
 	"github.com/devproxy/devproxy/internal/status"
 	"github.com/devproxy/devproxy/internal/web"
 )
@@ -48,14 +50,14 @@ func CheckConfig(ctx context.Context, cfg *config.Config) []Finding {
 			add(true, what, "a mock, answered by devproxy itself", "")
 			continue
 		}
-		ok, detail := probeTarget(ctx, web.HostPort(r.Target))
+		ok, detail := probeTarget(ctx, r.Target, r.Insecure)
 		add(ok, what, r.Target.String()+" "+detail, "start it, or fix routes."+r.Path+".target in "+file)
 	}
 	switch f := cfg.Frontend; {
 	case f == nil:
 		add(true, "frontend", "none: / lists the routes", "")
 	case f.URL != nil:
-		ok, detail := probeTarget(ctx, web.HostPort(f.URL))
+		ok, detail := probeTarget(ctx, f.URL, false)
 		add(ok, "frontend", f.URL.String()+" "+detail, "start the dev server (npm run dev), or fix frontend in "+file)
 	default:
 		_, err := os.Stat(filepath.Join(f.Dir, "index.html"))
@@ -70,11 +72,16 @@ func CheckConfig(ctx context.Context, cfg *config.Config) []Finding {
 	return out
 }
 
-// probeTarget dials every address of hostport and says which answer, with
-// IPv4 and IPv6 named: a server on localhost may listen on only one of
-// them. ok is true when any answers, as devproxy then reaches it.
-func probeTarget(ctx context.Context, hostport string) (ok bool, detail string) {
-	host, port, err := net.SplitHostPort(hostport)
+// doctorProbeTimeout bounds the probe of each address: doctor is run by
+// hand, so a slow server gets longer than at start-up.
+const doctorProbeTimeout = 2 * time.Second
+
+// probeTarget asks every address of target for an HTTP answer (after a TLS
+// handshake for https, as devproxy's probe does) and says which answer,
+// with IPv4 and IPv6 named: a server on localhost may listen on only one
+// of them. ok is true when any answers, as devproxy then reaches it.
+func probeTarget(ctx context.Context, target *url.URL, insecure bool) (ok bool, detail string) {
+	host, port, err := net.SplitHostPort(web.HostPort(target))
 	if err != nil {
 		return false, err.Error()
 	}
@@ -102,19 +109,19 @@ func probeTarget(ctx context.Context, hostport string) (ok bool, detail string) 
 			family = "IPv6"
 		}
 		addr := net.JoinHostPort(a, port)
-		dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		c, err := (&net.Dialer{}).DialContext(dctx, "tcp", addr)
-		cancel()
+		err := probe.Probe(ctx, probe.Target{URL: target, Addr: addr, Insecure: insecure, Timeout: doctorProbeTimeout})
 		if err == nil {
-			c.Close()
 			answers = append(answers, fmt.Sprintf("%s (%s)", addr, family))
 			continue
 		}
-		why := "no answer"
-		if neterr.Classify(err).Kind == neterr.Refused {
-			why = "refused"
+		why := neterr.Classify(err)
+		switch why.Kind {
+		case neterr.Refused:
+			why.Phrase = "refused"
+		case neterr.Timeout, neterr.DialTimeout:
+			why.Phrase = "no answer within " + doctorProbeTimeout.String()
 		}
-		fails = append(fails, fmt.Sprintf("%s (%s) %s", addr, family, why))
+		fails = append(fails, fmt.Sprintf("%s (%s) %s", addr, family, why.Phrase))
 	}
 	switch {
 	case len(answers) == 0:

@@ -15,6 +15,31 @@ import (
 	"github.com/devproxy/devproxy/devproxy/config"
 )
 
+// TestCheckConfigAsksForHTTP pins that doctor's config check asks for an
+// HTTP answer: a port that accepts was "ok … answers" even when it served
+// plain HTTP to an https target or never answered.
+func TestCheckConfigAsksForHTTP(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer up.Close()
+	upHost := strings.TrimPrefix(up.URL, "http://")
+	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts into its backlog, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	file := filepath.Join(t.TempDir(), "devproxy.yaml")
+	cfg := load(t, file, "listen: 127.0.0.1:0\nroutes:\n  /tls: https://"+upHost+"\n  /hang: http://"+silent.Addr().String()+"\n")
+	want := map[string]string{
+		"route /tls":  "https://" + upHost + " does not answer: " + upHost + " (IPv4) the server does not speak TLS",
+		"route /hang": "http://" + silent.Addr().String() + " does not answer: " + silent.Addr().String() + " (IPv4) no answer within 2s",
+	}
+	for _, f := range CheckConfig(context.Background(), cfg) {
+		if w, ok := want[f.What]; ok && (f.OK || f.Detail != w) {
+			t.Errorf("CheckConfig %s: ok %t, %q; want a problem: %q", f.What, f.OK, f.Detail, w)
+		}
+	}
+}
+
 // TestCheckConfig checks each finding of the config check: a route whose
 // target answers, one whose target does not, a mock, a frontend, a port held
 // by another program, and the same port held by devproxy.
