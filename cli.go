@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 
 	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/devproxy/devproxy/devproxy/localca"
@@ -61,17 +62,36 @@ func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
 }
 
 // parseFlags parses args into fset. When it returns false the command ends
-// with code: exitOK after -h, exitUsage after a bad flag, which the flag
-// package has already reported.
+// with code: exitOK after -h, which printed the usage, exitUsage after a
+// bad flag, which gets one error line and a hint rather than the whole
+// usage: `unknown flag -lisen; did you mean -listen?`.
 func parseFlags(fset *flag.FlagSet, args []string) (code int, ok bool) {
+	stderr, usage := fset.Output(), fset.Usage
+	// The flag package prints its error and the usage itself; quiet it
+	// and say it in devproxy's words.
+	fset.SetOutput(io.Discard)
+	fset.Usage = func() {}
 	err := fset.Parse(args)
+	fset.SetOutput(stderr)
+	fset.Usage = usage
 	switch {
 	case err == nil:
 		return exitOK, true
 	case errors.Is(err, flag.ErrHelp):
+		usage()
 		return exitOK, false
 	}
-	return exitUsage, false
+	hint := "run " + fset.Name() + " -h for usage"
+	if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: "); ok {
+		var known []string
+		fset.VisitAll(func(f *flag.Flag) { known = append(known, f.Name) })
+		msg := "unknown flag " + name
+		if near := config.Nearest(strings.TrimLeft(name, "-"), known); near != "" {
+			msg += "; did you mean -" + near + "?"
+		}
+		return fail(stderr, exitUsage, msg, hint), false
+	}
+	return fail(stderr, exitUsage, err.Error(), hint), false
 }
 
 func plural(n int, one, many string) string {

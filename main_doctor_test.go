@@ -64,7 +64,8 @@ func TestDoctorCLI(t *testing.T) {
 		{[]string{ok.URL, "--origin", "localhost:3000"}, 2, nil, `devproxy: error: origin "localhost:3000" is not scheme://host[:port]`},
 		{[]string{"ftp://x", "--origin", "http://localhost:3000"}, 2, nil, `devproxy: error: "ftp://x" is not an http or https URL`},
 		{[]string{ok.URL, ok.URL}, 2, nil, "devproxy: error: unexpected argument"},
-		{[]string{"-nope"}, 2, nil, "flag provided but not defined: -nope"},
+		{[]string{"-nope"}, 2, nil, "devproxy: error: unknown flag -nope\ndevproxy: hint: run devproxy doctor -h for usage\n"},
+		{[]string{"--orign", "http://localhost:3000"}, 2, nil, "devproxy: error: unknown flag -orign; did you mean -origin?\n"},
 		{[]string{"-h"}, 0, nil, "Examples:\n  devproxy doctor http://localhost:5000/api/users --origin http://localhost:3000"},
 	}
 	for _, tt := range tests {

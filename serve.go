@@ -49,6 +49,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, mode
 		fmt.Fprintln(stdout, "devproxy", buildVersion())
 		return exitOK
 	}
+	if *listen != "" {
+		if problem, fix := config.CheckListen(*listen); problem != "" {
+			return fail(stderr, exitUsage, "-listen "+problem, "write -listen "+fix)
+		}
+	}
 	if *logFormat != "text" && *logFormat != "json" {
 		return fail(stderr, exitUsage, fmt.Sprintf("unknown log format %q", *logFormat), "write -log text or -log json")
 	}

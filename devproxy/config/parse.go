@@ -499,42 +499,48 @@ func routeHint(name string) string {
 }
 
 func (p *parser) listen(f field) (string, bool) {
-	const example = "127.0.0.1:8080"
-	s, ok := p.text(f.val, f.path, "an address such as "+strconv.Quote(example))
+	s, ok := p.text(f.val, f.path, "an address such as "+strconv.Quote(exampleListen))
 	if !ok {
 		return "", false
 	}
-	n := resolve(f.val)
-	switch {
-	case s == "":
-		p.add(n, f.path, "write "+strconv.Quote(example), "is empty")
-		return "", false
-	case strings.Contains(s, "://"):
-		hint := "write " + strconv.Quote(example)
-		if u, err := parseURL(s); err == nil && u.Host != "" {
-			hint = "write " + strconv.Quote(u.Host)
-		}
-		p.add(n, f.path, hint, "%s has a scheme; want host:port", quote(s))
-		return "", false
-	case isDigits(s):
-		p.add(n, f.path, "write "+strconv.Quote("127.0.0.1:"+s), "%s has no host", quote(s))
-		return "", false
-	}
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		hint := "write " + strconv.Quote(example)
-		if !strings.Contains(s, ":") {
-			hint = "write " + strconv.Quote(s+":8080")
-		}
-		p.add(n, f.path, hint, "%s is not host:port", quote(s))
-		return "", false
-	}
-	if !validPort(port, 0) {
-		p.add(n, f.path, "write "+strconv.Quote(net.JoinHostPort(host, "8080")),
-			"port %s in %s is not a number from 0 to 65535", quote(port), quote(s))
+	if problem, fix := CheckListen(s); problem != "" {
+		p.add(resolve(f.val), f.path, "write "+strconv.Quote(fix), "%s", problem)
 		return "", false
 	}
 	return s, true
+}
+
+// exampleListen is the address a listen hint offers when s gives no better.
+const exampleListen = "127.0.0.1:8080"
+
+// CheckListen says what is wrong with s as a listen address (the config's
+// listen, the -listen flag), and fix is the address to write instead.
+// problem is empty when s is a valid host:port.
+func CheckListen(s string) (problem, fix string) {
+	switch {
+	case s == "":
+		return "is empty", exampleListen
+	case strings.Contains(s, "://"):
+		fix = exampleListen
+		if u, err := parseURL(s); err == nil && u.Host != "" {
+			fix = u.Host
+		}
+		return quote(s) + " has a scheme; want host:port", fix
+	case isDigits(s):
+		return quote(s) + " has no host", "127.0.0.1:" + s
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		fix = exampleListen
+		if !strings.Contains(s, ":") {
+			fix = s + ":8080"
+		}
+		return quote(s) + " is not host:port", fix
+	}
+	if !validPort(port, 0) {
+		return fmt.Sprintf("port %s in %s is not a number from 0 to 65535", quote(port), quote(s)), net.JoinHostPort(host, "8080")
+	}
+	return "", ""
 }
 
 func (p *parser) frontend(f field) *Frontend {

@@ -361,7 +361,7 @@ func suggest(name string, known []string) string {
 // Nearest returns the name of known closest to name by edit distance, or ""
 // when none is close enough to be the one meant: at most two edits, and
 // at most half the known name. The request log uses it for a path that
-// missed a route by a typo.
+// missed a route by a typo, the CLI for a mistyped flag.
 func Nearest(name string, known []string) string {
 	best, bestDist := "", 3
 	for _, k := range known {
