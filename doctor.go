@@ -23,6 +23,8 @@ Examples:
       --credentials --header Authorization --method PUT --content-type application/json
   devproxy doctor http://localhost:5000/api/users --json
   devproxy doctor                   check ./devproxy.yaml's targets and port
+  devproxy doctor -listen 127.0.0.1:3000
+                                    the same, for a devproxy started with -listen
 
 Usage:
   devproxy doctor [URL] [flags]
@@ -45,6 +47,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	send := fset.Bool("send", false, "send the request itself even when its method is not GET or HEAD")
 	asJSON := fset.Bool("json", false, "print the verdict as JSON")
 	configFile := fset.String("config", "devproxy.yaml", "the config `file`, for the default origin and the config check")
+	listen := fset.String("listen", "", "the `address` devproxy listens on (its -listen); default: the config's listen")
 
 	// Flags may come before and after the URL.
 	var urls []string
@@ -58,19 +61,27 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		urls = append(urls, fset.Arg(0))
 		args = fset.Args()[1:]
 	}
+	if *listen != "" {
+		if problem, fix := config.CheckListen(*listen); problem != "" {
+			return fail(stderr, exitUsage, "-listen "+problem, "write -listen "+fix)
+		}
+	}
 	switch {
 	case len(urls) > 1:
 		return fail(stderr, exitUsage, fmt.Sprintf("unexpected argument %q", urls[1]), "devproxy doctor checks one URL at a time")
 	case len(urls) == 0:
-		return doctorConfig(ctx, *configFile, stdout, stderr)
+		return doctorConfig(ctx, *configFile, *listen, stdout, stderr)
 	}
 
 	if *origin == "" {
-		listen := config.DefaultListen
+		addr := config.DefaultListen
 		if cfg, err := config.Load(*configFile, nil); err == nil {
-			listen = cfg.Listen
+			addr = cfg.Listen
 		}
-		*origin = devproxy.URL(listen)
+		if *listen != "" {
+			addr = *listen
+		}
+		*origin = devproxy.URL(addr)
 	}
 	v, err := doctor.Diagnose(ctx, doctor.Check{
 		URL:         urls[0],
@@ -99,12 +110,16 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 // doctorConfig is devproxy doctor without a URL: it prints a line for each
-// finding of the config check.
-func doctorConfig(ctx context.Context, file string, stdout, stderr io.Writer) int {
+// finding of the config check. listen, when not empty, is the address
+// devproxy was started with (-listen), which wins over the config's.
+func doctorConfig(ctx context.Context, file, listen string, stdout, stderr io.Writer) int {
 	cfg, err := config.Load(file, nil)
 	if err != nil {
 		return configFailed(stderr, file, err,
 			"give a URL to check CORS (devproxy doctor URL --origin ORIGIN), or name a config with -config")
+	}
+	if listen != "" {
+		cfg.Listen = listen
 	}
 	fmt.Fprintf(stdout, "checking %s\n", file)
 	problems := 0

@@ -64,6 +64,7 @@ func TestDoctorCLI(t *testing.T) {
 		{[]string{ok.URL, "--origin", "localhost:3000"}, 2, nil, `devproxy: error: origin "localhost:3000" is not scheme://host[:port]`},
 		{[]string{"ftp://x", "--origin", "http://localhost:3000"}, 2, nil, `devproxy: error: "ftp://x" is not an http or https URL`},
 		{[]string{ok.URL, ok.URL}, 2, nil, "devproxy: error: unexpected argument"},
+		{[]string{"-listen", "8081"}, 2, nil, "devproxy: error: -listen \"8081\" has no host\ndevproxy: hint: write -listen 127.0.0.1:8081\n"},
 		{[]string{"-nope"}, 2, nil, "devproxy: error: unknown flag -nope\ndevproxy: hint: run devproxy doctor -h for usage\n"},
 		{[]string{"--orign", "http://localhost:3000"}, 2, nil, "devproxy: error: unknown flag -orign; did you mean -origin?\n"},
 		{[]string{"-h"}, 0, nil, "Examples:\n  devproxy doctor http://localhost:5000/api/users --origin http://localhost:3000"},
@@ -142,6 +143,26 @@ func TestDoctorConfig(t *testing.T) {
 	errb.Reset()
 	if code := runDoctor(context.Background(), []string{"-config", file}, &out, &errb); code != 0 || !strings.Contains(out.String(), "devproxy devel already runs on "+host) {
 		t.Errorf("devproxy doctor -config with devproxy running: exit %d, stdout:\n%s\nstderr: %s", code, out.String(), errb.String())
+	}
+
+	// -listen names the address devproxy was started on, which wins over
+	// the config's: devproxy there is fine, another program is not.
+	if err := os.WriteFile(file, []byte("routes:\n  /api: "+up.URL+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		listen string
+		code   int
+		want   string
+	}{
+		{host, 0, "ok      listen: devproxy devel already runs on " + host},
+		{busy.Addr().String(), 1, "problem listen: something else listens on " + busy.Addr().String()},
+	} {
+		out.Reset()
+		errb.Reset()
+		if code := runDoctor(context.Background(), []string{"-config", file, "-listen", tt.listen}, &out, &errb); code != tt.code || !strings.Contains(out.String(), tt.want) {
+			t.Errorf("devproxy doctor -listen %s: exit %d, stdout:\n%s\nwant exit %d and %q", tt.listen, code, out.String(), tt.code, tt.want)
+		}
 	}
 }
 
