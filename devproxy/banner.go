@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/devproxy/devproxy/devproxy/config"
 )
@@ -92,12 +93,32 @@ func routeOptions(r *config.Route) string {
 	return " (" + strings.Join(opts, ", ") + ")"
 }
 
-// banner logs what devproxy serves: its version, the URL to open (open), the
-// config file, and every route with the state of its upstream.
-func (l *logger) banner(version string, cfg *config.Config, open string, probes map[string]error) {
+// bannerInfo is what the start-up banner shows.
+type bannerInfo struct {
+	version string
+	cfg     *config.Config
+	open    string           // the URL to open devproxy at
+	ready   time.Duration    // from start to listening
+	probes  map[string]error // by probeKey
+	note    string           // a last line, or ""
+}
+
+// readyIn says how long start-up took, in whole milliseconds as Vite
+// does (at least 1, as "ready in 0 ms" reads like an error).
+func readyIn(d time.Duration) string {
+	return fmt.Sprintf("ready in %d ms", max(d.Milliseconds(), 1))
+}
+
+// banner logs what devproxy serves: its version, how long start-up took,
+// the URL to open, the config file, and every route with the state of its
+// upstream.
+func (l *logger) banner(bi bannerInfo) {
+	version, cfg, probes := bi.version, bi.cfg, bi.probes
 	rows := routeRows(cfg)
+	open := bi.open
 	if l.json {
-		l.jsonLine(jsonLine{Level: "info", Msg: "devproxy listening", Version: version, URL: open, Config: cfg.File})
+		l.jsonLine(jsonLine{Level: "info", Msg: "devproxy listening", Version: version, URL: open, Config: cfg.File,
+			DurationMS: float64(max(bi.ready.Microseconds(), 1)) / 1000})
 		for _, r := range rows {
 			jl := jsonLine{Level: "info", Msg: "route", Route: r.path, Target: r.dest}
 			if r.target != nil {
@@ -113,6 +134,7 @@ func (l *logger) banner(version string, cfg *config.Config, open string, probes 
 		return
 	}
 	b := l.p.title.appendText(nil, "devproxy "+version)
+	b = append(b, "  "+readyIn(bi.ready)+"\n"...)
 	b = append(b, "  config "+cfg.File+"\n"...)
 	b = append(b, "  ➜ open "...)
 	b = l.p.url.appendText(b, open)
@@ -148,5 +170,8 @@ func (l *logger) banner(version string, cfg *config.Config, open string, probes 
 		b = append(b, '\n')
 	}
 	b = append(b, '\n')
+	if bi.note != "" {
+		b = append(b, "  "+bi.note+"\n\n"...)
+	}
 	l.out.write(b)
 }

@@ -37,6 +37,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer s.log.out.close()
 	defer s.log.flushRepeats()
 	s.startListener(ln)
+	ready := s.opts.Now().Sub(s.opts.Started)
 	if s.widthOf != nil {
 		wctx, stop := context.WithCancel(ctx)
 		defer stop()
@@ -49,7 +50,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopCommands()
 	s.cmds.startAll(cctx)
 	cfg := s.Config()
-	s.log.banner(s.opts.Version, cfg, s.url(ln.Addr().String()), probeTargets(ctx, routeRows(cfg)))
+	s.log.banner(bannerInfo{
+		version: s.opts.Version, cfg: cfg, open: s.url(ln.Addr().String()), ready: ready,
+		probes: probeTargets(ctx, routeRows(cfg)), note: s.opts.BannerNote,
+	})
 	if note := s.bannerTrust(ctx); note != "" {
 		s.log.warn(note)
 	}

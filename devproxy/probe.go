@@ -88,3 +88,35 @@ func exposed(listen string) []string {
 	}
 	return []string{host}
 }
+
+// Restart probes every target of the current config again and logs a line
+// for each, up or down with the reason, then restarts the dev commands
+// devproxy runs (RestartCommands). The r key calls it.
+func (s *Server) Restart(ctx context.Context) {
+	rows := routeRows(s.Config())
+	probes := probeTargets(ctx, rows)
+	said := map[string]bool{}
+	for _, r := range rows {
+		if r.target == nil || said[probeKey(r)] {
+			continue
+		}
+		said[probeKey(r)] = true
+		if err := probes[probeKey(r)]; err != nil {
+			s.log.warn(r.target.String() + " is down: " + probeReason(r.target, err))
+		} else {
+			s.log.info(r.target.String() + " is up")
+		}
+	}
+	if err := s.RestartCommands(ctx); err != nil {
+		s.log.fail("cannot restart the commands: "+err.Error(), "")
+	}
+}
+
+// OpenURL returns the URL to open devproxy at in a browser: that of the
+// address it listens on now, or of the configured one before Serve.
+func (s *Server) OpenURL() string {
+	if a := s.listen.Load(); a != nil {
+		return URL(*a)
+	}
+	return URL(s.ListenAddr())
+}

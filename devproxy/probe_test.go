@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/devproxy/devproxy/internal/testnet"
 )
 
 func TestNonLoopbackListenWarns(t *testing.T) {
@@ -121,4 +124,55 @@ func rawServer(t *testing.T, serve func(net.Conn)) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// TestBannerSaysReadyIn pins the banner's start-up time, measured with the
+// injected clock from Options.Started to listening.
+func TestBannerSaysReadyIn(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"devproxy.yaml": "routes: {}\n"})
+	start := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		json bool
+		want string
+	}{
+		{false, "devproxy devel  ready in 15 ms\n"},
+		{true, `"msg":"devproxy listening","duration_ms":15,`},
+	} {
+		lb := newLogBuffer()
+		srv, err := New(Options{
+			ConfigFile: filepath.Join(dir, "devproxy.yaml"), Log: lb, LogJSON: tt.json,
+			Started: start, Now: func() time.Time { return start.Add(15 * time.Millisecond) },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		testnet.Serve(t, srv)
+		lb.waitFor(t, tt.want)
+	}
+}
+
+// TestRestartProbesAgain pins what the r key does: every target probed
+// again, one line each (the commands' restart is TestRestartCommands').
+func TestRestartProbesAgain(t *testing.T) {
+	up := namedBackend(t, "up")
+	closed := "127.0.0.1:" + closedPort(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"devproxy.yaml": "frontend: " + up.URL + "\nroutes:\n  /api: " + up.URL + "\n  /b: http://" + closed + "\n"})
+	lb := newLogBuffer()
+	srv, err := New(Options{ConfigFile: filepath.Join(dir, "devproxy.yaml"), Log: lb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := testnet.Serve(t, srv)
+	lb.waitFor(t, "→ http://"+closed+"  down: connection refused")
+	if got, want := srv.OpenURL(), URL(addr); got != want {
+		t.Errorf("OpenURL() = %q, want %q", got, want)
+	}
+	srv.Restart(context.Background())
+	lb.waitFor(t, "warning: http://"+closed+" is down: connection refused: nothing listens on "+closed)
+	lb.waitFor(t, up.URL+" is up")
+	if n := strings.Count(lb.String(), up.URL+" is up"); n != 1 {
+		t.Errorf("Restart: %d lines say %s is up, want 1 (probed once)", n, up.URL)
+	}
 }

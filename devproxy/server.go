@@ -70,6 +70,12 @@ type Options struct {
 	// config file it is the whole config. Nil runs only the config's
 	// commands.
 	Command []string
+	// Started is when the banner's "ready in" counts from; zero means
+	// when New was called. main passes the process's start.
+	Started time.Time
+	// BannerNote is a line the text banner ends with, such as main's
+	// "press h to show the keys"; empty means none.
+	BannerNote string
 }
 
 // Server is a running devproxy: it serves requests with the current router
@@ -140,6 +146,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Version == "" {
 		opts.Version = "devel"
+	}
+	if opts.Started.IsZero() {
+		opts.Started = opts.Now()
 	}
 	color, width := terminal(opts.Log, opts.Color, opts.LookupEnv)
 	var widthOf func() int
