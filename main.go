@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
 
 const usage = `devproxy serves your frontend and your APIs on one origin, so the browser
@@ -39,21 +40,33 @@ Flags:
 `
 
 func main() {
+	started := time.Now()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()
 		stop() // a second signal ends the process at once
 	}()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(ctx, env{started: started, stdin: os.Stdin}, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// env is what run takes from the process besides its arguments and
+// output.
+type env struct {
+	// started is when the process started, for the banner's "ready in";
+	// zero means when the config was loaded.
+	started time.Time
+	// stdin is where single-key commands come from when it is a terminal;
+	// nil means none.
+	stdin io.Reader
 }
 
 // run runs the command that args (without the program name) name and
 // returns its exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, e env, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "check":
-			return runServe(ctx, args[1:], stdout, stderr, checkOnly)
+			return runServe(ctx, e, args[1:], stdout, stderr, checkOnly)
 		case "doctor":
 			return runDoctor(ctx, args[1:], stdout, stderr)
 		case "trust":
@@ -64,5 +77,5 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return runSchema(args[1:], stdout, stderr)
 		}
 	}
-	return runServe(ctx, args, stdout, stderr, serveToo)
+	return runServe(ctx, e, args, stdout, stderr, serveToo)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/devproxy/devproxy/devproxy"
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/internal/keys"
 	"github.com/devproxy/devproxy/internal/neterr"
 )
 
@@ -22,7 +23,7 @@ const (
 )
 
 // runServe is devproxy and devproxy check, which share their flags.
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, mode serveMode) int {
+func runServe(ctx context.Context, e env, args []string, stdout, stderr io.Writer, mode serveMode) int {
 	// The words after -- are the frontend's dev server, not devproxy's.
 	var command []string
 	if i := slices.Index(args, "--"); i >= 0 {
@@ -58,7 +59,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, mode
 		return fail(stderr, exitUsage, fmt.Sprintf("unknown log format %q", *logFormat), "write -log text or -log json")
 	}
 
+	// Single keys are read from a terminal only, and not under -log json,
+	// whose output is for tools.
+	interactive := mode == serveToo && *logFormat == "text" && keys.IsTerminal(e.stdin)
+	note := ""
+	if interactive {
+		note = "press h to show the keys"
+	}
 	srv, err := devproxy.New(devproxy.Options{
+		Started:    e.started,
+		BannerNote: note,
 		ConfigFile: *configFile,
 		Listen:     *listen,
 		Log:        stdout,
@@ -84,6 +94,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer, mode
 	if err != nil {
 		return fail(stderr, exitFailure, "cannot listen on "+addr+": "+neterr.Classify(err).Phrase,
 			"stop the program that uses it, or pick another address with -listen")
+	}
+	if interactive {
+		// q ends ctx as Ctrl-C does, for the same clean shutdown.
+		var quit context.CancelFunc
+		ctx, quit = context.WithCancel(ctx)
+		defer quit()
+		// The terminal is restored on every way out of run.
+		defer keys.Start(ctx, e.stdin, stdout, []keys.Key{
+			{Char: 'o', Help: "open devproxy in the browser", Do: func() { openBrowser(stdout, srv.OpenURL()) }},
+			{Char: 'r', Help: "probe every target again and restart the commands", Do: func() { srv.Restart(ctx) }},
+			{Char: 'c', Help: "clear the screen", Do: func() { fmt.Fprint(stdout, "\x1b[H\x1b[2J\x1b[3J") }},
+			{Char: 'q', Help: "quit", Do: quit},
+		})()
 	}
 	if err := srv.Serve(ctx, ln); err != nil {
 		return fail(stderr, exitFailure, err.Error())
