@@ -1,6 +1,7 @@
 package devproxy
 
 import (
+	"context"
 	"encoding/json"
 	"html/template"
 	"net/http"
@@ -18,7 +19,7 @@ type (
 
 // serveOwn answers devproxy's own endpoints under ReservedPrefix.
 func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, o *outcome, rt *router) {
-	if r.URL.Path != status.Path {
+	if r.URL.Path != status.Path && r.URL.Path != status.FrontendPath {
 		writeProxyError(w, r, o, &proxyError{
 			Status: http.StatusNotFound,
 			Err:    "no such devproxy endpoint: " + r.URL.Path,
@@ -30,11 +31,15 @@ func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, o *outcome, rt
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		writeProxyError(w, r, o, &proxyError{
 			Status: http.StatusMethodNotAllowed,
-			Err:    sanitize(r.Method) + " " + r.URL.Path + " is not allowed: devproxy's status answers GET and HEAD only",
+			Err:    sanitize(r.Method) + " " + r.URL.Path + " is not allowed: devproxy's endpoints answer GET and HEAD only",
 			Route:  config.ReservedPrefix,
 			Hint:   "use GET",
 			Header: http.Header{"Allow": {"GET, HEAD"}},
 		})
+		return
+	}
+	if r.URL.Path == status.FrontendPath {
+		writeJSON(w, frontendState(r.Context(), rt.cfg))
 		return
 	}
 	st := statusJSON{
@@ -53,11 +58,31 @@ func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, o *outcome, rt
 	if r.ProtoMajor == 2 {
 		st.Protocol = "h2"
 	}
+	writeJSON(w, st)
+}
+
+// writeJSON answers v as indented JSON that is never cached.
+func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	_ = enc.Encode(st)
+	_ = enc.Encode(v)
+}
+
+// frontendState probes cfg's frontend dev server, as the waiting page
+// asks whether to reload.
+func frontendState(ctx context.Context, cfg *config.Config) status.Frontend {
+	f := cfg.Frontend
+	if f == nil || f.URL == nil {
+		return status.Frontend{Up: true}
+	}
+	row := routeRow{target: f.URL}
+	err := probeTargets(ctx, []routeRow{row})[probeKey(row)]
+	if err != nil {
+		return status.Frontend{Target: f.URL.String(), Error: probeReason(f.URL, err)}
+	}
+	return status.Frontend{Up: true, Target: f.URL.String()}
 }
 
 func statusRoutes(cfg *config.Config) []statusRoute {

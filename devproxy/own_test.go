@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devproxy/devproxy/internal/status"
 )
 
 func TestStatusEndpoint(t *testing.T) {
@@ -83,5 +85,27 @@ func TestNoFrontendListsRoutes(t *testing.T) {
 	res, body = p.get(t, "/app.js")
 	if res.StatusCode != 404 || !strings.Contains(body, `"routes":[{"path":"/api","target":"http://localhost:5000"}]`) || !strings.Contains(body, `"hint"`) {
 		t.Errorf("GET /app.js without a frontend: got %d %q, want 404 JSON listing the routes", res.StatusCode, body)
+	}
+}
+
+// TestFrontendEndpoint pins what the waiting page polls: always 200, with
+// whether the dev server answers and why not.
+func TestFrontendEndpoint(t *testing.T) {
+	up := namedBackend(t, "fe")
+	closed := "127.0.0.1:" + closedPort(t)
+	for _, tt := range []struct {
+		config string
+		want   status.Frontend
+	}{
+		{"frontend: " + up.URL + "\n", status.Frontend{Up: true, Target: up.URL}},
+		{"frontend: http://" + closed + "\n", status.Frontend{Target: "http://" + closed, Error: "connection refused: nothing listens on " + closed}},
+		{"routes: {}\n", status.Frontend{Up: true}},
+	} {
+		p := startProxy(t, tt.config, nil)
+		res, body := p.get(t, status.FrontendPath)
+		var got status.Frontend
+		if err := json.Unmarshal([]byte(body), &got); err != nil || res.StatusCode != http.StatusOK || got != tt.want {
+			t.Errorf("GET %s with %q: status %d, %+v (%v); want 200 and %+v", status.FrontendPath, tt.config, res.StatusCode, got, err, tt.want)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/devproxy/devproxy/devproxy/runner"
 	"github.com/devproxy/devproxy/internal/neterr"
+	"github.com/devproxy/devproxy/internal/status"
 )
 
 // StatusClientClosed is logged, never sent, when the client went away before
@@ -353,6 +354,7 @@ func discardLogger() *log.Logger { return log.New(io.Discard, "", 0) }
 var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Status}} · devproxy</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <style>
 body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem;color:#222}
 h1{font-size:1.4rem}code{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}
@@ -365,9 +367,12 @@ small{color:#777}td,th{padding:.2rem 1rem .2rem 0;text-align:left}
 {{end}}</pre>{{end}}
 <p class="hint">{{.Hint}}. This page reloads itself as soon as the dev server answers.</p>
 <script>
+// devproxy's frontend endpoint answers 200 whether the dev server is up
+// or not, so waiting logs no failed request in the console.
 (function poll(){
-  fetch(location.href, {headers: {Accept: "text/html"}, cache: "no-store"})
-    .then(function(r){ if (!r.headers.get("X-Devproxy-Error")) { location.reload(); } else { setTimeout(poll, 500); } })
+  fetch("` + status.FrontendPath + `", {cache: "no-store"})
+    .then(function(r){ return r.json(); })
+    .then(function(st){ if (st.up) { location.reload(); } else { setTimeout(poll, 500); } })
     .catch(function(){ setTimeout(poll, 1000); });
 })();
 </script>

@@ -8,6 +8,23 @@ import "github.com/devproxy/devproxy/devproxy/config"
 // Path is where devproxy answers with its Status.
 const Path = config.ReservedPrefix + "/status"
 
+// FrontendPath is where devproxy says whether the frontend dev server
+// answers, always with 200 and a Frontend: the waiting page polls it, so
+// that a dev server still down costs the browser no failed request (and
+// no console error) every half second.
+const FrontendPath = config.ReservedPrefix + "/frontend"
+
+// Frontend is the body of GET FrontendPath.
+type Frontend struct {
+	// Up is true when the dev server answers HTTP, or when there is no
+	// dev server to wait for (a folder, or no frontend).
+	Up bool `json:"up"`
+	// Target is the dev server's URL; empty without one.
+	Target string `json:"target,omitempty"`
+	// Error says why it does not answer; empty when Up.
+	Error string `json:"error,omitempty"`
+}
+
 // Status is the body of GET Path.
 type Status struct {
 	Version string `json:"version"`
