@@ -74,6 +74,12 @@ func TestCheck(t *testing.T) {
 		t.Errorf("devproxy check (valid): exit %d, stdout %q, stderr %q; want 0 and the routes", code, stdout, stderr)
 	}
 
+	shadow := writeConfig(t, "frontend: http://localhost:5173\nroutes:\n  /@fs: http://localhost:5000\n")
+	code, stdout, stderr = runCLI(t, "check", "-config", shadow)
+	if want := "devproxy: warning: " + shadow + `:3: routes./@fs: "/@fs" shadows /@fs`; code != 0 || !strings.Contains(stdout, "is valid") || !strings.Contains(stderr, want) {
+		t.Errorf("devproxy check (shadowing route): exit %d, stdout %q, stderr %q; want 0, valid, and %q", code, stdout, stderr, want)
+	}
+
 	missing := filepath.Join(t.TempDir(), "devproxy.yaml")
 	code, _, stderr = runCLI(t, "check", "-config", missing)
 	if code != 1 || !strings.Contains(stderr, "devproxy: error: no config file at "+missing) || !strings.Contains(stderr, "routes:\n    /api: http://localhost:5000") {

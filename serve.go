@@ -85,6 +85,9 @@ func runServe(ctx context.Context, e env, args []string, stdout, stderr io.Write
 	if mode == checkOnly {
 		fmt.Fprintf(stdout, "%s is valid\n", *configFile)
 		devproxy.WriteRoutes(stdout, srv.Config())
+		for _, w := range srv.Config().Warnings {
+			fmt.Fprintf(stderr, "devproxy: warning: %s\n", w.Error())
+		}
 		return exitOK
 	}
 

@@ -57,6 +57,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if note := s.bannerTrust(ctx); note != "" {
 		s.log.warn(note)
 	}
+	for _, w := range cfg.Warnings {
+		s.log.warn(w.Error())
+	}
 	if addrs := exposed(ln.Addr().String()); addrs != nil {
 		s.log.warn("listening on " + ln.Addr().String() + ": your dev stack is reachable from the network at " + strings.Join(addrs, ", "))
 	}

@@ -279,6 +279,9 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 	} else {
 		s.log.info("config reloaded: " + strings.Join(changes, "; "))
 	}
+	for _, w := range cfg.Warnings {
+		s.log.warn(w.Error())
+	}
 	return nil
 }
 

@@ -601,3 +601,18 @@ func firstBytes(s string, n int) string {
 	}
 	return s
 }
+
+// TestShadowingRouteWarns pins that a route over the dev server's own
+// paths is logged as a warning with file:line at start-up and on reload,
+// and that the config still serves.
+func TestShadowingRouteWarns(t *testing.T) {
+	fe, api := namedBackend(t, "fe"), namedBackend(t, "api")
+	p := startProxy(t, "frontend: "+fe.URL+"\nroutes:\n  /sockjs-node: "+api.URL+"\n", nil)
+	p.log.waitFor(t, "warning: "+p.file+`:3: routes./sockjs-node: "/sockjs-node" shadows /sockjs-node`)
+	p.wantBody(t, "/sockjs-node/info", "api")
+	saveByRename(t, p.file, "frontend: "+fe.URL+"\nroutes:\n  /api: "+api.URL+"\n  /ng-cli-ws: "+api.URL+"\n")
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.log.waitFor(t, "warning: "+p.file+`:4: routes./ng-cli-ws: "/ng-cli-ws" shadows /ng-cli-ws, the Angular CLI's hot-reload socket`)
+}

@@ -60,6 +60,10 @@ type Config struct {
 	Routes []Route
 	// Log tunes the request log.
 	Log LogSettings
+	// Warnings are problems that do not stop the config from loading,
+	// such as a route that shadows the dev server's own paths, sorted by
+	// line; nil when there are none.
+	Warnings []*Error
 }
 
 // TLSFiles is the tls block: a certificate and its key, read from files.

@@ -73,6 +73,7 @@ func ParseFor(file string, data []byte, lookupEnv func(string) (string, bool), l
 		})
 		return nil, p.errs
 	}
+	cfg.Warnings = shadowWarnings(cfg)
 	return cfg, nil
 }
 
