@@ -60,7 +60,8 @@
 //	                dotfiles, nothing outside the folder
 //	mock.go         respond blocks: status, body or file, headers, delay
 //	cors.go         cors mode: preflights and Access-Control-* headers
-//	own.go          GET /__devproxy/status and the no-frontend route list
+//	own.go          GET /__devproxy/status, /__devproxy/frontend (what the
+//	                waiting page polls) and the no-frontend route list
 //
 // Around the requests:
 //
@@ -72,8 +73,9 @@
 //	terminal.go     whether the log goes to a terminal, its colour and width
 //	resize_unix.go  SIGWINCH, so the log follows a resized terminal
 //	banner.go       the start-up banner and route table (WriteRoutes)
-//	probe.go        the start-up probe of each target, and the warning when
-//	                devproxy listens beyond loopback
+//	probe.go        the probe of each target at start-up, on a reload and on
+//	                Restart (the r key), and the warning when devproxy
+//	                listens beyond loopback
 //	reload.go       watching the config's folder, reload (all or nothing),
 //	                deleted and refused saves, what changed
 //	listener.go     Serve, start, relisten on a listen change, drain, stop
@@ -87,7 +89,8 @@
 // Other packages:
 //
 //	config                devproxy.yaml: schema, parse, validate, errors with
-//	                      file:line and hints, self-targets, the JSON Schema;
+//	                      file:line and hints, self-targets, warnings of
+//	                      routes over dev-server paths (shadow.go), the JSON Schema;
 //	                      golden and fuzz tests
 //	doctor                the CORS doctor: the requests a browser would send,
 //	                      Chromium's verdicts, fix snippets, the config check
@@ -99,6 +102,10 @@
 //	                      the browsers' and the system's trust stores
 //	runner                the dev commands behind the frontend and routes,
 //	                      started and supervised
+//	internal/probe        whether a server answers HTTP: TLS for https, then
+//	                      HEAD /; for the banner, reloads, r and doctor
+//	internal/keys         single-key commands on a terminal (h o r c q), the
+//	                      terminal's mode restored; nothing read from a pipe
 //	internal/neterr       why a connection failed, worded once for the
 //	                      proxy's failures (proxyerror.go), doctor and the CLI
 //	internal/web          origins (one parser), loopback names, default ports
@@ -111,7 +118,8 @@
 //
 // The command line is package main: main.go wires, cli.go writes every
 // error: and hint: line, and each command has its file (serve.go,
-// doctor.go, init.go, schema.go, trust.go).
+// doctor.go, init.go, schema.go, trust.go); browser.go opens the browser
+// for the o key.
 //
 // Tests sit beside what they test (router_test.go for router.go, …); the
 // ones that cross concepts say what they attack: badinput_test.go
