@@ -52,7 +52,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	cfg := s.Config()
 	s.log.banner(bannerInfo{
 		version: s.opts.Version, cfg: cfg, open: s.url(ln.Addr().String()), ready: ready,
-		probes: probeTargets(ctx, routeRows(cfg)), note: s.opts.BannerNote,
+		probes: s.probeTargets(ctx, routeRows(cfg)), note: s.opts.BannerNote,
 	})
 	if note := s.bannerTrust(ctx); note != "" {
 		s.log.warn(note)

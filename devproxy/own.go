@@ -39,7 +39,7 @@ func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, o *outcome, rt
 		return
 	}
 	if r.URL.Path == status.FrontendPath {
-		writeJSON(w, frontendState(r.Context(), rt.cfg))
+		writeJSON(w, s.frontendState(r.Context(), rt.cfg))
 		return
 	}
 	st := statusJSON{
@@ -72,13 +72,13 @@ func writeJSON(w http.ResponseWriter, v any) {
 
 // frontendState probes cfg's frontend dev server, as the waiting page
 // asks whether to reload.
-func frontendState(ctx context.Context, cfg *config.Config) status.Frontend {
+func (s *Server) frontendState(ctx context.Context, cfg *config.Config) status.Frontend {
 	f := cfg.Frontend
 	if f == nil || f.URL == nil {
 		return status.Frontend{Up: true}
 	}
 	row := routeRow{target: f.URL}
-	err := probeTargets(ctx, []routeRow{row})[probeKey(row)]
+	err := s.probeTargets(ctx, []routeRow{row})[probeKey(row)]
 	if err != nil {
 		return status.Frontend{Target: f.URL.String(), Error: probeReason(f.URL, err)}
 	}

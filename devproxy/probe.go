@@ -24,7 +24,7 @@ func probeKey(row routeRow) string {
 
 // probeTargets asks every upstream of rows for an HTTP answer and returns,
 // by probeKey, why it gave none (nil when it is up).
-func probeTargets(ctx context.Context, rows []routeRow) map[string]error {
+func (s *Server) probeTargets(ctx context.Context, rows []routeRow) map[string]error {
 	d := loopbackDialer{&net.Dialer{}}
 	res := map[string]error{}
 	var mu sync.Mutex
@@ -44,7 +44,15 @@ func probeTargets(ctx context.Context, rows []routeRow) map[string]error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := probe.Probe(ctx, probe.Target{URL: r.target, Insecure: r.insecure, Timeout: probeTimeout, Dial: d.DialContext})
+			var err error
+			if s.connectProbe {
+				var c net.Conn
+				if c, err = d.DialContext(ctx, "tcp", hostPort(r.target)); err == nil {
+					c.Close()
+				}
+			} else {
+				err = probe.Probe(ctx, probe.Target{URL: r.target, Insecure: r.insecure, Timeout: probeTimeout, Dial: d.DialContext})
+			}
 			mu.Lock()
 			res[key] = err
 			mu.Unlock()
@@ -94,7 +102,7 @@ func exposed(listen string) []string {
 // devproxy runs (RestartCommands). The r key calls it.
 func (s *Server) Restart(ctx context.Context) {
 	rows := routeRows(s.Config())
-	probes := probeTargets(ctx, rows)
+	probes := s.probeTargets(ctx, rows)
 	said := map[string]bool{}
 	for _, r := range rows {
 		if r.target == nil || said[probeKey(r)] {

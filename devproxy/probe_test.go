@@ -86,7 +86,7 @@ func TestProbeSaysWhichTargetsAreDown(t *testing.T) {
 		rows = append(rows, routeRow{path: fmt.Sprintf("/r%d", i), target: u})
 	}
 	rows = append(rows, routeRow{path: "/again", target: rows[0].target}, routeRow{path: "/m", kind: kindMock})
-	got := probeTargets(context.Background(), rows)
+	got := (&Server{}).probeTargets(context.Background(), rows)
 	if len(got) != len(tests) {
 		t.Errorf("probe: got %d targets %v, want %d", len(got), got, len(tests))
 	}

@@ -1,6 +1,8 @@
 package devproxy
 
 import (
+	"github.com/devproxy/devproxy/internal/status"
+
 	"context"
 	"encoding/json"
 	"io"
@@ -154,7 +156,7 @@ func TestFrontendNotUpYet(t *testing.T) {
 	if res.StatusCode != 502 || res.Header.Get("X-Devproxy-Error") != "1" {
 		t.Fatalf("navigation to /: status %d, want 502 from devproxy", res.StatusCode)
 	}
-	for _, s := range []string{"Waiting for the frontend dev server", "http://localhost:" + port, "location.reload()", "X-Devproxy-Error"} {
+	for _, s := range []string{"Waiting for the frontend dev server", "http://localhost:" + port, "location.reload()", `fetch("` + status.FrontendPath + `"`} {
 		if !strings.Contains(body, s) {
 			t.Errorf("waiting page lacks %q", s)
 		}

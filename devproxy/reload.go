@@ -273,7 +273,7 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 	s.router.Store(rt)
 	s.cmds.commit(plan)
 	s.transports.retain(rt.pools)
-	changes = append(changes, probeNew(ctx, old.cfg, cfg)...)
+	changes = append(changes, s.probeNew(ctx, old.cfg, cfg)...)
 	if len(changes) == 0 {
 		s.log.info("config reloaded: nothing changed")
 	} else {
@@ -337,7 +337,7 @@ func describeChanges(old, cfg *config.Config) []string {
 // probeNew probes the targets cfg names and old did not (a route added or
 // pointed elsewhere, a new frontend) and says of each whether it is up: a
 // half-written save that applied http://loc should say so at once.
-func probeNew(ctx context.Context, old, cfg *config.Config) []string {
+func (s *Server) probeNew(ctx context.Context, old, cfg *config.Config) []string {
 	had := map[string]bool{}
 	for _, r := range routeRows(old) {
 		if r.target != nil {
@@ -354,7 +354,7 @@ func probeNew(ctx context.Context, old, cfg *config.Config) []string {
 	if len(rows) == 0 {
 		return nil
 	}
-	probes := probeTargets(ctx, rows)
+	probes := s.probeTargets(ctx, rows)
 	var out []string
 	for _, r := range rows {
 		if err := probes[probeKey(r)]; err != nil {

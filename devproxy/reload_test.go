@@ -210,7 +210,7 @@ func TestReloadProbesNewTargets(t *testing.T) {
 	a := namedBackend(t, "a")
 	aAddr := strings.TrimPrefix(a.URL, "http://")
 	closed := "127.0.0.1:" + closedPort(t)
-	p := startProxy(t, "routes:\n  /api: "+a.URL+"\n", nil)
+	p := startTunedProxy(t, "routes:\n  /api: "+a.URL+"\n", func(s *Server) { s.connectProbe = false })
 	saveByRename(t, p.file, "routes:\n  /api: https://"+aAddr+"\n  /b: http://"+closed+"\n  /c: "+a.URL+"\n")
 	if err := p.waitReload(t); err != nil {
 		t.Fatal(err)

@@ -109,6 +109,11 @@ type Server struct {
 	// request may carry (defaultHeaderLimit); smaller in tests.
 	headerLimit int
 
+	// connectProbe makes probes a TCP connection only, with no request:
+	// for tests whose upstreams count or block on every request they
+	// get. false in production.
+	connectProbe bool
+
 	// hop names this server in the X-Devproxy-Hop header it adds to every
 	// upstream request, to recognise its own requests coming back.
 	hop string

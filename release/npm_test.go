@@ -184,7 +184,7 @@ func TestNPMPackages(t *testing.T) {
 
 	t.Run("usage error exit code", func(t *testing.T) {
 		code, _, stderr := run(t, dir, env, "npx", "devproxy", "-nope")
-		if code != 2 || !strings.Contains(stderr, "flag provided but not defined: -nope") {
+		if code != 2 || !strings.Contains(stderr, "devproxy: error: unknown flag -nope") {
 			t.Errorf("npx devproxy -nope: exit %d, stderr %q; want exit 2", code, stderr)
 		}
 	})
