@@ -329,6 +329,18 @@ func TestExitReportedOnce(t *testing.T) {
 	if err := c.Stop(ctxTimeout(t, 30*time.Second)); err != nil {
 		t.Fatalf("Stop after exit: %v", err)
 	}
+	// Exited runs on the supervisor's goroutine and may come a moment
+	// after Wait returned: wait for it, then check that no third came.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		rec.mu.Lock()
+		n := len(rec.exits)
+		rec.mu.Unlock()
+		if n >= 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if len(rec.exits) != 2 {
