@@ -60,8 +60,8 @@ func TestProbeSaysWhichTargetsAreDown(t *testing.T) {
 	upAddr := strings.TrimPrefix(up.URL, "http://")
 	silent := make(chan struct{})
 	defer close(silent)
-	hang := rawServer(t, func(c net.Conn) { <-silent; c.Close() })
-	garbage := rawServer(t, func(c net.Conn) {
+	hang := testnet.RawServer(t, func(c net.Conn) { <-silent; c.Close() })
+	garbage := testnet.RawServer(t, func(c net.Conn) {
 		defer c.Close()
 		_, _ = c.Read(make([]byte, 512))
 		_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n"))
@@ -103,27 +103,6 @@ func TestProbeSaysWhichTargetsAreDown(t *testing.T) {
 			}
 		}
 	}
-}
-
-// rawServer accepts on 127.0.0.1:0 and hands each connection to serve
-// until the test ends.
-func rawServer(t *testing.T, serve func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go serve(c)
-		}
-	}()
-	return ln.Addr().String()
 }
 
 // TestBannerSaysReadyIn pins the banner's start-up time, measured with the

@@ -15,27 +15,6 @@ import (
 	"github.com/devproxy/devproxy/internal/testnet"
 )
 
-// rawServer accepts on 127.0.0.1:0 and hands each connection to serve
-// until the test ends.
-func rawServer(t *testing.T, serve func(net.Conn)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go serve(c)
-		}
-	}()
-	return ln.Addr().String()
-}
-
 // TestProbe pins what a probe says of real servers, in particular those a
 // TCP connect called up: plain HTTP behind https, a silent server and one
 // that answers garbage.
@@ -50,8 +29,8 @@ func TestProbe(t *testing.T) {
 	defer tlsSrv.Close()
 	silent := make(chan struct{})
 	defer close(silent)
-	hang := rawServer(t, func(c net.Conn) { <-silent; c.Close() })
-	garbage := rawServer(t, func(c net.Conn) {
+	hang := testnet.RawServer(t, func(c net.Conn) { <-silent; c.Close() })
+	garbage := testnet.RawServer(t, func(c net.Conn) {
 		defer c.Close()
 		buf := make([]byte, 512)
 		_, _ = c.Read(buf)

@@ -1,6 +1,6 @@
 // Package testnet holds the network set-ups that the tests of several
-// packages share: a port nothing listens on, and a server on 127.0.0.1:0
-// for the length of a test.
+// packages share: a port nothing listens on, and servers (HTTP or raw TCP)
+// on 127.0.0.1:0 for the length of a test.
 package testnet
 
 import (
@@ -44,5 +44,26 @@ func Serve(t testing.TB, srv Server) (addr string) {
 			t.Errorf("Serve: %v", err)
 		}
 	})
+	return ln.Addr().String()
+}
+
+// RawServer accepts on 127.0.0.1:0 and hands each connection to serve
+// until the test ends; it returns the address.
+func RawServer(t testing.TB, serve func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serve(c)
+		}
+	}()
 	return ln.Addr().String()
 }
