@@ -55,6 +55,10 @@ func routeRows(cfg *config.Config) []routeRow {
 	default:
 		rows = append(rows, routeRow{path: "/", dest: f.Dir, opts: " (folder)"})
 	}
+	if f := cfg.Frontend; f != nil && f.FallbackAPI != nil {
+		rows = append(rows, routeRow{path: kindFallback.String(), kind: kindFallback, dest: f.FallbackAPI.String(),
+			opts: " (what the dev server does not serve, but page loads)", target: f.FallbackAPI})
+	}
 	return rows
 }
 

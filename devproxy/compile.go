@@ -69,6 +69,12 @@ func (s *Server) compile(cfg *config.Config, plan *commandPlan) *router {
 			transport: pool(f.URL, insecure, config.DefaultTimeout), timeout: config.DefaultTimeout,
 			buffers: s.buffers, streams: s.streams, hop: s.hop})
 		rt.frontend = &compiledFrontend{handler: u, kind: kindFrontend, dest: u.hostport}
+		if fb := f.FallbackAPI; fb != nil {
+			api := newUpstream(upstreamOptions{name: kindFallback.String(), key: "frontend.fallback_api", target: fb,
+				transport: pool(fb, false, config.DefaultTimeout), timeout: config.DefaultTimeout,
+				buffers: s.buffers, streams: s.streams, hop: s.hop})
+			rt.frontend.handler = &fallbackHandler{dev: u, api: api}
+		}
 	default:
 		rt.frontend = &compiledFrontend{handler: newStaticHandler(f.Dir, f.SPA), kind: kindStatic, dest: f.Dir}
 	}

@@ -302,6 +302,14 @@ type logEntry struct {
 	proto string
 }
 
+// fellBack names the frontend's fallback_api as where e went when the
+// frontend handed the request on to it.
+func (e *logEntry) fellBack() {
+	if e.fallback != "" {
+		e.kind, e.route, e.dest = kindFallback, kindFallback.String(), e.fallback
+	}
+}
+
 // quiet reports whether e is a successful frontend asset request, hidden
 // unless the log is verbose.
 func (l *logger) quiet(e *logEntry) bool {
@@ -328,7 +336,14 @@ func isFetch(r *http.Request) bool {
 // for data cannot parse. A path naming an HTML file asked for one.
 func fetchGotPage(e *logEntry, path, contentType string) bool {
 	return e.fetch && (e.kind == kindFrontend || e.kind == kindStatic) && e.err == nil &&
-		e.status >= 200 && e.status < 300 && strings.HasPrefix(contentType, "text/html") &&
+		isPageAnswer(path, e.status, contentType)
+}
+
+// isPageAnswer reports whether a successful answer of status and
+// contentType to path is an HTML page for a path that does not name an
+// HTML file: a dev server's SPA fallback.
+func isPageAnswer(path string, status int, contentType string) bool {
+	return status >= 200 && status < 300 && strings.HasPrefix(contentType, "text/html") &&
 		!strings.HasSuffix(path, ".html") && !strings.HasSuffix(path, ".htm")
 }
 

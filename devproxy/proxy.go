@@ -34,6 +34,9 @@ type upstream struct {
 	preserveHost bool
 	headers      []config.Header
 	frontend     bool
+	// key is the config key a failure's hint names; "" for the route's
+	// target or frontend.
+	key string
 	// timeout is how long the transport waits for response headers, as
 	// a failure names it.
 	timeout time.Duration
@@ -60,7 +63,10 @@ type upstreamOptions struct {
 	// frontend marks the frontend dev server: failures name frontend: in
 	// the config, and the hot-reload socket's Origin is rewritten.
 	frontend bool
-	target   *url.URL
+	// key is the config key that names the target, for the hints of
+	// failures; "" means routes.NAME.target, or frontend.
+	key    string
+	target *url.URL
 	// transport sends the requests: the target's pool.
 	transport http.RoundTripper
 	// timeout is the transport's response header timeout, for the words
@@ -85,6 +91,7 @@ func newUpstream(o upstreamOptions) *upstream {
 		base:     strings.TrimSuffix(o.target.EscapedPath(), "/"),
 		hostport: hostPort(o.target),
 		frontend: o.frontend,
+		key:      o.key,
 		cmd:      o.cmd,
 		timeout:  o.timeout,
 		hop:      o.hop,
@@ -97,10 +104,9 @@ func newUpstream(o upstreamOptions) *upstream {
 		u.headers = r.Headers
 	}
 	proto := httputil.ReverseProxy{
-		Rewrite:        u.rewrite,
-		Transport:      o.transport,
-		ModifyResponse: u.modifyResponse,
-		BufferPool:     o.buffers,
+		Rewrite:    u.rewrite,
+		Transport:  o.transport,
+		BufferPool: o.buffers,
 		// Responses without a length (streams, SSE) are flushed as they
 		// arrive by ReverseProxy itself; others need no timed flushes.
 		FlushInterval: 0,
@@ -109,6 +115,7 @@ func newUpstream(o upstreamOptions) *upstream {
 	u.calls.New = func() any {
 		c := &proxyCall{u: u, proxy: proto}
 		c.proxy.ErrorHandler = c.errorHandler
+		c.proxy.ModifyResponse = c.modifyResponse
 		return c
 	}
 	return u
@@ -124,17 +131,44 @@ type proxyCall struct {
 	u     *upstream
 	proxy httputil.ReverseProxy
 	o     *outcome
+	// fallback, when not nil, gets the request in instead when the
+	// target does not serve it (notServed); see serveOr.
+	fallback *upstream
+	in       *http.Request
 }
 
 func (c *proxyCall) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	if err == errNotServed {
+		// Nothing was written: the target's answer was dropped unread.
+		c.o.fallback = c.fallback.hostport
+		c.fallback.serve(w, c.in, c.o)
+		return
+	}
 	c.u.errorHandler(w, r, c.o, err)
 }
 
+func (c *proxyCall) modifyResponse(res *http.Response) error {
+	if c.fallback != nil && notServed(c.in, res) {
+		// A short body is read to its end so that the connection to the
+		// dev server is kept for the next request.
+		_, _ = io.CopyN(io.Discard, res.Body, 4<<10)
+		return errNotServed
+	}
+	return c.u.modifyResponse(res)
+}
+
 func (u *upstream) serve(w http.ResponseWriter, r *http.Request, o *outcome) {
+	u.serveOr(w, r, o, nil)
+}
+
+// serveOr forwards r to the target, and to fallback instead when the
+// target answers that it does not serve r (notServed). r must have no
+// body, since it may be sent twice; a nil fallback forwards as serve does.
+func (u *upstream) serveOr(w http.ResponseWriter, r *http.Request, o *outcome, fallback *upstream) {
 	c := u.calls.Get().(*proxyCall)
-	c.o = o
+	c.o, c.fallback, c.in = o, fallback, r
 	c.proxy.ServeHTTP(w, r)
-	c.o = nil
+	c.o, c.fallback, c.in = nil, nil, nil
 	u.calls.Put(c)
 	if o.status == http.StatusRequestHeaderFieldsTooLarge && o.err == nil {
 		// The target's own 431 goes to the browser as it is; the log

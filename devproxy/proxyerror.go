@@ -49,6 +49,9 @@ type proxyError struct {
 
 // field names the config key a hint tells the user to change.
 func (u *upstream) field() string {
+	if u.key != "" {
+		return u.key
+	}
 	if u.frontend {
 		return "frontend"
 	}

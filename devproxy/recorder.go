@@ -25,6 +25,9 @@ type outcome struct {
 	status int
 	bytes  int64
 	err    *proxyError
+	// fallback is the host:port of the frontend's fallback_api when the
+	// request went there instead of to the dev server; "" when it did not.
+	fallback string
 }
 
 // fail records pe as what went wrong; writeProxyError calls it.
@@ -99,6 +102,7 @@ func (rec *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	rec.e.status, rec.wroteHeader = http.StatusSwitchingProtocols, true
 	rec.conn = &countingConn{Conn: c}
 	rec.streams.track(rec.conn)
+	rec.e.fellBack()
 	rec.log.wsOpened(&rec.e)
 	return rec.conn, brw, nil
 }

@@ -36,6 +36,7 @@ const (
 	kindFrontend             // the frontend dev server
 	kindStatic               // the frontend folder
 	kindDevproxy             // devproxy itself: its endpoints, refusals, the route list
+	kindFallback             // the frontend's fallback_api
 )
 
 func (k kind) String() string {
@@ -48,6 +49,8 @@ func (k kind) String() string {
 		return "frontend"
 	case kindStatic:
 		return "static"
+	case kindFallback:
+		return "fallback_api"
 	}
 	return "proxy"
 }

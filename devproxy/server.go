@@ -291,6 +291,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) finish(rec *recorder, r *http.Request) {
 	v := recover()
 	e := &rec.e
+	e.fellBack()
 	e.duration = s.opts.Now().Sub(e.start)
 	abort := v == http.ErrAbortHandler || (v != nil && rec.wroteHeader)
 	switch {

@@ -114,7 +114,7 @@ func (p *parser) env(f field) []string {
 func (p *parser) frontendMapping(f field, n *yaml.Node) *Frontend {
 	fe := &Frontend{SPA: true, Line: f.key.Line}
 	var cmd commandFields
-	var dir, spa, urlField *field
+	var dir, spa, urlField, fallback *field
 	for _, g := range p.fields(n, f.path, frontendFields(), nil) {
 		switch g.name {
 		case "command", "env":
@@ -126,6 +126,12 @@ func (p *parser) frontendMapping(f field, n *yaml.Node) *Frontend {
 			spa = &g
 			if b, ok := p.boolean(g.val, g.path); ok {
 				fe.SPA = b
+			}
+		case "fallback_api":
+			fallback = &g
+			if s, ok := p.text(g.val, g.path, `a URL such as "http://localhost:5000"`); ok {
+				fe.FallbackAPI, _ = p.target(resolve(g.val), g.path, s, "http://localhost:5000")
+				fe.FallbackLine = g.key.Line
 			}
 		case "url":
 			urlField = &g
@@ -145,6 +151,10 @@ func (p *parser) frontendMapping(f field, n *yaml.Node) *Frontend {
 	if cmd.env != nil {
 		p.add(cmd.env.key, cmd.env.path, `add "command: npm run dev" (the dev server to start), or remove env`,
 			"only applies together with command")
+	}
+	if fallback != nil && urlField == nil {
+		p.add(fallback.key, fallback.path, `give the dev server with "url: http://localhost:3000" or "command: npm start"; a folder frontend answers 404 itself, so add a route for the API`,
+			"only applies to a dev server (url or command)")
 	}
 	switch {
 	case urlField != nil && dir != nil:

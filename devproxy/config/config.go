@@ -98,6 +98,13 @@ type Frontend struct {
 	// Command is the dev server devproxy starts (frontend: {command: …});
 	// nil when devproxy starts none.
 	Command *Command
+	// FallbackAPI receives the page's requests that are not navigations
+	// and that the dev server does not serve, whatever their path
+	// (fallback_api, the catch-all of Create React App's "proxy" field);
+	// nil when there is none. Only for a dev server (URL or Command).
+	FallbackAPI *url.URL
+	// FallbackLine is the line of the fallback_api key, 0 when unknown.
+	FallbackLine int
 	// Line is the line of the frontend key in the file, 0 when unknown.
 	Line int
 }

@@ -179,6 +179,9 @@ func dumpConfig(cfg *Config) string {
 		default:
 			fmt.Fprintf(&b, "frontend dir %s spa %t (line %d)\n", rel(fe.Dir), fe.SPA, fe.Line)
 		}
+		if fe.FallbackAPI != nil {
+			fmt.Fprintf(&b, "  fallback_api %s (line %d)\n", fe.FallbackAPI, fe.FallbackLine)
+		}
 	}
 	for _, h := range cfg.AllowedHosts {
 		fmt.Fprintf(&b, "allowed_host %s\n", h)

@@ -110,6 +110,8 @@ func frontendKeys() []key {
 			doc: "With command: where the dev server will listen, such as http://localhost:5173. Left out, devproxy picks a port."},
 		{name: "env", kind: kindEnv, def: map[string]any{},
 			doc: "With command: environment variables added to devproxy's for the command."},
+		{name: "fallback_api", kind: kindString,
+			doc: "With url or command: the http(s):// URL of an API that gets the page's requests no route claims, that are not page loads and that the dev server does not serve (it answered 404 or its HTML page); every method but GET and HEAD goes there directly. Create React App's \"proxy\" field."},
 	}
 }
 
@@ -284,7 +286,7 @@ func valueSchema(k key) obj {
 		}
 		return s
 	case kindFrontend:
-		long := mappingSchema(obj{"type": "object", "anyOf": []any{obj{"required": []any{"dir"}}, obj{"required": []any{"command"}}}}, k.keys)
+		long := mappingSchema(obj{"type": "object", "anyOf": []any{obj{"required": []any{"dir"}}, obj{"required": []any{"command"}}, obj{"required": []any{"url"}}}}, k.keys)
 		return obj{"anyOf": []any{obj{"type": "string", "minLength": 1}, long}, "examples": []any{"http://localhost:5173", "./dist"}}
 	case kindRoutes:
 		long := mappingSchema(obj{"type": "object"}, k.keys)
