@@ -141,6 +141,9 @@ func writeSummary(w io.Writer, res *importer.Result, extra string) {
 		}
 		fmt.Fprintf(w, "  %s -> %s%s   from %s\n", r.Path, r.Target, state, r.From)
 	}
+	if fb := res.Fallback; fb != nil {
+		fmt.Fprintf(w, "  frontend.fallback_api -> %s   from %s\n", fb.Target, fb.From)
+	}
 	if len(res.Notes) > 0 || extra != "" {
 		fmt.Fprintln(w, "notes:")
 		for _, note := range res.Notes {
@@ -150,7 +153,10 @@ func writeSummary(w io.Writer, res *importer.Result, extra string) {
 			fmt.Fprintf(w, "  - %s\n", extra)
 		}
 	}
-	if p.Command != "" {
+	switch {
+	case p.Tool != "" && p.Command != "":
+		fmt.Fprintf(w, "next: run devproxy; it starts the dev server (%s)\n", p.Command)
+	case p.Command != "":
 		fmt.Fprintf(w, "next: start the dev server (%s), then run devproxy\n", p.Command)
 	}
 }

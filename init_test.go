@@ -45,7 +45,7 @@ func TestInitWritesConfigAndSchema(t *testing.T) {
 	}
 	file := filepath.Join(dir, "devproxy.yaml")
 	for _, want := range []string{"wrote " + file, "dev server: Create React App on port 3000", "imported 0 routes",
-		`/api -> http://localhost:5000 (commented out)   from package.json "proxy"`, "WDS_SOCKET_PORT=0", `next: start the dev server (npm start)`} {
+		`frontend.fallback_api -> http://localhost:5000   from package.json "proxy"`, "WDS_SOCKET_PORT=0", `next: run devproxy; it starts the dev server (npm start)`} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("devproxy init: stdout %q lacks %q", stdout, want)
 		}
@@ -93,7 +93,7 @@ func TestInitPrint(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("devproxy init -print: exit %d, stderr %q", code, stderr)
 	}
-	if !strings.Contains(stdout, "frontend: http://localhost:4300\n") || !strings.Contains(stdout, "  # from src/proxy.conf.json['/api']\n  /api:\n") {
+	if !strings.Contains(stdout, "frontend:\n  command: npm start\n  url: http://localhost:4300\n") || !strings.Contains(stdout, "  # from src/proxy.conf.json['/api']\n  /api:\n") {
 		t.Errorf("devproxy init -print: stdout %q lacks the frontend and the /api route", stdout)
 	}
 	if !strings.Contains(stderr, "read without Node") || !strings.Contains(stderr, "imported 2 routes") {

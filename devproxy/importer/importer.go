@@ -44,6 +44,10 @@ type Result struct {
 	Listen string
 	// Routes are the imported routes in the order they were found.
 	Routes []Route
+	// Fallback is the API that gets the frontend's requests that are not
+	// page loads and that the dev server does not serve (CRA's "proxy"
+	// field), written as frontend.fallback_api; nil when there is none.
+	Fallback *Fallback
 	// Notes say what could not be translated and why, and which dev
 	// server settings to change behind devproxy.
 	Notes []Note
@@ -108,6 +112,16 @@ type Route struct {
 	// Disabled writes the route commented out: the source's rule has no
 	// prefix devproxy can route by (CRA's "proxy" field).
 	Disabled bool
+}
+
+// Fallback is an imported catch-all API: frontend.fallback_api.
+type Fallback struct {
+	// Target is the API's URL.
+	Target string
+	// From says where it came from, e.g. `package.json "proxy"`.
+	From string
+	// Comment holds further lines for its comment.
+	Comment []string
 }
 
 // Note is a message for the user about the import.
@@ -206,14 +220,23 @@ func (im *importer) chooseListen() {
 	if p := im.res.Project; p.Port > 0 {
 		used[strconv.Itoa(p.Port)] = "the dev server"
 	}
+	targets := [][2]string{}
 	for _, r := range im.res.Routes {
-		if u, err := url.Parse(r.Target); err == nil && !r.Disabled {
+		if !r.Disabled {
+			targets = append(targets, [2]string{r.Target, r.Path + "'s target"})
+		}
+	}
+	if fb := im.res.Fallback; fb != nil {
+		targets = append(targets, [2]string{fb.Target, "the fallback API"})
+	}
+	for _, t := range targets {
+		if u, err := url.Parse(t[0]); err == nil {
 			port := u.Port()
 			if port == "" {
 				port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 			}
 			if _, ok := used[port]; !ok {
-				used[port] = r.Path + "'s target"
+				used[port] = t[1]
 			}
 		}
 	}

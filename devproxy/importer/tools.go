@@ -3,6 +3,7 @@ package importer
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -99,16 +100,18 @@ func (im *importer) craProxyField() {
 	}
 	var target string
 	if json.Unmarshal(raw, &target) == nil {
-		im.res.Routes = append(im.res.Routes, Route{
-			Path: "/api", Target: target, Disabled: true, From: `package.json "proxy"`,
-			Comment: []string{
-				"Create React App sends every request that is not a page navigation (Accept: text/html),",
-				"not a file of public/ and not its own socket to " + target + ", whatever its path.",
-				"devproxy routes by path prefix and has no such catch-all yet: uncomment this route",
-				"and write the prefix your app calls, one route per prefix.",
-			},
-		})
-		im.note(`package.json "proxy"`, "CRA's catch-all proxy to %s has no path prefix, and devproxy has no catch-all for non-navigation requests yet: the route is written commented out; write the prefixes your app calls", target)
+		const from = `package.json "proxy"`
+		u, err := url.Parse(target)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			im.note(from, "%q is not an http(s) URL, which Create React App refuses too; not imported", target)
+			return
+		}
+		target = strings.TrimRight(target, "/")
+		im.res.Fallback = &Fallback{Target: target, From: from, Comment: []string{
+			"Create React App sent every request that is not a page load (Accept: text/html),",
+			"not a file of public/ and not its own socket there, whatever its path:",
+			"devproxy sends what the dev server does not serve (it answers 404 or its page).",
+		}}
 		return
 	}
 	var entries map[string]json.RawMessage

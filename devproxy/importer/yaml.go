@@ -24,19 +24,52 @@ func (r *Result) YAML(schemaFile string) []byte {
 		}
 	}
 	fmt.Fprintf(&b, "# Written by devproxy init from %s.\n", what)
-	if p.Command != "" {
+	// devproxy starts a detected dev server itself (the runner); an
+	// unknown project's script may be anything, so it is only named.
+	command := p.Tool != "" && p.Command != ""
+	switch {
+	case command:
+		fmt.Fprintf(&b, "# Run devproxy: it starts the dev server with %q itself.\n", p.Command)
+	case p.Command != "":
 		fmt.Fprintf(&b, "# Start the dev server with %q, then run devproxy.\n", p.Command)
 	}
 	b.WriteString("\n")
 	if r.Listen != "" {
 		fmt.Fprintf(&b, "# not devproxy's default port, which the dev server or a target uses\nlisten: %s\n\n", r.Listen)
 	}
+	fb := r.Fallback
 	switch {
-	case p.Port > 0:
+	case !command && fb == nil && p.Port > 0:
 		fmt.Fprintf(&b, "# the dev server; port from %s\n", p.PortFrom)
 		fmt.Fprintf(&b, "frontend: http://localhost:%d\n", p.Port)
-	default:
+	case !command && (fb == nil || p.Port == 0):
 		b.WriteString("# frontend: http://localhost:5173   # your dev server's URL, or a folder such as ./dist\n")
+		if fb != nil {
+			fmt.Fprintf(&b, "# with it, from %s:\n#   fallback_api: %s\n", fb.From, fb.Target)
+		}
+	default:
+		switch {
+		case command && p.Port > 0:
+			fmt.Fprintf(&b, "# the dev server, which devproxy starts; port from %s\n", p.PortFrom)
+		case command:
+			b.WriteString("# the dev server, which devproxy starts on a free port it passes as PORT\n")
+		default:
+			fmt.Fprintf(&b, "# the dev server; port from %s\n", p.PortFrom)
+		}
+		b.WriteString("frontend:\n")
+		if command {
+			fmt.Fprintf(&b, "  command: %s\n", scalar(p.Command))
+		}
+		if p.Port > 0 {
+			fmt.Fprintf(&b, "  url: http://localhost:%d\n", p.Port)
+		}
+		if fb != nil {
+			fmt.Fprintf(&b, "  # from %s\n", fb.From)
+			for _, c := range fb.Comment {
+				fmt.Fprintf(&b, "  # %s\n", c)
+			}
+			fmt.Fprintf(&b, "  fallback_api: %s\n", scalar(fb.Target))
+		}
 	}
 	b.WriteString("\n")
 	active := 0
@@ -44,6 +77,10 @@ func (r *Result) YAML(schemaFile string) []byte {
 		if !rt.Disabled {
 			active++
 		}
+	}
+	if len(r.Routes) == 0 && fb != nil {
+		b.WriteString("# fallback_api takes the API's requests; add a route for any other server, e.g. /auth: http://localhost:7000\nroutes: {}\n")
+		return []byte(b.String())
 	}
 	if len(r.Routes) == 0 {
 		b.WriteString("# No proxy rules were found; add your APIs, e.g. /api: http://localhost:5000\nroutes: {}\n")
@@ -106,12 +143,12 @@ func writeRoute(b *strings.Builder, rt Route) {
 // scalar writes s plain when YAML reads it back as the same string, and
 // double-quoted otherwise.
 func scalar(s string) string {
-	plain := regexp.MustCompile(`^[A-Za-z0-9_/.%+@-][A-Za-z0-9_/.%+@:=~?&,;!$'()*\[\]-]*$`)
+	plain := regexp.MustCompile(`^[A-Za-z0-9_/.%+@-]([A-Za-z0-9_/.%+@:=~?&,;!$'()*\[\] -]*[A-Za-z0-9_/.%+@:=~?&,;!$'()*\[\]-])?$`)
 	switch strings.ToLower(s) {
 	case "", "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~":
 		return strconv.Quote(s)
 	}
-	if !plain.MatchString(s) || strings.Contains(s, ": ") || strings.HasSuffix(s, ":") {
+	if !plain.MatchString(s) || strings.Contains(s, ": ") || strings.Contains(s, " #") || strings.HasSuffix(s, ":") {
 		return strconv.Quote(s)
 	}
 	if _, err := strconv.ParseFloat(s, 64); err == nil {
