@@ -85,6 +85,7 @@ func TestImportGolden(t *testing.T) {
 		name    string
 		project string
 		modules bool   // link the e2e app's node_modules
+		needs   string // a package the linked node_modules must hold, or the case is skipped
 		node    string // Options.Node; "" runs the node in PATH
 		timeout time.Duration
 	}{
@@ -103,6 +104,8 @@ func TestImportGolden(t *testing.T) {
 		{name: "webpack", project: "webpack", modules: true},
 		{name: "webpack_object", project: "webpack_object"},
 		{name: "next", project: "next"},
+		{name: "next_ts", project: "next_ts", modules: true, needs: "next"},
+		{name: "next_ts_no_modules", project: "next_ts"},
 		{name: "astro", project: "astro", modules: true},
 		{name: "nuxt", project: "nuxt"},
 		{name: "none", project: "none"},
@@ -111,6 +114,11 @@ func TestImportGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.node == "" {
 				needNode(t)
+			}
+			if tt.needs != "" {
+				if _, err := os.Stat(filepath.Join(e2eModules(t), tt.needs, "package.json")); err != nil {
+					t.Skipf("no %s in the e2e app's node_modules: install it there to load this fixture with it", tt.needs)
+				}
 			}
 			dir := copyProject(t, tt.project, tt.modules)
 			res, err := Import(context.Background(), dir, Options{Node: tt.node, Timeout: tt.timeout})

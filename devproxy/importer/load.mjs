@@ -307,10 +307,31 @@ async function loadAngular() {
   return { file, rules: proxyEntries(cfg, file) };
 }
 
+// loadNext reads the config with next dev's own loader when the project
+// has Next installed: it transpiles next.config.ts with Next's SWC and
+// calls a config function with the development phase. Without Next, a
+// JavaScript config is imported as Node imports it; a TypeScript one
+// needs Next.
 async function loadNext() {
-  let cfg = await importConfig(file);
-  if (typeof cfg === 'function') {
-    cfg = await cfg('phase-development-server', { defaultConfig: {} });
+  let cfg;
+  let version = '';
+  const loader = resolveProject('next/dist/server/config');
+  const ts = /\.[mc]?ts$/.test(file);
+  if (loader !== null) {
+    if (ts && resolveProject('typescript') === null) {
+      // Next would install TypeScript into the project itself.
+      return { missing: 'typescript' };
+    }
+    const { PHASE_DEVELOPMENT_SERVER } = requireFromProject('next/constants');
+    cfg = await requireFromProject(loader).default(PHASE_DEVELOPMENT_SERVER, dir, { silent: true });
+    version = packageVersion('next');
+  } else if (ts) {
+    return { missing: 'next' };
+  } else {
+    cfg = await importConfig(file);
+    if (typeof cfg === 'function') {
+      cfg = await cfg('phase-development-server', { defaultConfig: {} });
+    }
   }
   const rules = [];
   const warnings = [];
@@ -324,7 +345,7 @@ async function loadNext() {
       });
     }
   }
-  return { file, rules, warnings };
+  return { file, tool_version: version, rules, warnings };
 }
 
 async function main() {

@@ -110,7 +110,8 @@ func (im *importer) load(mode, file string) (*jsResult, error) {
 	suffixes, _ := json.Marshal(sampleSuffixes())
 	cmd := exec.CommandContext(ctx, im.node, script, mode, im.dir, out, file, string(suffixes))
 	cmd.Dir = im.dir
-	cmd.Env = append(os.Environ(), "NO_COLOR=1", "FORCE_COLOR=0")
+	// Next.js would report the config load to its telemetry.
+	cmd.Env = append(os.Environ(), "NO_COLOR=1", "FORCE_COLOR=0", "NEXT_TELEMETRY_DISABLED=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &limited{w: &stderr, n: 4096}
 	// A config that starts a child keeps the pipes open; do not wait for

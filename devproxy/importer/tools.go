@@ -350,11 +350,7 @@ func (im *importer) next() {
 	if file == "" {
 		return
 	}
-	if strings.HasSuffix(file, ".ts") {
-		im.note(file, "not read: next.config.ts is compiled by Next.js itself; add its rewrites() to external URLs to devproxy.yaml by hand")
-		return
-	}
-	res := im.loaded("next", file, "node")
+	res := im.loaded("next", file, "Next.js's loadConfig")
 	if res == nil {
 		return
 	}
