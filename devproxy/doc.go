@@ -7,7 +7,8 @@
 //	  ─▶ recorder (recorder.go) ─▶ router.dispatch (router.go: path rule, match, guards)
 //	      ├─ /__devproxy/…  devproxy's own endpoints (own.go)
 //	      ├─ longest route prefix ─▶ [cors mode] ─▶ mock, or upstream ─▶ pool ─▶ target
-//	      └─ everything else     ─▶ frontend: dev server (upstream) or folder (static.go)
+//	      └─ everything else     ─▶ frontend: dev server (upstream) or folder (static.go);
+//	                                what the dev server does not serve ─▶ fallback_api (fallback.go)
 //	  ─▶ finish (server.go): one log line (log.go)
 //
 // Configuration flows one way: devproxy.yaml ─▶ config.LoadFor / ParseFor
@@ -50,6 +51,9 @@
 //	                on both loopback addresses
 //	idle_unix.go    the check that a kept connection stayed quiet while idle
 //	streams.go      WebSockets and event streams, ended cleanly at shutdown
+//	fallback.go     the frontend's fallback_api: requests that are not page
+//	                loads and that the dev server answers 404 or its page
+//	                to go on to an API (CRA's "proxy" field)
 //
 // What devproxy answers itself:
 //

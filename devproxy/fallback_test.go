@@ -178,3 +178,24 @@ func logLine(log, sub string) string {
 	}
 	return ""
 }
+
+// TestFallbackAPIReload: a saved fallback_api applies to the next request,
+// and the reload line says what changed.
+func TestFallbackAPIReload(t *testing.T) {
+	dev := craDevServer(t)
+	a := namedBackend(t, "a")
+	b := namedBackend(t, "b")
+	p := startProxy(t, fmt.Sprintf("frontend:\n  url: %s\n  fallback_api: %s\n", dev.URL, a.URL), nil)
+	fetchJSON := http.Header{"Accept": {"application/json"}}
+	if _, body := p.do(t, "GET", "/todos", nil, fetchJSON); body != "a" {
+		t.Fatalf("GET /todos: body %q, want a", body)
+	}
+	saveByRename(t, p.file, fmt.Sprintf("frontend:\n  url: %s\n  fallback_api: %s\n", dev.URL, b.URL))
+	if err := p.waitReload(t); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	p.log.waitFor(t, "config reloaded: frontend.fallback_api "+a.URL+" → "+b.URL+"; "+b.URL+" up")
+	if _, body := p.do(t, "GET", "/todos", nil, fetchJSON); body != "b" {
+		t.Errorf("GET /todos after the reload: body %q, want b", body)
+	}
+}

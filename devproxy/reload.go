@@ -325,6 +325,9 @@ func describeChanges(old, cfg *config.Config) []string {
 	} else if of != "" && old.Frontend.SPA != cfg.Frontend.SPA {
 		changes = append(changes, fmt.Sprintf("frontend spa: %t → %t", old.Frontend.SPA, cfg.Frontend.SPA))
 	}
+	if of, nf := fallbackString(old.Frontend), fallbackString(cfg.Frontend); of != nf {
+		changes = append(changes, "frontend.fallback_api "+orNone(of)+" → "+orNone(nf))
+	}
 	if !reflect.DeepEqual(old.AllowedHosts, cfg.AllowedHosts) {
 		changes = append(changes, "allowed_hosts changed")
 	}
@@ -332,6 +335,14 @@ func describeChanges(old, cfg *config.Config) []string {
 		changes = append(changes, "allowed_origins changed")
 	}
 	return changes
+}
+
+// fallbackString is the frontend's fallback_api, "" when there is none.
+func fallbackString(f *config.Frontend) string {
+	if f == nil || f.FallbackAPI == nil {
+		return ""
+	}
+	return f.FallbackAPI.String()
 }
 
 // probeNew probes the targets cfg names and old did not (a route added or
