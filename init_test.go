@@ -45,7 +45,7 @@ func TestInitWritesConfigAndSchema(t *testing.T) {
 	}
 	file := filepath.Join(dir, "devproxy.yaml")
 	for _, want := range []string{"wrote " + file, "dev server: Create React App on port 3000", "imported 0 routes",
-		`frontend.fallback_api -> http://localhost:5000   from package.json "proxy"`, "WDS_SOCKET_PORT=0", `next: run devproxy; it starts the dev server (npm start)`} {
+		`frontend.fallback_api -> http://localhost:5000   from package.json "proxy"`, `next: run devproxy; it starts the dev server (npm start)`} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("devproxy init: stdout %q lacks %q", stdout, want)
 		}
@@ -53,6 +53,9 @@ func TestInitWritesConfigAndSchema(t *testing.T) {
 	yaml, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(string(yaml), "  env:\n") || !strings.Contains(string(yaml), "    WDS_SOCKET_PORT: \"0\"\n") {
+		t.Errorf("devproxy.yaml does not set WDS_SOCKET_PORT=0 for the dev server devproxy starts:\n%s", yaml)
 	}
 	if first, _, _ := strings.Cut(string(yaml), "\n"); first != "# yaml-language-server: $schema=./devproxy.schema.json" {
 		t.Errorf("devproxy.yaml starts with %q, want the schema modeline", first)

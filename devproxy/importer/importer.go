@@ -71,6 +71,16 @@ type Project struct {
 	// PortFrom says where Port comes from, e.g. "vite.config.ts
 	// server.port" or "Vite's default".
 	PortFrom string
+	// Env are variables the dev server needs behind devproxy, written as
+	// frontend.env, each with why; nil when it needs none.
+	Env []EnvVar
+}
+
+// EnvVar is one variable of frontend.env.
+type EnvVar struct {
+	Name, Value string
+	// Why is the comment above it.
+	Why string
 }
 
 // Tool names a dev server.

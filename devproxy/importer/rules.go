@@ -252,7 +252,14 @@ func (im *importer) devServerNotes() {
 		}
 	case CRA:
 		env, _ := os.ReadFile(filepath.Join(im.dir, ".env"))
-		if !strings.Contains(string(env), "WDS_SOCKET_PORT=0") {
+		switch {
+		case strings.Contains(string(env), "WDS_SOCKET_PORT=0"):
+		case p.Command != "":
+			// devproxy starts the dev server: the setting goes with it.
+			im.res.Project.Env = append(im.res.Project.Env,
+				EnvVar{Name: "WDS_SOCKET_PORT", Value: "0", Why: "the hot-reload socket on the page's port, devproxy's, not the dev server's own"},
+				EnvVar{Name: "BROWSER", Value: "none", Why: "no tab on the dev server's own port; open devproxy's address instead"})
+		default:
 			im.note(".env", "add WDS_SOCKET_PORT=0, or the hot-reload socket goes to the dev server's own port, around devproxy")
 		}
 	case Angular:

@@ -63,6 +63,12 @@ func (r *Result) YAML(schemaFile string) []byte {
 		if p.Port > 0 {
 			fmt.Fprintf(&b, "  url: http://localhost:%d\n", p.Port)
 		}
+		if command && len(p.Env) > 0 {
+			b.WriteString("  env:\n")
+			for _, e := range p.Env {
+				fmt.Fprintf(&b, "    # %s\n    %s: %s\n", e.Why, e.Name, quoted(e.Value))
+			}
+		}
 		if fb != nil {
 			fmt.Fprintf(&b, "  # from %s\n", fb.From)
 			for _, c := range fb.Comment {
