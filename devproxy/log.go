@@ -566,6 +566,7 @@ func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 
 	path := shortenSecrets(sanitize(e.uri))
 	pathWidth, whereW := plainPathWidth, whereWidth
+	proto := e.proto
 	if width := int(l.width.Load()); width > 0 {
 		// Paths are padded to a readable column and shortened only when
 		// the terminal has no room for them; the where column gives up
@@ -573,6 +574,16 @@ func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 		whereW = min(max((width-fixedWidth)/3, minWhereWidth), whereWidth)
 		// A closed WebSocket's size says both ways: its path gives way.
 		extra := max(utf8.RuneCount(size)-8, 0)
+		// The protocol marker takes its room from the path too, and is
+		// left out on a terminal too narrow for the shortest path and
+		// it: it only says what the banner's https already says.
+		if proto != "" {
+			if w := 1 + len(proto); width-fixedWidth-whereW-extra-w >= minPathWidth {
+				extra += w
+			} else {
+				proto = ""
+			}
+		}
 		room := max(width-fixedWidth-whereW-extra, minPathWidth)
 		path = shorten(path, room)
 		pathWidth = min(pathWidth, room)
@@ -628,8 +639,8 @@ func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 		b = padLeft(b, size, 8)
 		b = l.p.size.appendBytes(b, size)
 	}
-	if e.proto != "" {
-		b = append(append(b, ' '), e.proto...)
+	if proto != "" {
+		b = append(append(b, ' '), proto...)
 	}
 	return append(b, '\n')
 }

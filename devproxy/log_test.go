@@ -187,6 +187,55 @@ func TestLogShortensLongPathsToTheWidth(t *testing.T) {
 	}
 }
 
+// TestLogProtocolMarkerFitsTheWidth pins that the h2 marker of a request
+// over HTTP/2 takes its room from the path: a line fitted to the terminal
+// stays within it, and on a terminal too narrow for the shortest layout
+// and the marker, the marker is left out rather than push the line wider.
+func TestLogProtocolMarkerFitsTheWidth(t *testing.T) {
+	long := "/src/" + strings.Repeat("components/", 10) + "Button.tsx?t=1732802531"
+	tests := []struct {
+		width    int
+		uri      string
+		wantMark bool
+	}{
+		{200, long, true},
+		{120, long, true},
+		{80, long, true},
+		{80, "/", true},
+		{70, long, true},
+		{69, long, true},
+		{68, long, false},
+		{60, long, false},
+		{40, "/", false},
+	}
+	for _, tt := range tests {
+		name := strconv.Itoa(tt.width) + " columns, long path"
+		if tt.uri == "/" {
+			name = strconv.Itoa(tt.width) + " columns, short path"
+		}
+		t.Run(name, func(t *testing.T) {
+			line := func(proto string) string {
+				var buf bytes.Buffer
+				l := newLogger(&buf, nil, false, false, tt.width, fakeClock())
+				l.request(&logEntry{start: time.Now(), method: "GET", uri: tt.uri, kind: kindFrontend, route: "frontend", dest: "localhost:5173",
+					duration: 1500 * time.Microsecond, navigation: true, proto: proto, outcome: outcome{status: 200, bytes: 2048}})
+				if n := strings.Count(buf.String(), "\n"); n != 1 {
+					t.Fatalf("width %d: %d lines, want 1:\n%s", tt.width, n, buf.String())
+				}
+				return strings.TrimSuffix(buf.String(), "\n")
+			}
+			h1, h2 := line(""), line("h2")
+			n1, n2 := utf8.RuneCountInString(h1), utf8.RuneCountInString(h2)
+			if n2 > max(tt.width, n1) {
+				t.Errorf("width %d: the h2 line is %d wide (over HTTP/1.1 %d):\n%s", tt.width, n2, n1, h2)
+			}
+			if got := strings.HasSuffix(h2, " h2"); got != tt.wantMark {
+				t.Errorf("width %d: line ends with the h2 marker = %t, want %t:\n%s", tt.width, got, tt.wantMark, h2)
+			}
+		})
+	}
+}
+
 func TestLogEscapesHostileText(t *testing.T) {
 	var buf bytes.Buffer
 	l := newLogger(&buf, nil, false, false, 0, fakeClock())
