@@ -82,7 +82,9 @@
 //	                listens beyond loopback
 //	reload.go       watching the config's folder, reload (all or nothing),
 //	                deleted and refused saves, what changed
-//	listener.go     Serve, start, relisten on a listen change, drain, stop
+//	listener.go     Serve, start, relisten on a listen change, a new
+//	                listener on the same socket when https or tls
+//	                changes, drain, stop
 //	commands.go     the commands of the frontend and routes (runner): planned
 //	                with the config, their URLs filling in missing targets,
 //	                started by Serve, restarted when changed by a reload,

@@ -17,9 +17,12 @@ import (
 // signal before their connections are closed.
 const shutdownGrace = 5 * time.Second
 
-// listener is one listening address with the http.Server on it.
+// listener is one way of serving a listening socket: the http.Server
+// (plain, or https with its certificates) that gets the socket's
+// connections while it is current.
 type listener struct {
-	srv *http.Server
+	sock *socket // where its connections come from
+	srv  *http.Server
 	// redirect answers plain http:// requests on an https listener with
 	// a redirect to https; nil for plain http.
 	redirect *http.Server
@@ -36,7 +39,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.out.start()
 	defer s.log.out.close()
 	defer s.log.flushRepeats()
-	s.startListener(ln)
+	s.startListener(newSocket(ln))
 	ready := s.opts.Now().Sub(s.opts.Started)
 	if s.widthOf != nil {
 		wctx, stop := context.WithCancel(ctx)
@@ -111,9 +114,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// startListener serves on ln and makes it the current listener.
-func (s *Server) startListener(ln net.Listener) {
+// startListener serves on sock with the certificates current now (plain
+// http when there are none) and makes it the current listener. From then
+// on sock hands new connections to it; the listener it replaces, if any,
+// is the caller's to stop.
+func (s *Server) startListener(sock *socket) {
+	in := newIntake(sock)
+	ln := net.Listener(in)
 	l := &listener{
+		sock: sock,
 		srv: &http.Server{
 			Handler: s,
 			// A slow client may take its time over a body, never over
@@ -131,8 +140,8 @@ func (s *Server) startListener(ln net.Listener) {
 	}
 	var serveLn net.Listener = &refusedListener{Listener: ln, s: s}
 	var redirectDone chan struct{}
-	if s.certs != nil {
-		cfg := tlsConfig(s.certs)
+	if h := s.https.Load(); h != nil {
+		cfg := tlsConfig(h.certs)
 		l.srv.TLSConfig = cfg.Clone()
 		l.srv.Protocols = new(http.Protocols)
 		l.srv.Protocols.SetHTTP1(true)
@@ -159,6 +168,7 @@ func (s *Server) startListener(ln net.Listener) {
 	errc := s.errc
 	s.mu.Unlock()
 	s.listen.Store(&addr)
+	sock.handTo(in)
 	go func() {
 		defer close(l.done)
 		if redirectDone != nil {
@@ -214,13 +224,21 @@ func (s *Server) stop(ctx context.Context, l *listener) {
 	<-l.done
 }
 
+// listenNow is the address devproxy listens on, or will before Serve.
+func (s *Server) listenNow() string {
+	if a := s.listen.Load(); a != nil {
+		return *a
+	}
+	return s.ListenAddr()
+}
+
 // URL returns the address a browser should open for a listen address:
 // localhost for loopback and wildcard hosts.
 func URL(listen string) string { return schemeURL("http", listen) }
 
 // url is URL with https when devproxy serves https.
 func (s *Server) url(listen string) string {
-	if s.certs != nil {
+	if s.https.Load() != nil {
 		return schemeURL("https", listen)
 	}
 	return URL(listen)
@@ -285,10 +303,32 @@ func (s *Server) relisten(ctx context.Context, addr string) error {
 	if err != nil {
 		return err
 	}
+	s.replaceListener(ctx, newSocket(ln))
+	return nil
+}
+
+// reserve serves the current listener's socket anew, with the
+// certificates current now: https switched on or off, or another
+// certificate. The port stays open throughout; connections accepted from
+// now on get the new listener, those of the old one finish their
+// requests (over HTTP/2 after a GOAWAY) and close.
+func (s *Server) reserve(ctx context.Context) {
+	s.mu.Lock()
+	cur := s.current
+	s.mu.Unlock()
+	if cur == nil {
+		return // not serving yet: Serve starts with the new certificates
+	}
+	s.replaceListener(ctx, cur.sock)
+}
+
+// replaceListener makes a listener on sock current and drains the one it
+// replaces.
+func (s *Server) replaceListener(ctx context.Context, sock *socket) {
 	s.mu.Lock()
 	old := s.current
 	s.mu.Unlock()
-	s.startListener(ln)
+	s.startListener(sock)
 	if old != nil {
 		s.drains.Add(1)
 		go func() {
@@ -296,5 +336,125 @@ func (s *Server) relisten(ctx context.Context, addr string) error {
 			s.drain(ctx, old)
 		}()
 	}
+}
+
+// socket is a listening socket and its one accept loop, which hands each
+// connection to the listener current at the time. Switching https on or
+// off replaces the listener, not the socket: the port never closes, and
+// two servers never race for its connections.
+type socket struct {
+	ln     net.Listener
+	closed chan struct{} // closed when the accept loop ended
+	err    error         // why it ended; set before closed is closed
+
+	mu  sync.Mutex
+	cur *intake // gets the next connection; nil once released
+	set chan struct{}
+}
+
+func newSocket(ln net.Listener) *socket {
+	sk := &socket{ln: ln, closed: make(chan struct{}), set: make(chan struct{})}
+	go sk.run()
+	return sk
+}
+
+// handTo makes in the receiver of the connections accepted from now on.
+func (sk *socket) handTo(in *intake) {
+	sk.mu.Lock()
+	defer sk.mu.Unlock()
+	sk.cur = in
+	close(sk.set)
+	sk.set = make(chan struct{})
+}
+
+// release closes the socket if in still gets its connections: in's
+// listener was stopped, not replaced by another on this socket.
+func (sk *socket) release(in *intake) {
+	sk.mu.Lock()
+	defer sk.mu.Unlock()
+	if sk.cur != in {
+		return
+	}
+	sk.cur = nil
+	close(sk.set)
+	sk.set = make(chan struct{})
+	_ = sk.ln.Close()
+}
+
+func (sk *socket) run() {
+	defer close(sk.closed)
+	for {
+		c, err := sk.ln.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			if !errors.Is(err, net.ErrClosed) {
+				// Out of file descriptors, say: pause as net/http does
+				// rather than end devproxy.
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			sk.err = err
+			return
+		}
+		sk.deliver(c)
+	}
+}
+
+// deliver hands c to the current intake; if that one closes before it
+// takes c, to the one that replaces it, or nowhere once the socket is
+// released.
+func (sk *socket) deliver(c net.Conn) {
+	for {
+		sk.mu.Lock()
+		in, set := sk.cur, sk.set
+		sk.mu.Unlock()
+		if in == nil {
+			_ = c.Close()
+			return
+		}
+		select {
+		case in.ch <- c:
+			return
+		case <-in.closed:
+			<-set // replaced or released: Close did one or the other
+		}
+	}
+}
+
+// intake is the net.Listener of one listener: the connections its socket
+// hands it. Closing it closes the socket too, unless another listener
+// has taken the socket over.
+type intake struct {
+	sock      *socket
+	ch        chan net.Conn
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+func newIntake(sock *socket) *intake {
+	return &intake{sock: sock, ch: make(chan net.Conn), closed: make(chan struct{})}
+}
+
+func (in *intake) Accept() (net.Conn, error) {
+	select {
+	case c := <-in.ch:
+		return c, nil
+	case <-in.closed:
+		return nil, net.ErrClosed
+	case <-in.sock.closed:
+		return nil, in.sock.err
+	}
+}
+
+func (in *intake) Close() error {
+	in.closeOnce.Do(func() {
+		close(in.closed)
+		in.sock.release(in)
+	})
 	return nil
 }
+
+func (in *intake) Addr() net.Addr { return in.sock.ln.Addr() }

@@ -121,10 +121,6 @@ func (s *Server) Restart(ctx context.Context) {
 }
 
 // OpenURL returns the URL to open devproxy at in a browser: that of the
-// address it listens on now, or of the configured one before Serve.
-func (s *Server) OpenURL() string {
-	if a := s.listen.Load(); a != nil {
-		return URL(*a)
-	}
-	return URL(s.ListenAddr())
-}
+// address it listens on now, or of the configured one before Serve, with
+// https when devproxy serves it.
+func (s *Server) OpenURL() string { return s.url(s.listenNow()) }

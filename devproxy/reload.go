@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/localca"
 	"github.com/fsnotify/fsnotify"
 )
 
@@ -241,9 +242,28 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 		return err
 	}
 	old := s.router.Load()
+	// New certificates are made before anything is swapped: a tls pair
+	// that cannot be served keeps the running config, as a parse error
+	// does.
+	wasHTTPS := s.https.Load() != nil
+	certs, switchHTTPS, err := s.nextCerts(old.cfg, cfg)
+	if err != nil {
+		hint := ""
+		if cerr := (*localca.Error)(nil); errors.As(err, &cerr) {
+			hint = "hint: " + cerr.Hint
+		}
+		s.log.fail("config error, kept previous config: https: "+err.Error(), hint)
+		return err
+	}
 	rt := s.build(cfg, plan)
 	cfg = rt.cfg
 	changes := describeChanges(old.cfg, cfg)
+	if switchHTTPS {
+		// The listener made below, for a listen change or a switch on
+		// the same socket, serves with these.
+		s.https.Store(certs)
+	}
+	relistened := false
 	switch {
 	case s.opts.Listen == "" && cfg.Listen != old.cfg.Listen && s.serves(ctx, cfg.Listen):
 		// Back to the address devproxy listens on, after a change that
@@ -259,16 +279,22 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 			cfg.Listen = old.cfg.Listen
 			rt.parsed.Listen = old.cfg.Listen
 		} else {
+			relistened = true
 			changes = append(changes, "listen "+old.cfg.Listen+" → "+cfg.Listen+", now "+s.url(cfg.Listen))
 		}
 	case cfg.Listen != old.cfg.Listen:
 		changes = append(changes, "listen change to "+cfg.Listen+" ignored: -listen "+s.opts.Listen+" wins")
 	}
-	if s.issuer != nil {
-		s.issuer.SetHosts(cfg.AllowedHosts)
+	if switchHTTPS {
+		if !relistened {
+			s.reserve(ctx)
+		}
+		changes = append(changes, describeHTTPS(wasHTTPS, old.cfg, cfg, certs, s.url(s.listenNow())))
+	} else if cfg.HTTPS != old.cfg.HTTPS && s.opts.HTTPS {
+		changes = append(changes, "https: false ignored: -https wins")
 	}
-	if cfg.HTTPS != old.cfg.HTTPS && !s.opts.HTTPS || !reflect.DeepEqual(cfg.TLS, old.cfg.TLS) {
-		changes = append(changes, "https and tls changes take effect when devproxy restarts")
+	if h := s.https.Load(); h != nil && h.issuer != nil {
+		h.issuer.SetHosts(cfg.AllowedHosts)
 	}
 	s.router.Store(rt)
 	s.cmds.commit(plan)
@@ -279,10 +305,68 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 	} else {
 		s.log.info("config reloaded: " + strings.Join(changes, "; "))
 	}
+	if switchHTTPS {
+		if note := s.bannerTrust(ctx); note != "" {
+			s.log.warn(note)
+		}
+	}
 	for _, w := range cfg.Warnings {
 		s.log.warn(w.Error())
 	}
 	return nil
+}
+
+// nextCerts returns the certificates cfg serves with, and whether they
+// replace those served now: https switched on or off (by the config; the
+// -https flag keeps it on), or another tls pair or none instead of one.
+// Certificates nil and switch true mean plain http from now on.
+func (s *Server) nextCerts(old, cfg *config.Config) (*httpsCerts, bool, error) {
+	cur := s.https.Load()
+	want := cfg.HTTPS || s.opts.HTTPS
+	switch {
+	case !want && cur == nil, want && cur != nil && sameTLS(old.TLS, cfg.TLS):
+		return cur, false, nil
+	case !want:
+		return nil, true, nil
+	}
+	h, err := openCerts(cfg, s.opts.CADir, s.opts.Now)
+	if err != nil {
+		return nil, false, err
+	}
+	return h, true, nil
+}
+
+// sameTLS reports whether two tls blocks name the same files.
+func sameTLS(a, b *config.TLSFiles) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Cert == b.Cert && a.Key == b.Key
+}
+
+// describeHTTPS says what a switch of https or tls changed and where
+// devproxy answers now.
+func describeHTTPS(wasOn bool, old, cfg *config.Config, h *httpsCerts, now string) string {
+	switch {
+	case h == nil:
+		return "https off, now " + now
+	case wasOn:
+		return "tls " + tlsName(old) + " → " + tlsName(cfg) + ", new connections get it"
+	default:
+		return "https on with " + tlsName(cfg) + ", now " + now + " (http:// requests get a redirect)"
+	}
+}
+
+// tlsName names the certificate cfg serves: the tls block's file, or the
+// local CA.
+func tlsName(cfg *config.Config) string {
+	if cfg.TLS == nil {
+		return "the local CA"
+	}
+	if rel, err := filepath.Rel(cfg.Dir, cfg.TLS.Cert); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return cfg.TLS.Cert
 }
 
 func (s *Server) setReload(err error) {

@@ -17,7 +17,6 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/devproxy/devproxy/devproxy/config"
-	"github.com/devproxy/devproxy/devproxy/localca"
 	"github.com/muesli/termenv"
 )
 
@@ -125,12 +124,10 @@ type Server struct {
 	// cmds are the commands devproxy runs for the frontend and routes.
 	cmds *commandSet
 
-	// certs certify https connections; nil when devproxy serves plain
-	// http. issuer is certs when it is the local CA's (ca), which
-	// follows allowed_hosts on reload; nil for a tls block's pair.
-	certs  certSource
-	ca     *localca.CA
-	issuer *localca.Issuer
+	// https holds the certificates of https connections; nil when
+	// devproxy serves plain http. A reload that switches https or the
+	// tls block replaces it, and the listener with it.
+	https atomic.Pointer[httpsCerts]
 
 	// watching is closed once the config file is watched (or cannot be).
 	watching  chan struct{}
@@ -197,9 +194,11 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if cfg.HTTPS || opts.HTTPS {
-		if s.certs, s.ca, s.issuer, err = openCerts(cfg, opts.CADir, opts.Now); err != nil {
+		h, err := openCerts(cfg, opts.CADir, opts.Now)
+		if err != nil {
 			return nil, err
 		}
+		s.https.Store(h)
 	}
 	// A save of exactly these bytes changes nothing (reloadFile).
 	s.lastData = data

@@ -19,24 +19,35 @@ type certSource interface {
 	GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error)
 }
 
+// httpsCerts are the certificates devproxy serves https with.
+type httpsCerts struct {
+	certs certSource
+	// ca is the local CA whose leaves certs hands out, and issuer is
+	// certs then (it follows allowed_hosts on reload); both nil for a
+	// tls block's pair.
+	ca     *localca.CA
+	issuer *localca.Issuer
+	// files is the tls block served, nil for the local CA.
+	files *config.TLSFiles
+}
+
 // openCerts returns the certificates to serve with cfg: the tls block's
 // pair, or leaves of the local CA in dir (created on first use) for
 // localhost, *.localhost, the loopback addresses and cfg's allowed_hosts.
-// The CA is nil for a pair.
-func openCerts(cfg *config.Config, dir string, now func() time.Time) (certSource, *localca.CA, *localca.Issuer, error) {
+func openCerts(cfg *config.Config, dir string, now func() time.Time) (*httpsCerts, error) {
 	if t := cfg.TLS; t != nil {
 		kp, err := localca.LoadKeyPair(t.Cert, t.Key, now)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
-		return kp, nil, nil, nil
+		return &httpsCerts{certs: kp, files: t}, nil
 	}
 	ca, err := localca.Open(localca.Options{Dir: dir, Now: now})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, err
 	}
 	iss := localca.NewIssuer(ca, localca.IssuerOptions{Hosts: cfg.AllowedHosts, Now: now})
-	return iss, ca, iss, nil
+	return &httpsCerts{certs: iss, ca: ca, issuer: iss}, nil
 }
 
 // tlsConfig is the server side of every TLS connection: HTTP/2 offered
@@ -202,10 +213,11 @@ func (c *peekedConn) Read(p []byte) (int, error) {
 // bannerTrust is the banner's line about the local CA, empty when the
 // browsers trust it or devproxy serves a tls block's certificate.
 func (s *Server) bannerTrust(ctx context.Context) string {
-	if s.ca == nil {
+	h := s.https.Load()
+	if h == nil || h.ca == nil {
 		return ""
 	}
-	st := s.ca.Trusted(ctx, localca.TrustOptions{Home: s.opts.Home})
+	st := h.ca.Trusted(ctx, localca.TrustOptions{Home: s.opts.Home})
 	if st.OK {
 		return ""
 	}

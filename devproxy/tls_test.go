@@ -466,3 +466,156 @@ func TestHTTP2SlowCallDoesNotStallOthers(t *testing.T) {
 		t.Errorf("GET /slow: %q", got)
 	}
 }
+
+// TestReloadSwitchesHTTPS pins that https: true saved over a running plain
+// config takes effect at once on the same port, as a listen change does:
+// the next TLS request is served, a plain one gets the redirect, a
+// request in flight on the old listener finishes, and saving https off
+// again sends the open HTTP/2 connections a GOAWAY and serves plain http.
+func TestReloadSwitchesHTTPS(t *testing.T) {
+	arrived, release := make(chan struct{}), make(chan struct{})
+	slowAPI := namedHandlerServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-release
+		io.WriteString(w, "slow")
+	}))
+	routes := "routes:\n  /x:\n    respond: {body: hi}\n  /slow: " + slowAPI + "\n"
+	file := filepath.Join(t.TempDir(), "devproxy.yaml")
+	must(t, os.WriteFile(file, []byte(routes), 0o644))
+	caDir := t.TempDir()
+	p := serveTest(t, file, func(o *Options) { o.CADir, o.Home = caDir, t.TempDir() }, nil)
+	_, port, _ := net.SplitHostPort(p.host)
+	plain := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if res, body := fetch(t, plain, "GET", "http://localhost:"+port+"/x", nil, nil); res.StatusCode != 200 || body != "hi" {
+		t.Fatalf("GET http:// /x before the switch: %d %q", res.StatusCode, body)
+	}
+
+	// A request in flight on the plain listener when https is switched on.
+	slow := make(chan string, 1)
+	go func() {
+		res, err := plain.Get("http://localhost:" + port + "/slow")
+		if err != nil {
+			slow <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		slow <- fmt.Sprintf("%d %s", res.StatusCode, b)
+	}()
+	<-arrived
+	saveByRename(t, file, "https: true\n"+routes)
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.log.waitFor(t, "config reloaded: https on with the local CA, now https://localhost:"+port+" (http:// requests get a redirect)",
+		"browsers do not trust devproxy's local CA yet")
+	close(release)
+	if got := <-slow; got != "200 slow" {
+		t.Errorf("GET /slow in flight across the switch: %q, want 200 slow", got)
+	}
+	ca, err := localca.Load(localca.Options{Dir: caDir})
+	if err != nil {
+		t.Fatalf("the CA the switch made: %v", err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	h2 := tlsClient(roots, true)
+	res, body := fetch(t, h2, "GET", "https://localhost:"+port+"/x", nil, nil)
+	if res.StatusCode != 200 || body != "hi" || res.ProtoMajor != 2 {
+		t.Errorf("GET https:// /x after the switch: %d %q over %s, want 200 hi over HTTP/2", res.StatusCode, body, res.Proto)
+	}
+	res, _ = fetch(t, plain, "GET", "http://localhost:"+port+"/x?q=1", nil, nil)
+	if want := "https://localhost:" + port + "/x?q=1"; res.StatusCode != http.StatusTemporaryRedirect || res.Header.Get("Location") != want {
+		t.Errorf("GET http:// /x after the switch: %d Location %q, want 307 %q", res.StatusCode, res.Header.Get("Location"), want)
+	}
+	if got, want := p.srv.OpenURL(), "https://localhost:"+port; got != want {
+		t.Errorf("OpenURL() after the switch = %q, want %q", got, want)
+	}
+
+	// Back to plain http: an open HTTP/2 connection is told to go away.
+	c, err := tls.Dial("tcp", p.host, &tls.Config{RootCAs: roots, ServerName: "localhost", NextProtos: []string{"h2"}})
+	must(t, err)
+	defer c.Close()
+	must(t, c.SetDeadline(time.Now().Add(waitTimeout)))
+	h2Settings(t, c)
+	saveByRename(t, file, routes)
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if typ, _ := h2Frame(t, c); typ == 0x7 {
+			break // GOAWAY
+		}
+	}
+	p.log.waitFor(t, "config reloaded: https off, now http://localhost:"+port)
+	if res, body := fetch(t, plain, "GET", "http://localhost:"+port+"/x", nil, nil); res.StatusCode != 200 || body != "hi" {
+		t.Errorf("GET http:// /x after https off: %d %q, want 200 hi", res.StatusCode, body)
+	}
+	if _, err := h2.Get("https://localhost:" + port + "/x"); err == nil {
+		t.Error("GET https:// /x after https off succeeded, want a failed handshake")
+	}
+}
+
+// TestReloadSwitchesTLSPair pins that a tls block saved over the local CA
+// (and a broken one after it) takes effect on save: new connections get
+// the pair's certificate; a pair that cannot be used keeps the running
+// one and says why.
+func TestReloadSwitchesTLSPair(t *testing.T) {
+	dir := t.TempDir()
+	other, err := localca.Open(localca.Options{Dir: t.TempDir()})
+	must(t, err)
+	leaf, err := localca.NewIssuer(other, localca.IssuerOptions{}).Certificate("localhost")
+	must(t, err)
+	keyDER, err := x509.MarshalPKCS8PrivateKey(leaf.PrivateKey)
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Certificate[0]}), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600))
+	must(t, os.WriteFile(filepath.Join(dir, "empty.pem"), nil, 0o644))
+	const routes = "routes:\n  /x:\n    respond: {body: hi}\n"
+	file := filepath.Join(dir, "devproxy.yaml")
+	must(t, os.WriteFile(file, []byte("https: true\n"+routes), 0o644))
+	caDir := t.TempDir()
+	p := serveTest(t, file, func(o *Options) { o.CADir, o.Home = caDir, t.TempDir() }, nil)
+	_, port, _ := net.SplitHostPort(p.host)
+	issuer := func() string {
+		c, err := tls.Dial("tcp", p.host, &tls.Config{ServerName: "localhost", InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatalf("handshake: %v", err)
+		}
+		defer c.Close()
+		return c.ConnectionState().PeerCertificates[0].Issuer.String()
+	}
+	local := issuer()
+
+	saveByRename(t, file, "tls: {cert: cert.pem, key: key.pem}\n"+routes)
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.log.waitFor(t, "config reloaded: tls the local CA → cert.pem, new connections get it")
+	if got, want := issuer(), other.Cert.Subject.String(); got != want {
+		t.Errorf("certificate issuer after the tls block was saved: %q, want the pair's %q", got, want)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(other.Cert)
+	if res, body := fetch(t, tlsClient(roots, true), "GET", "https://localhost:"+port+"/x", nil, nil); res.StatusCode != 200 || body != "hi" {
+		t.Errorf("GET /x with the pair trusted: %d %q", res.StatusCode, body)
+	}
+
+	saveByRename(t, file, "tls: {cert: empty.pem, key: key.pem}\n"+routes)
+	if err := p.waitReload(t); err == nil {
+		t.Fatal("a tls block with an empty certificate was applied, want it refused")
+	}
+	p.log.waitFor(t, "config error, kept previous config: https: "+filepath.Join(dir, "empty.pem")+": cannot be used with")
+	if got, want := issuer(), other.Cert.Subject.String(); got != want {
+		t.Errorf("certificate issuer after a refused tls block: %q, want the running pair's %q", got, want)
+	}
+
+	saveByRename(t, file, "https: true\n"+routes)
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.log.waitFor(t, "config reloaded: tls cert.pem → the local CA")
+	if got := issuer(); got != local {
+		t.Errorf("certificate issuer after the tls block was removed: %q, want the local CA's %q", got, local)
+	}
+}
