@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,13 +118,20 @@ func (b *backend) handler() http.Handler {
 		http.SetCookie(w, &http.Cookie{Name: "session", Value: "s3cret", Domain: host, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		writeJSON(w, map[string]string{"login": "ok"})
 	})
+	mux.HandleFunc("POST /api/login-secure", func(w http.ResponseWriter, r *http.Request) {
+		// A cookie only an https page keeps and sends, as an app that
+		// is embedded or called cross-site sets it.
+		http.SetCookie(w, &http.Cookie{Name: "secure_session", Value: "t0ken", Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteNoneMode})
+		writeJSON(w, map[string]string{"login": "ok"})
+	})
 	mux.HandleFunc("GET /api/whoami", func(w http.ResponseWriter, r *http.Request) {
-		c, err := r.Cookie("session")
-		if err != nil {
-			writeJSON(w, map[string]string{"session": ""})
-			return
+		got := map[string]string{"session": "", "secure_session": ""}
+		for name := range got {
+			if c, err := r.Cookie(name); err == nil {
+				got[name] = c.Value
+			}
 		}
-		writeJSON(w, map[string]string{"session": c.Value})
+		writeJSON(w, got)
 	})
 	mux.HandleFunc("GET /api/redirect", func(w http.ResponseWriter, r *http.Request) {
 		// An absolute Location to the backend itself, as a framework
@@ -143,11 +151,65 @@ func (b *backend) handler() http.Handler {
 		}
 		writeJSON(w, map[string]any{"bytes": n, "sha256": hex.EncodeToString(h.Sum(nil))})
 	})
+	mux.HandleFunc("POST /api/form", serveForm)
 	mux.HandleFunc("GET /api/ws", serveEcho)
 	mux.HandleFunc("GET /reports/summary", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]string{"report": "summary"})
 	})
 	return mux
+}
+
+// serveForm reads a multipart/form-data body part by part, as a form's
+// file upload arrives, and says what each part held: a field's value, a
+// file's name, type, size and SHA-256.
+func serveForm(w http.ResponseWriter, r *http.Request) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		http.Error(w, "want a multipart/form-data body: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	parts := map[string]map[string]any{}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			http.Error(w, "reading the multipart body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		h := sha256.New()
+		var value strings.Builder
+		n, err := io.Copy(io.MultiWriter(h, &limitedWriter{w: &value, n: 1 << 10}), part)
+		if err != nil {
+			http.Error(w, "reading part "+part.FormName()+": "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		got := map[string]any{"bytes": n}
+		if part.FileName() != "" {
+			got["filename"], got["type"], got["sha256"] = part.FileName(), part.Header.Get("Content-Type"), hex.EncodeToString(h.Sum(nil))
+		} else {
+			got["value"] = value.String()
+		}
+		parts[part.FormName()] = got
+	}
+	writeJSON(w, parts)
+}
+
+// limitedWriter keeps the first n bytes written to it and drops the rest.
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if k := min(len(p), l.n); k > 0 {
+		l.n -= k
+		if _, err := l.w.Write(p[:k]); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

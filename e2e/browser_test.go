@@ -39,7 +39,15 @@ type chromium struct {
 // developer's /etc/hosts line would make them.
 func startChromium(t *testing.T, path string) *chromium {
 	t.Helper()
-	ctx := headless.Start(t, headless.Options{Path: path, HostRules: "MAP " + testHostName + " 127.0.0.1", Width: 1024, Height: 768})
+	return startChromiumEnv(t, path, nil)
+}
+
+// startChromiumEnv is startChromium with env, when not nil, as the
+// browser's whole environment: HOME decides which NSS database of
+// certificate authorities it trusts.
+func startChromiumEnv(t *testing.T, path string, env []string) *chromium {
+	t.Helper()
+	ctx := headless.Start(t, headless.Options{Path: path, Env: env, HostRules: "MAP " + testHostName + " 127.0.0.1", Width: 1024, Height: 768})
 	return &chromium{ctx: ctx}
 }
 
@@ -155,7 +163,10 @@ type recorder struct {
 
 // socket is one WebSocket the page opened.
 type socket struct {
-	url      string
+	url string
+	// status is the handshake's answer: 101 for an HTTP/1.1 upgrade, 200
+	// for RFC 8441's extended CONNECT over HTTP/2; 0 before it came.
+	status   int64
 	closed   bool
 	received []string // text frames from the server, in order
 }
@@ -174,6 +185,10 @@ func (r *recorder) event(ev any) {
 	case *network.EventWebSocketCreated:
 		r.order = append(r.order, ev.RequestID)
 		r.sockets[ev.RequestID] = &socket{url: ev.URL}
+	case *network.EventWebSocketHandshakeResponseReceived:
+		if s := r.sockets[ev.RequestID]; s != nil && ev.Response != nil {
+			s.status = ev.Response.Status
+		}
 	case *network.EventWebSocketClosed:
 		if s := r.sockets[ev.RequestID]; s != nil {
 			s.closed = true

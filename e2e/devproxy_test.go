@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -18,7 +17,7 @@ const reloadTimeout = 10 * time.Second
 // proxy is devproxy running in the test's process, on 127.0.0.1 with a
 // port of its own, as `devproxy -config FILE -listen 127.0.0.1:PORT` runs.
 type proxy struct {
-	origin  string // http://localhost:PORT, the origin the browser uses
+	origin  string // http(s)://localhost:PORT, the origin the browser uses
 	config  string // the config file's path
 	log     *syncBuffer
 	reloads chan error // one value per reload of the config file
@@ -27,6 +26,13 @@ type proxy struct {
 // startDevproxy writes config to a devproxy.yaml in dir and serves it until
 // the test ends.
 func startDevproxy(t *testing.T, dir, config string) *proxy {
+	t.Helper()
+	return startDevproxyWith(t, dir, config, nil)
+}
+
+// startDevproxyWith is startDevproxy with set, when not nil, adjusting the
+// options (the local CA's folder and home for https).
+func startDevproxyWith(t *testing.T, dir, config string, set func(*devproxy.Options)) *proxy {
 	t.Helper()
 	p := &proxy{
 		config:  filepath.Join(dir, "devproxy.yaml"),
@@ -40,7 +46,7 @@ func startDevproxy(t *testing.T, dir, config string) *proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := devproxy.New(devproxy.Options{
+	opts := devproxy.Options{
 		ConfigFile: p.config,
 		Listen:     ln.Addr().String(),
 		Log:        p.log,
@@ -50,7 +56,11 @@ func startDevproxy(t *testing.T, dir, config string) *proxy {
 			default:
 			}
 		},
-	})
+	}
+	if set != nil {
+		set(&opts)
+	}
+	srv, err := devproxy.New(opts)
 	if err != nil {
 		ln.Close()
 		t.Fatalf("devproxy.New: %v", err)
@@ -64,7 +74,8 @@ func startDevproxy(t *testing.T, dir, config string) *proxy {
 			t.Errorf("devproxy Serve: %v", err)
 		}
 	})
-	p.origin = fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
+	// http://localhost:PORT, or https:// when the config says https.
+	p.origin = srv.OpenURL()
 	return p
 }
 

@@ -168,7 +168,12 @@ func (s *scene) onDevproxy(socketURL string) bool {
 	if err != nil {
 		return false
 	}
-	return u.Scheme == "ws" && "http://"+u.Host == s.origin
+	o, err := url.Parse(s.origin)
+	if err != nil {
+		return false
+	}
+	ws := map[string]string{"http": "ws", "https": "wss"}[o.Scheme]
+	return u.Scheme == ws && u.Host == o.Host
 }
 
 // hmrSocket returns the recorded state of the hot-reload socket.
@@ -266,12 +271,16 @@ func (s *scene) fetchAPI(t *testing.T) {
 	if err != nil {
 		t.Fatalf("fetch /api/echo: %v", err)
 	}
+	o, err := url.Parse(s.origin)
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := map[string]string{
 		"path":              "/api/echo?from=page",
 		"host":              strings.TrimPrefix(s.api.origin(), "http://"),
 		"x_forwarded_for":   "127.0.0.1",
-		"x_forwarded_host":  strings.TrimPrefix(s.origin, "http://"),
-		"x_forwarded_proto": "http",
+		"x_forwarded_host":  o.Host,
+		"x_forwarded_proto": o.Scheme,
 	}
 	for k, v := range want {
 		if got[k] != v {
