@@ -8,6 +8,10 @@
 // in testdata/NAME, each with its committed lock file. One Chromium is
 // shared; two dev servers run at a time.
 //
+// TestHTTPSInChromium runs the Vite scene over https: true, in a Chromium
+// that trusts devproxy's CA because devproxy trust put it in the NSS
+// database of the HOME the browser runs with (it needs certutil too).
+//
 // The package has only tests. They skip, saying what to install, when
 // Chromium, Node or an app's node_modules are missing:
 //
