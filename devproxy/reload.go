@@ -236,11 +236,6 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 		s.log.configError("config error, kept previous config", err)
 		return err
 	}
-	plan, err := s.cmds.plan(cfg)
-	if err != nil {
-		s.log.fail("config error, kept previous config:", err.Error())
-		return err
-	}
 	old := s.router.Load()
 	// New certificates are made before anything is swapped: a tls pair
 	// that cannot be served keeps the running config, as a parse error
@@ -253,6 +248,11 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 			hint = "hint: " + cerr.Hint
 		}
 		s.log.fail("config error, kept previous config: https: "+err.Error(), hint)
+		return err
+	}
+	plan, err := s.cmds.plan(cfg)
+	if err != nil {
+		s.log.fail("config error, kept previous config:", err.Error())
 		return err
 	}
 	rt := s.build(cfg, plan)
@@ -290,7 +290,7 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 			s.reserve(ctx)
 		}
 		changes = append(changes, describeHTTPS(wasHTTPS, old.cfg, cfg, certs, s.url(s.listenNow())))
-	} else if cfg.HTTPS != old.cfg.HTTPS && s.opts.HTTPS {
+	} else if old.cfg.HTTPS && !cfg.HTTPS && s.opts.HTTPS {
 		changes = append(changes, "https: false ignored: -https wins")
 	}
 	if h := s.https.Load(); h != nil && h.issuer != nil {

@@ -605,7 +605,8 @@ func TestReloadSwitchesTLSPair(t *testing.T) {
 	if err := p.waitReload(t); err == nil {
 		t.Fatal("a tls block with an empty certificate was applied, want it refused")
 	}
-	p.log.waitFor(t, "config error, kept previous config: https: "+filepath.Join(dir, "empty.pem")+": cannot be used with")
+	p.log.waitFor(t, "config error, kept previous config: https: "+filepath.Join(dir, "empty.pem")+": cannot be used with",
+		"hint: give a PEM certificate and the PEM private key it was made with")
 	if got, want := issuer(), other.Cert.Subject.String(); got != want {
 		t.Errorf("certificate issuer after a refused tls block: %q, want the running pair's %q", got, want)
 	}
@@ -618,4 +619,17 @@ func TestReloadSwitchesTLSPair(t *testing.T) {
 	if got := issuer(); got != local {
 		t.Errorf("certificate issuer after the tls block was removed: %q, want the local CA's %q", got, local)
 	}
+}
+
+// TestReloadKeepsHTTPSFlag pins that -https wins over a save that turns
+// https off, as -listen wins over listen.
+func TestReloadKeepsHTTPSFlag(t *testing.T) {
+	const routes = "routes:\n  /x:\n    respond: {body: hi}\n"
+	p := startHTTPSProxy(t, "https: true\n"+routes)
+	saveByRename(t, p.file, routes)
+	if err := p.waitReload(t); err != nil {
+		t.Fatal(err)
+	}
+	p.log.waitFor(t, "config reloaded: https: false ignored: -https wins")
+	p.wantBody(t, "/x", "hi")
 }
