@@ -307,12 +307,12 @@ func (s *Server) relisten(ctx context.Context, addr string) error {
 	return nil
 }
 
-// reserve serves the current listener's socket anew, with the
+// serveAnew serves the current listener's socket anew, with the
 // certificates current now: https switched on or off, or another
 // certificate. The port stays open throughout; connections accepted from
 // now on get the new listener, those of the old one finish their
 // requests (over HTTP/2 after a GOAWAY) and close.
-func (s *Server) reserve(ctx context.Context) {
+func (s *Server) serveAnew(ctx context.Context) {
 	s.mu.Lock()
 	cur := s.current
 	s.mu.Unlock()

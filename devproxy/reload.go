@@ -287,7 +287,7 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 	}
 	if switchHTTPS {
 		if !relistened {
-			s.reserve(ctx)
+			s.serveAnew(ctx)
 		}
 		changes = append(changes, describeHTTPS(wasHTTPS, old.cfg, cfg, certs, s.url(s.listenNow())))
 	} else if old.cfg.HTTPS && !cfg.HTTPS && s.opts.HTTPS {
