@@ -161,6 +161,18 @@ type Route struct {
 	// Command is the program devproxy starts to serve the route; nil when
 	// devproxy starts none.
 	Command *Command
+	// Record writes every exchange the target answers to a folder; nil
+	// records nothing.
+	Record *Record
+	// Replay answers from recorded files, always or while the target is
+	// down; nil never does.
+	Replay *Replay
+	// Fallback is where the route's requests go while Target refuses
+	// connections (a shared environment); nil for none.
+	Fallback *url.URL
+	// Inject are the latency, failures, throttle and rate limit devproxy
+	// adds to the route's answers; the zero value adds none.
+	Inject Inject
 	// Line is the line of the route's key in the file, 0 when unknown.
 	Line int
 }

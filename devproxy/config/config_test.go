@@ -43,6 +43,7 @@ func configFixture(t testing.TB) string {
 		"mocks/hello.json":        `{"message":"hello"}`,
 		"mocks/blob.nosuchext":    "blob",
 		"notes.txt":               "not a folder",
+		"recorded/api/GET.http":   "GET /api\n\nHTTP/1.1 200 OK\n\n",
 		"certs/localhost.pem":     "-----BEGIN CERTIFICATE-----",
 		"certs/localhost-key.pem": "-----BEGIN PRIVATE KEY-----",
 	}
@@ -213,6 +214,19 @@ func dumpConfig(cfg *Config) string {
 			}
 			headers("    ", m.Headers)
 		}
+		if rec := r.Record; rec != nil {
+			fmt.Fprintf(&b, "  record %s secrets %t (line %d)\n", rel(rec.Dir), rec.Secrets, rec.Line)
+		}
+		if rep := r.Replay; rep != nil {
+			fmt.Fprintf(&b, "  replay %s auto %t (line %d)\n", rel(rep.Dir), rep.Auto, rep.Line)
+		}
+		if r.Fallback != nil {
+			fmt.Fprintf(&b, "  fallback %s\n", r.Fallback)
+		}
+		if in := r.Inject; in.Active() {
+			fmt.Fprintf(&b, "  inject latency %s..%s fail %g status %d throttle %dB/s rate_limit %d per %s\n",
+				in.LatencyMin, in.LatencyMax, in.FailRate, in.FailStatus, in.Throttle, in.RateRequests, in.RatePer)
+		}
 		if c := r.CORS; c != nil {
 			fmt.Fprintf(&b, "  cors origins %q credentials %t max_age %s (line %d)\n", c.Origins, c.Credentials, c.MaxAge, c.Line)
 			if c.Headers != nil {
@@ -285,7 +299,13 @@ func checkConfig(t *testing.T, cfg *Config) {
 		if !strings.HasPrefix(r.Path, "/") || strings.HasSuffix(r.Path, "/") || r.Path == ReservedPrefix {
 			t.Errorf("Parse: got route path %q, want a leading slash and no trailing one", r.Path)
 		}
-		if (r.Target == nil) == (r.Respond == nil) && !(r.Command != nil && r.Respond == nil) {
+		if r.Replay != nil && (r.Replay.Dir == "" || r.Respond != nil || r.Replay.Auto && r.Target == nil && r.Command == nil) {
+			t.Errorf("Parse: route %q: got replay %+v with target %v and respond %v", r.Path, r.Replay, r.Target, r.Respond)
+		}
+		if r.Fallback != nil && r.Target == nil && r.Command == nil {
+			t.Errorf("Parse: route %q: got fallback %v without a target", r.Path, r.Fallback)
+		}
+		if (r.Target == nil) == (r.Respond == nil) && !(r.Command != nil && r.Respond == nil) && !(r.Replay != nil && r.Respond == nil) {
 			t.Errorf("Parse: route %q: got target %v and respond %v, want exactly one", r.Path, r.Target, r.Respond)
 		}
 		if r.Target != nil && r.Timeout <= 0 {
@@ -469,8 +489,8 @@ func TestSuggest(t *testing.T) {
 		{"strip-prefix", `did you mean "strip_prefix"?`},
 		{"STRIP_PREFIX", `did you mean "strip_prefix"?`},
 		{"insecur", `did you mean "insecure"?`},
-		{"x", "known fields: target, strip_prefix, host, insecure, headers, timeout, respond, cors, command, dir, env"},
-		{"upstream", "known fields: target, strip_prefix, host, insecure, headers, timeout, respond, cors, command, dir, env"},
+		{"x", "known fields: target, strip_prefix, host, insecure, headers, timeout, respond, cors, command, dir, env, record, record_secrets, replay, fallback, latency, fail, throttle, rate_limit"},
+		{"upstream", "known fields: target, strip_prefix, host, insecure, headers, timeout, respond, cors, command, dir, env, record, record_secrets, replay, fallback, latency, fail, throttle, rate_limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

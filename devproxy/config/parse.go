@@ -897,8 +897,28 @@ func (p *parser) route(k, v *yaml.Node, fp string) Route {
 	var target, respond *field
 	var proxyOnly []field
 	var cmd commandFields
+	keys := map[string]*field{}
 	for _, f := range p.fields(n, fp, routeFields(), routeHint) {
+		keys[f.name] = &f
 		switch f.name {
+		case "record":
+			proxyOnly = append(proxyOnly, f)
+			r.Record = p.record(f)
+		case "record_secrets":
+			proxyOnly = append(proxyOnly, f)
+		case "replay":
+			r.Replay = p.replay(f)
+		case "fallback":
+			proxyOnly = append(proxyOnly, f)
+			r.Fallback = p.fallbackURL(f)
+		case "latency":
+			p.latency(f, &r.Inject)
+		case "fail":
+			p.fail(f, &r.Inject)
+		case "throttle":
+			p.throttle(f, &r.Inject)
+		case "rate_limit":
+			p.rateLimit(f, &r.Inject)
 		case "target":
 			target = &f
 			if s, ok := p.text(f.val, f.path, `a URL such as "http://localhost:5000"`); ok {
@@ -945,6 +965,12 @@ func (p *parser) route(k, v *yaml.Node, fp string) Route {
 		}
 	}
 	r.Command = p.command(cmd, "routes."+k.Value)
+	p.offline(&r, k, fp, keys)
+	replay := keys["replay"]
+	if replay != nil && respond != nil {
+		p.add(replay.key, replay.path, "a mock answers itself; remove replay, or respond to answer from the recordings",
+			"cannot be used together with respond")
+	}
 	switch {
 	case target != nil && respond != nil:
 		p.add(respond.key, respond.path, "a route either forwards to target or answers with respond; remove one",
@@ -954,6 +980,8 @@ func (p *parser) route(k, v *yaml.Node, fp string) Route {
 			"cannot be used together with respond")
 	case target == nil && respond == nil && cmd.command != nil:
 		// The command's port is picked when it starts.
+	case target == nil && respond == nil && replay != nil:
+		// The recordings answer; no target is needed.
 	case target == nil && respond == nil:
 		p.add(k, fp, "add target: http://localhost:5000, or respond: to answer with a mock",
 			"route has neither target nor respond")

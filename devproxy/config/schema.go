@@ -39,6 +39,12 @@ const (
 	kindFrontend
 	// kindRoutes maps path prefixes to a target URL or a route mapping.
 	kindRoutes
+	// kindNumber is a number, or a "${VAR}" that expands to one.
+	kindNumber
+	// kindLatency is a duration or a range of two ("100ms..800ms").
+	kindLatency
+	// kindThrottle is a rate in bytes per second ("256KiB/s").
+	kindThrottle
 )
 
 // key is one key of a mapping in devproxy.yaml. The parser takes its
@@ -139,6 +145,40 @@ func routeKeys() []key {
 			doc: "With command: the folder the command runs in, relative to the config file."},
 		{name: "env", kind: kindEnv, def: map[string]any{},
 			doc: "With command: environment variables added to devproxy's for the command."},
+		{name: "record", kind: kindString,
+			doc: "A folder, relative to the config file, that every exchange the target answers is written to: one file per distinct request, to read, edit and commit."},
+		{name: "record_secrets", kind: kindBool, def: false,
+			doc: "Write Authorization, Cookie and Set-Cookie values into the recordings as they are. When false they are masked."},
+		{name: "replay", kind: kindString,
+			doc: "A folder of recordings to answer from instead of the target, or auto: answer from the record folder only while the target refuses connections."},
+		{name: "fallback", kind: kindString,
+			doc: "An http(s):// URL, such as a shared staging server, that answers while the target refuses connections; checked on every request."},
+		{name: "latency", kind: kindLatency,
+			doc: "Delay every answer by this long (300ms), or by a random time in a range (100ms..800ms). Marked in X-Devproxy-Injected."},
+		{name: "fail", kind: kindMapping, keys: failKeys(),
+			doc: "Answer a share of the requests with an error status instead of the target: {rate: 0.1, status: 503}. Marked in X-Devproxy-Injected."},
+		{name: "throttle", kind: kindThrottle,
+			doc: "Send request and response bodies at most this fast, each way, as a slow network would (256KiB/s). Marked in X-Devproxy-Injected."},
+		{name: "rate_limit", kind: kindMapping, keys: rateLimitKeys(),
+			doc: "Let through this many requests per window, answer the others 429 with Retry-After: {requests: 10, per: 1s}. Marked in X-Devproxy-Injected."},
+	}
+}
+
+func failKeys() []key {
+	return []key{
+		{name: "rate", kind: kindNumber,
+			doc: "The share of requests that fail, from 0 to 1: 0.1 fails one in ten. Required."},
+		{name: "status", kind: kindInt, def: DefaultFailStatus,
+			doc: "The status of a failed request, 400 to 599."},
+	}
+}
+
+func rateLimitKeys() []key {
+	return []key{
+		{name: "requests", kind: kindInt,
+			doc: "How many requests each window lets through. Required."},
+		{name: "per", kind: kindDuration, def: "1s",
+			doc: "The window the requests are counted in (1s, 1m)."},
 	}
 }
 
@@ -193,6 +233,9 @@ const envPattern = `\$\{`
 
 // durationPattern matches what time.ParseDuration reads, or a ${VAR}.
 const durationPattern = `^(-?([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$|^0$|` + envPattern
+
+// latencyPattern matches a duration or a range of two, or a ${VAR}.
+const latencyPattern = `^(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)(\.\.(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+))?$|` + envPattern
 
 // Schema returns the JSON Schema (draft 2020-12) of devproxy.yaml, made
 // from the key tables the parser reads, indented for a file.
@@ -270,6 +313,14 @@ func valueSchema(k key) obj {
 			"additionalProperties": obj{"type": []any{"string", "number", "boolean", "null"}}}
 	case kindAny:
 		return obj{}
+	case kindNumber:
+		return obj{"anyOf": []any{obj{"type": "number", "minimum": 0, "maximum": 1}, envString()}}
+	case kindLatency:
+		return obj{"anyOf": []any{obj{"type": "string", "pattern": latencyPattern}, obj{"const": 0}},
+			"examples": []any{"300ms", "100ms..800ms"}}
+	case kindThrottle:
+		return obj{"type": "string", "pattern": `^[0-9.]+ ?(B|kB|KB|KiB|MB|MiB|GB|GiB)/s$|` + envPattern,
+			"examples": []any{"256KiB/s", "1MB/s"}}
 	case kindMapping:
 		s := mappingSchema(obj{"type": "object"}, k.keys)
 		switch k.name {
@@ -283,6 +334,10 @@ func valueSchema(k key) obj {
 			s["required"] = []any{"origins"}
 		case "tls":
 			s["required"] = []any{"cert", "key"}
+		case "fail":
+			s["required"] = []any{"rate"}
+		case "rate_limit":
+			s["required"] = []any{"requests"}
 		}
 		return s
 	case kindFrontend:
@@ -290,8 +345,9 @@ func valueSchema(k key) obj {
 		return obj{"anyOf": []any{obj{"type": "string", "minLength": 1}, long}, "examples": []any{"http://localhost:5173", "./dist"}}
 	case kindRoutes:
 		long := mappingSchema(obj{"type": "object"}, k.keys)
-		long["anyOf"] = []any{obj{"required": []any{"target"}}, obj{"required": []any{"respond"}}, obj{"required": []any{"command"}}}
-		long["not"] = obj{"anyOf": []any{obj{"required": []any{"target", "respond"}}, obj{"required": []any{"command", "respond"}}}}
+		long["anyOf"] = []any{obj{"required": []any{"target"}}, obj{"required": []any{"respond"}}, obj{"required": []any{"command"}}, obj{"required": []any{"replay"}}}
+		long["not"] = obj{"anyOf": []any{obj{"required": []any{"target", "respond"}}, obj{"required": []any{"command", "respond"}},
+			obj{"required": []any{"replay", "respond"}}, obj{"required": []any{"record", "respond"}}, obj{"required": []any{"fallback", "respond"}}}}
 		return obj{
 			"type":          []any{"object", "null"},
 			"propertyNames": obj{"pattern": "^/"},

@@ -187,6 +187,8 @@ func TestSchemaKeys(t *testing.T) {
 		{"route", get(route, "properties"), routeFields()},
 		{"cors", get(route, "properties", "cors", "properties"), corsFields()},
 		{"respond", get(route, "properties", "respond", "properties"), respondFields()},
+		{"fail", get(route, "properties", "fail", "properties"), failFields()},
+		{"rate_limit", get(route, "properties", "rate_limit", "properties"), rateLimitFields()},
 	}
 	for _, c := range cases {
 		var got []string
@@ -218,6 +220,10 @@ func TestSchemaRejects(t *testing.T) {
 		{"duration without unit", "routes: {/a: {target: http://localhost:5000, timeout: 30}}\n"},
 		{"boolean header value", "routes: {/a: {target: http://localhost:5000, headers: {X-A: true}}}\n"},
 		{"quoted boolean", "routes: {/a: {target: http://localhost:5000, insecure: \"true\"}}\n"},
+		{"fail rate above 1", "routes: {/a: {target: http://localhost:5000, fail: {rate: 1.5}}}\n"},
+		{"throttle without unit", "routes: {/a: {target: http://localhost:5000, throttle: 256}}\n"},
+		{"fail without rate", "routes: {/a: {target: http://localhost:5000, fail: {status: 503}}}\n"},
+		{"record on a mock", "routes: {/a: {respond: {status: 200}, record: ./mocks}}\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
