@@ -33,8 +33,11 @@ func routeRows(cfg *config.Config) []routeRow {
 	rows := make([]routeRow, 0, len(routes)+1)
 	for _, r := range routes {
 		row := routeRow{path: r.Path, kind: kindMock, dest: kindMock.String(), opts: routeOptions(r.Route), target: r.Target, insecure: r.Insecure}
-		if r.Target != nil {
+		switch {
+		case r.Target != nil:
 			row.kind, row.dest = kindProxy, r.Target.String()
+		case r.Replay != nil:
+			row.kind, row.dest = kindProxy, replayVia+" "+relativeTo(cfg.Dir, r.Replay.Dir)
 		}
 		if r.Command != nil {
 			// A command is still starting when the banner is written:
@@ -90,6 +93,28 @@ func routeOptions(r *config.Route) string {
 	}
 	if r.Timeout != 0 && r.Timeout != config.DefaultTimeout {
 		opts = append(opts, "timeout "+r.Timeout.String())
+	}
+	return routeOptionsEnd(r, opts)
+}
+
+// routeOptionsEnd adds the record, replay, fallback and injection keys
+// of r to opts and writes them.
+func routeOptionsEnd(r *config.Route, opts []string) string {
+	if r.Record != nil {
+		opts = append(opts, "record")
+	}
+	if r.Replay != nil && (r.Replay.Auto || r.Target != nil) {
+		if r.Replay.Auto {
+			opts = append(opts, "replay while down")
+		} else {
+			opts = append(opts, "replay")
+		}
+	}
+	if r.Fallback != nil {
+		opts = append(opts, "fallback "+r.Fallback.String())
+	}
+	if in := r.Inject; in.Active() {
+		opts = append(opts, "injects "+injectSummary(in))
 	}
 	if len(opts) == 0 {
 		return ""

@@ -3,6 +3,8 @@ package devproxy
 import (
 	"fmt"
 	"net/url"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/devproxy/devproxy/devproxy/config"
@@ -44,13 +46,20 @@ func (s *Server) compile(cfg *config.Config, plan *commandPlan) *router {
 	for i := range cfg.Routes {
 		r := &cfg.Routes[i]
 		cr := &compiledRoute{Route: r}
-		if r.Respond != nil {
+		switch {
+		case r.Respond != nil:
 			cr.handler, cr.kind, cr.dest = &mockHandler{name: r.Path, r: r.Respond}, kindMock, kindMock.String()
-		} else {
+		case r.Target == nil:
+			// replay with no target: the recordings answer every request.
+			cr.handler, cr.kind, cr.dest = s.replayOf(cfg, r), kindProxy, replayVia
+		default:
 			u := newUpstream(upstreamOptions{name: r.Path, route: r, target: r.Target, cmd: s.cmds.lookup(plan, r.Path),
 				transport: pool(r.Target, r.Insecure, r.Timeout), timeout: r.Timeout,
 				buffers: s.buffers, streams: s.streams, hop: s.hop})
-			cr.handler, cr.kind, cr.dest = u, kindProxy, u.hostport
+			cr.handler, cr.kind, cr.dest = s.offline(cfg, r, u, pool), kindProxy, u.hostport
+		}
+		if r.Inject.Active() {
+			cr.handler = newInjectHandler(cr.handler, r.Path, r.Inject, s.random, s.opts.Now)
 		}
 		if r.CORS != nil {
 			cr.handler = newCORSHandler(r.CORS, r.Path, cfg.File, cr.handler, func(format string, args ...any) { s.log.warn(fmt.Sprintf(format, args...)) })
@@ -79,4 +88,50 @@ func (s *Server) compile(cfg *config.Config, plan *commandPlan) *router {
 		rt.frontend = &compiledFrontend{handler: newStaticHandler(f.Dir, f.SPA), kind: kindStatic, dest: f.Dir}
 	}
 	return rt
+}
+
+// offline wraps u, the upstream of route r, in what the route's record,
+// replay and fallback keys ask for: the fallback and replay: auto answer
+// in turn while the target refuses connections, record writes what the
+// target or its fallback answered, and a replay folder answers instead
+// of u.
+func (s *Server) offline(cfg *config.Config, r *config.Route, u *upstream, pool func(*url.URL, bool, time.Duration) *upstreamTransport) handler {
+	last := u
+	if r.Fallback != nil {
+		fb := newUpstream(upstreamOptions{name: r.Path, route: r, target: r.Fallback, key: "routes." + r.Path + ".fallback",
+			transport: pool(r.Fallback, r.Insecure, r.Timeout), timeout: r.Timeout,
+			buffers: s.buffers, streams: s.streams, hop: s.hop})
+		u.down, last = fb, fb
+	}
+	var h handler = u
+	if rp := r.Replay; rp != nil {
+		if !rp.Auto {
+			return s.replayOf(cfg, r)
+		}
+		last.down = s.replayOf(cfg, r)
+	}
+	if rec := r.Record; rec != nil {
+		h = &recordHandler{next: h, dir: rec.Dir, prefix: r.Path, secrets: rec.Secrets, from: r.Target.String(),
+			now: s.opts.Now, warn: func(msg string) { s.log.warn(msg) }}
+	}
+	return h
+}
+
+// replayOf is the replay handler of route r.
+func (s *Server) replayOf(cfg *config.Config, r *config.Route) *replayHandler {
+	h := &replayHandler{dir: r.Replay.Dir, prefix: r.Path, show: func(p string) string { return relativeTo(cfg.Dir, p) }}
+	if r.Record != nil {
+		h.record = r.Record.Dir
+	}
+	return h
+}
+
+// relativeTo writes path relative to dir when it is inside it, as the
+// config would name it.
+func relativeTo(dir, path string) string {
+	rel, err := filepath.Rel(dir, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return path
+	}
+	return "./" + filepath.ToSlash(rel)
 }

@@ -437,7 +437,7 @@ func (l *logger) collapse(e *logEntry) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	r := l.repeats[e.route]
-	failed := e.err != nil && e.status >= 500
+	failed := e.err != nil && e.status >= 500 && !e.injected
 	if r != nil && failed && r.err == e.err.Err {
 		r.total++
 		if l.json {
@@ -592,6 +592,9 @@ func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 	b = append(b, " → "...)
 
 	where, dest := e.route, e.dest
+	if e.via != "" {
+		dest = e.via
+	}
 	if n := utf8.RuneCountInString(where); n+1+utf8.RuneCountInString(dest) > whereW {
 		dest = ""
 		if n > whereW {
@@ -641,6 +644,9 @@ func (l *logger) lineBytes(e *logEntry, status int, dur, size []byte) []byte {
 	}
 	if proto != "" {
 		b = append(append(b, ' '), proto...)
+	}
+	if e.marks != "" {
+		b = l.p.hint.appendText(append(b, ' '), sanitize(e.marks))
 	}
 	return append(b, '\n')
 }
@@ -899,6 +905,11 @@ type jsonLine struct {
 	Source string `json:"source,omitempty"`
 	Stream string `json:"stream,omitempty"`
 	Proto  string `json:"proto,omitempty"`
+	// Via names what answered in place of the route's target (a
+	// fallback, replay); Marks are the words a text line ends with
+	// ("recorded", "injected latency 312ms").
+	Via   string `json:"via,omitempty"`
+	Marks string `json:"marks,omitempty"`
 }
 
 // configError logs a config that was refused, under msg: in the JSON log,
@@ -930,7 +941,7 @@ func (l *logger) jsonRequest(e *logEntry, msg string) {
 	jl := jsonLine{
 		Time: e.start.Format(time.RFC3339Nano), Level: "info", Msg: msg,
 		Method: e.method, Path: e.uri, Route: e.route, Target: e.dest,
-		Status: e.status, Bytes: e.bytes, Proto: e.proto,
+		Status: e.status, Bytes: e.bytes, Proto: e.proto, Via: e.via, Marks: e.marks,
 		DurationMS: float64(e.duration.Microseconds()) / 1000,
 	}
 	if e.ws {

@@ -51,6 +51,10 @@ type upstream struct {
 	cmd *supervised
 	// calls are ReverseProxies bound to one request's outcome (proxyCall).
 	calls sync.Pool
+	// down answers in the target's place while it refuses connections
+	// (a fallback, replay: auto); nil: the refusal is the answer. compile
+	// sets it before the router is used.
+	down downHandler
 }
 
 // upstreamOptions say what an upstream forwards to and how.
@@ -135,6 +139,11 @@ type proxyCall struct {
 	// target does not serve it (notServed); see serveOr.
 	fallback *upstream
 	in       *http.Request
+	// held and prior are set only when the upstream has a down handler
+	// (targetdown.go): the request's body kept for the handler, and the
+	// failure of the target this one stands in for.
+	held  *heldBody
+	prior *proxyError
 }
 
 func (c *proxyCall) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
@@ -144,7 +153,7 @@ func (c *proxyCall) errorHandler(w http.ResponseWriter, r *http.Request, err err
 		c.fallback.serve(w, c.in, c.o)
 		return
 	}
-	c.u.errorHandler(w, r, c.o, err)
+	c.u.errorHandler(w, r, c, err)
 }
 
 func (c *proxyCall) modifyResponse(res *http.Response) error {
@@ -165,10 +174,20 @@ func (u *upstream) serve(w http.ResponseWriter, r *http.Request, o *outcome) {
 // target answers that it does not serve r (notServed). r must have no
 // body, since it may be sent twice; a nil fallback forwards as serve does.
 func (u *upstream) serveOr(w http.ResponseWriter, r *http.Request, o *outcome, fallback *upstream) {
+	u.forward(w, r, o, fallback, nil)
+}
+
+// forward is serveOr; prior, when not nil, is the failure of the target
+// this upstream stands in for (targetdown.go).
+func (u *upstream) forward(w http.ResponseWriter, r *http.Request, o *outcome, fallback *upstream, prior *proxyError) {
 	c := u.calls.Get().(*proxyCall)
-	c.o, c.fallback, c.in = o, fallback, r
-	c.proxy.ServeHTTP(w, r)
-	c.o, c.fallback, c.in = nil, nil, nil
+	c.o, c.fallback, c.in, c.prior = o, fallback, r, prior
+	out := r
+	if u.down != nil {
+		out = c.hold(r)
+	}
+	c.proxy.ServeHTTP(w, out)
+	c.o, c.fallback, c.in, c.held, c.prior = nil, nil, nil, nil, nil
 	u.calls.Put(c)
 	if o.status == http.StatusRequestHeaderFieldsTooLarge && o.err == nil {
 		// The target's own 431 goes to the browser as it is; the log

@@ -32,6 +32,9 @@ type proxyError struct {
 	Route  string `json:"route,omitempty"`
 	Target string `json:"target,omitempty"`
 	Hint   string `json:"hint,omitempty"`
+	// File is the recording a replay looked for or could not read; ""
+	// for other failures.
+	File string `json:"file,omitempty"`
 	// Waiting marks a frontend dev server that is not up yet; a browser
 	// navigation gets a page that reloads itself once it answers.
 	Waiting bool `json:"-"`
@@ -208,7 +211,8 @@ func excerpt(s string, max int) string {
 }
 
 // errorHandler answers a failed upstream request.
-func (u *upstream) errorHandler(w http.ResponseWriter, r *http.Request, o *outcome, err error) {
+func (u *upstream) errorHandler(w http.ResponseWriter, r *http.Request, c *proxyCall, err error) {
+	o := c.o
 	if r.Context().Err() != nil {
 		// The client went away: nobody is left to answer.
 		o.clientClosed()
@@ -226,7 +230,14 @@ func (u *upstream) errorHandler(w http.ResponseWriter, r *http.Request, o *outco
 		writeProxyError(w, r, o, u.loopDetected())
 		return
 	}
-	writeProxyError(w, r, o, u.classify(err, u.timeout.String()))
+	pe := u.classify(err, u.timeout.String())
+	if c.answerDown(w, err, pe) {
+		return
+	}
+	if c.prior != nil {
+		pe = u.after(c.prior, pe)
+	}
+	writeProxyError(w, r, o, pe)
 }
 
 // writeProxyError is the one writer of every answer devproxy makes for

@@ -28,6 +28,24 @@ type outcome struct {
 	// fallback is the host:port of the frontend's fallback_api when the
 	// request went there instead of to the dev server; "" when it did not.
 	fallback string
+	// via names what answered in place of a route's target: the route's
+	// fallback's host:port, or "replay"; "" when the target (or the
+	// mock) did.
+	via string
+	// marks are the words the log line ends with, such as "recorded" or
+	// "injected latency 312ms"; "" for none.
+	marks string
+	// injected marks an answer devproxy made up (fail, rate_limit): the
+	// log never folds it into a repeated failure of the target.
+	injected bool
+}
+
+// mark adds words to the end of the request's log line.
+func (o *outcome) mark(words string) {
+	if o.marks != "" {
+		o.marks += " "
+	}
+	o.marks += words
 }
 
 // fail records pe as what went wrong; writeProxyError calls it.

@@ -467,8 +467,11 @@ func sameRoute(a, b config.Route) bool {
 }
 
 func routeDest(r *config.Route) string {
-	if r.Respond != nil {
+	switch {
+	case r.Respond != nil:
 		return kindMock.String()
+	case r.Target == nil && r.Replay != nil:
+		return replayVia
 	}
 	return r.Target.String()
 }

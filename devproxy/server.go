@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	mathrand "math/rand/v2"
 	"net/http"
 	"os"
 	"runtime/debug"
@@ -75,6 +76,11 @@ type Options struct {
 	// BannerNote is a line the text banner ends with, such as main's
 	// "press h to show the keys"; empty means none.
 	BannerNote string
+	// Random returns a number in [0, 1) for the failures devproxy
+	// injects: a latency within its range, whether a request fails. It
+	// may be called from several goroutines at once. Nil means
+	// math/rand/v2's Float64; tests give a seeded source.
+	Random func() float64
 }
 
 // Server is a running devproxy: it serves requests with the current router
@@ -129,6 +135,9 @@ type Server struct {
 	// tls block replaces it, and the listener with it.
 	https atomic.Pointer[httpsCerts]
 
+	// random is Options.Random, or math/rand/v2's Float64.
+	random func() float64
+
 	// watching is closed once the config file is watched (or cannot be).
 	watching  chan struct{}
 	watchOnce sync.Once
@@ -174,9 +183,13 @@ func New(opts Options) (*Server, error) {
 		watching:   make(chan struct{}),
 		hop:        rand.Text()[:16],
 		widthOf:    widthOf,
+		random:     opts.Random,
 
 		readHeaderTimeout: 10 * time.Second,
 		headerLimit:       defaultHeaderLimit,
+	}
+	if s.random == nil {
+		s.random = mathrand.Float64
 	}
 	s.cmds = newCommandSet(s.log, opts.Command)
 	s.cmds.moved = s.retarget
