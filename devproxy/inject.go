@@ -88,10 +88,11 @@ func (h *injectHandler) serve(w http.ResponseWriter, r *http.Request, o *outcome
 		}
 	}
 	iw.value = strings.Join(did, ", ")
+	h.next.serve(iw, r, o)
 	if iw.value != "" {
+		// After what answered says its word: "replayed injected latency 30ms".
 		o.mark("injected " + iw.value)
 	}
-	h.next.serve(iw, r, o)
 }
 
 // refuse answers r with an injected failure pe, marked with what.
