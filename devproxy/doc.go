@@ -6,7 +6,8 @@
 //	client ─▶ listener (listener.go, headerlimit.go) ─▶ Server.ServeHTTP (server.go)
 //	  ─▶ recorder (recorder.go) ─▶ router.dispatch (router.go: path rule, match, guards)
 //	      ├─ /__devproxy/…  devproxy's own endpoints (own.go)
-//	      ├─ longest route prefix ─▶ [cors mode] ─▶ mock, or upstream ─▶ pool ─▶ target
+//	      ├─ longest route prefix ─▶ [cors mode] ─▶ [inject] ─▶ mock, replay, or
+//	      │     [record] ─▶ upstream ─▶ pool ─▶ target (refused: fallback, replay: auto)
 //	      └─ everything else     ─▶ frontend: dev server (upstream) or folder (static.go);
 //	                                what the dev server does not serve ─▶ fallback_api (fallback.go)
 //	  ─▶ finish (server.go): one log line (log.go)
@@ -63,6 +64,19 @@
 //	static.go       a folder frontend: types, ranges, SPA fallback, no
 //	                dotfiles, nothing outside the folder
 //	mock.go         respond blocks: status, body or file, headers, delay
+//
+// Working without the backend (README: Work without the backend):
+//
+//	record.go       record: each exchange the target answered written to a
+//	                file named for its request; secrets masked; the names
+//	                replay looks up
+//	replay.go       replay: answers from those files, read on every
+//	                request; the 404 naming the file it looked for
+//	targetdown.go   what answers while a route's target refuses connections
+//	                (its fallback, replay: auto): the upstream hands it the
+//	                request, body unread; a failure of both names both
+//	inject.go       latency, fail, throttle (both ways, streamed) and
+//	                rate_limit around a route's handler; X-Devproxy-Injected
 //	cors.go         cors mode: preflights and Access-Control-* headers
 //	own.go          GET /__devproxy/status, /__devproxy/frontend (what the
 //	                waiting page polls) and the no-frontend route list
