@@ -80,6 +80,7 @@ func TestOfflineKeysHotReload(t *testing.T) {
 		{"change latency to fail", route("    fail: {rate: 1, status: 418}\n"), func(t *testing.T) {
 			res, _ := get(t)
 			wantMark(t, res, 418, "fail 418")
+			p.log.waitFor(t, "config reloaded: changed /api options: injects latency 20ms → injects fail 1")
 		}},
 		{"rate_limit", route("    rate_limit: {requests: 1, per: 1h}\n"), func(t *testing.T) {
 			res, _ := get(t)

@@ -394,6 +394,8 @@ func describeChanges(old, cfg *config.Config) []string {
 		case !sameRoute(o, r):
 			if routeDest(&o) != routeDest(&r) {
 				changes = append(changes, "changed "+r.Path+": "+routeDest(&o)+" → "+routeDest(&r))
+			} else if a, b := optionWords(&o), optionWords(&r); a != b {
+				changes = append(changes, "changed "+r.Path+" options: "+orNone(a)+" → "+orNone(b))
 			} else {
 				changes = append(changes, "changed "+r.Path+" options")
 			}
@@ -464,6 +466,12 @@ func (s *Server) probeNew(ctx context.Context, old, cfg *config.Config) []string
 func sameRoute(a, b config.Route) bool {
 	a.Line, b.Line = 0, 0
 	return reflect.DeepEqual(a, b)
+}
+
+// optionWords are the banner's options of r without their parentheses:
+// "strip_prefix, injects latency 20ms".
+func optionWords(r *config.Route) string {
+	return strings.TrimSuffix(strings.TrimPrefix(routeOptions(r), " ("), ")")
 }
 
 func routeDest(r *config.Route) string {
