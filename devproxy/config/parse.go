@@ -983,7 +983,7 @@ func (p *parser) route(k, v *yaml.Node, fp string) Route {
 	case target == nil && respond == nil && replay != nil:
 		// The recordings answer; no target is needed.
 	case target == nil && respond == nil:
-		p.add(k, fp, "add target: http://localhost:5000, or respond: to answer with a mock",
+		p.add(k, fp, "add target: http://localhost:5000, respond: to answer with a mock, or replay: to answer from recordings",
 			"route has neither target nor respond")
 	case respond != nil:
 		for _, f := range proxyOnly {

@@ -124,7 +124,7 @@ func frontendKeys() []key {
 func routeKeys() []key {
 	return []key{
 		{name: "target", kind: kindString,
-			doc: "The http:// or https:// URL to forward to; may carry a base path. Required unless respond is set."},
+			doc: "The http:// or https:// URL to forward to; may carry a base path. Required unless respond, command or replay is set."},
 		{name: "strip_prefix", kind: kindBool, def: false,
 			doc: "Remove the route's prefix before forwarding: /auth/login -> /base/login. When false the path is kept."},
 		{name: "host", kind: kindEnum, enum: []string{"target", "preserve"}, def: "target",
