@@ -143,6 +143,7 @@ func TestInjectThrottle(t *testing.T) {
 	within := func(what string, took time.Duration) {
 		t.Helper()
 		got := float64(size) / took.Seconds()
+		t.Logf("%s: %.0f B/s over %s (%.1f%% of the throttle)", what, got, took, 100*got/rate)
 		if got < 0.9*rate || got > 1.1*rate {
 			t.Errorf("%s: %.0f B/s over %s, want %d B/s within 10%%", what, got, took, rate)
 		}
