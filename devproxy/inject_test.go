@@ -83,6 +83,7 @@ func TestInjectFailRate(t *testing.T) {
 	}
 	// 1000 draws at 0.1: a mean of 100 and a standard deviation of 9.5;
 	// four of them either way.
+	t.Logf("%d of %d requests failed at rate 0.1", failed, n)
 	if failed < 62 || failed > 138 {
 		t.Errorf("%d of %d requests failed at rate 0.1, want 62 to 138", failed, n)
 	}
