@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Where a cold load's time goes, per request, as Chromium sees it (CDP Network timing), for one page
 // URL: when requests are issued (the import graph's waves), how long each waits for a connection,
-// for its response headers and for its body, and how busy the renderer's main thread was.
+// for its response headers and for its body.
 // Needs the stack and the proxy up (see README.md); Chromium is $CHROMIUM (lib/chromium.sh: the
 // harness's HOME and, with PL_NETNS, the network namespace).
 //
@@ -26,7 +26,6 @@ try {
   const page = ctx.pages()[0] ?? (await ctx.newPage());
   const cdp = await ctx.newCDPSession(page);
   await cdp.send('Network.enable');
-  await cdp.send('Performance.enable');
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
   let reqs = new Map();
   cdp.on('Network.requestWillBeSent', (e) => { if (/^https?:/.test(e.request.url)) reqs.set(e.requestId, { url: e.request.url, sent: e.timestamp }); });
@@ -39,10 +38,8 @@ try {
   await go(); // warm-up, as measure.mjs does
   for (let i = 1; i <= loads; i++) {
     reqs = new Map();
-    const m0 = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
     await go();
     await new Promise((r) => setTimeout(r, 100));
-    const m1 = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
     const nav = await page.evaluate(() => performance.getEntriesByType('navigation')[0].loadEventStart);
     const list = [...reqs.values()].filter((r) => r.timing && r.done);
     const t0 = Math.min(...list.map((r) => r.sent));
@@ -60,7 +57,6 @@ try {
     for (const s of sentAt) waves[Math.floor(s / 100)] = (waves[Math.floor(s / 100)] || 0) + 1;
     const last = Math.max(...list.map((r) => (r.done - t0) * 1000));
     console.log(`load ${i}: load event ${f(nav)} ms, last response ${f(last)} ms, ${list.length} requests over ${new Set(list.map((r) => r.conn)).size} connection(s) (${[...new Set(list.map((r) => r.proto))].join(',')}), ${connects} new connection(s)`);
-    console.log(`  renderer main thread busy ${f((m1.TaskDuration - m0.TaskDuration) * 1000)} ms (script ${f((m1.ScriptDuration - m0.ScriptDuration) * 1000)} ms)`);
     console.log(`  per request ms, median / p90 / max: queued for a connection ${f(q(queued, 0.5))} / ${f(q(queued, 0.9))} / ${f(q(queued, 1))}; request sent -> headers ${f(q(wait, 0.5))} / ${f(q(wait, 0.9))} / ${f(q(wait, 1))}; body ${f(q(body, 0.5))} / ${f(q(body, 0.9))} / ${f(q(body, 1))}`);
     console.log(`  requests issued per 100 ms since the first: ${Array.from(waves, (n) => n || 0).join(' ')}`);
   }
