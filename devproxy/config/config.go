@@ -60,6 +60,9 @@ type Config struct {
 	Routes []Route
 	// Log tunes the request log.
 	Log LogSettings
+	// Inspect tunes the inspector. The zero value captures, keeping
+	// DefaultInspectRequests requests.
+	Inspect InspectSettings
 	// Warnings are problems that do not stop the config from loading,
 	// such as a route that shadows the dev server's own paths, sorted by
 	// line; nil when there are none.
@@ -82,6 +85,25 @@ type LogSettings struct {
 	// false (frontend: pages): successful asset requests are not logged,
 	// page loads and failures are.
 	FrontendAll bool
+}
+
+// DefaultInspectRequests is how many requests the inspector keeps when
+// inspect: does not say.
+const DefaultInspectRequests = 1000
+
+// maxInspectRequests bounds inspect.requests: each request kept may hold
+// two bodies of up to 1 MiB, within a 64 MiB budget, so more than this
+// would only keep bodiless entries.
+const maxInspectRequests = 100000
+
+// InspectSettings tune the inspector (the inspect key).
+type InspectSettings struct {
+	// Off stops the capture of requests (inspect: false). Default false:
+	// every request devproxy carries is captured.
+	Off bool
+	// Requests is how many requests are kept; 0 means
+	// DefaultInspectRequests.
+	Requests int
 }
 
 // Frontend is where requests that no route claims go: a dev server to forward

@@ -193,6 +193,9 @@ func dumpConfig(cfg *Config) string {
 	if cfg.Log.FrontendAll {
 		fmt.Fprintf(&b, "log frontend all\n")
 	}
+	if cfg.Inspect != (InspectSettings{}) {
+		fmt.Fprintf(&b, "inspect off %t requests %d\n", cfg.Inspect.Off, cfg.Inspect.Requests)
+	}
 	for _, r := range cfg.Routes {
 		fmt.Fprintf(&b, "route %s (line %d)\n", r.Path, r.Line)
 		if r.Command != nil {

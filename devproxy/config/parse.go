@@ -30,6 +30,8 @@ func topFields() []string { return names(topKeys()) }
 
 func logFields() []string { return names(logKeys()) }
 
+func inspectFields() []string { return names(inspectKeys()) }
+
 func tlsFields() []string { return names(tlsKeys()) }
 
 func frontendFields() []string { return names(frontendKeys()) }
@@ -301,6 +303,8 @@ func (p *parser) document(data []byte, cfg *Config) {
 			cfg.Routes = p.routes(f)
 		case "log":
 			cfg.Log = p.logSettings(f)
+		case "inspect":
+			cfg.Inspect = p.inspectSettings(f)
 		}
 	}
 	if cfg.TLS != nil {
@@ -369,6 +373,34 @@ func (p *parser) logSettings(f field) LogSettings {
 		}
 	}
 	return ls
+}
+
+// inspectSettings reads inspect: true, false, or a mapping such as
+// inspect: {requests: 5000}, which keeps the capture on.
+func (p *parser) inspectSettings(f field) InspectSettings {
+	var is InspectSettings
+	n := resolve(f.val)
+	if n.Kind != yaml.MappingNode {
+		if b, ok := p.boolean(f.val, f.path); ok {
+			is.Off = !b
+		}
+		return is
+	}
+	for _, g := range p.fields(n, f.path, inspectFields(), nil) {
+		if g.name != "requests" {
+			continue
+		}
+		want := fmt.Sprintf("a number of requests from 1 to %d", maxInspectRequests)
+		if i, ok := p.integer(g.val, g.path, want); ok {
+			if i < 1 || i > maxInspectRequests {
+				p.add(resolve(g.val), g.path, fmt.Sprintf("write a number from 1 to %d (the default is %d); inspect: false stops the capture", maxInspectRequests, DefaultInspectRequests),
+					"want %s, got %d", want, i)
+				continue
+			}
+			is.Requests = i
+		}
+	}
+	return is
 }
 
 // syntaxError turns an error of the YAML library into a Error. The

@@ -45,6 +45,9 @@ const (
 	kindLatency
 	// kindThrottle is a rate in bytes per second ("256KiB/s").
 	kindThrottle
+	// kindSwitch is true or false (or "${VAR}"), or a mapping of the
+	// key's sub-keys, which means true.
+	kindSwitch
 )
 
 // key is one key of a mapping in devproxy.yaml. The parser takes its
@@ -85,6 +88,15 @@ func topKeys() []key {
 			doc: "Path prefix -> target URL (short form) or a mapping (long form). The longest prefix wins."},
 		{name: "log", kind: kindMapping, keys: logKeys(),
 			doc: "Tunes the request log."},
+		{name: "inspect", kind: kindSwitch, keys: inspectKeys(), def: true,
+			doc: "The inspector at /__devproxy/: false stops capturing requests (the -inspect=false flag does too); a mapping tunes it."},
+	}
+}
+
+func inspectKeys() []key {
+	return []key{
+		{name: "requests", kind: kindInt, def: DefaultInspectRequests,
+			doc: "How many requests the inspector keeps, newest first; the oldest is dropped. Bodies are kept up to 1 MiB each, 64 MiB in all."},
 	}
 }
 
@@ -340,6 +352,8 @@ func valueSchema(k key) obj {
 			s["required"] = []any{"requests"}
 		}
 		return s
+	case kindSwitch:
+		return obj{"anyOf": []any{obj{"type": "boolean"}, envString(), mappingSchema(obj{"type": "object"}, k.keys)}}
 	case kindFrontend:
 		long := mappingSchema(obj{"type": "object", "anyOf": []any{obj{"required": []any{"dir"}}, obj{"required": []any{"command"}}, obj{"required": []any{"url"}}}}, k.keys)
 		return obj{"anyOf": []any{obj{"type": "string", "minLength": 1}, long}, "examples": []any{"http://localhost:5173", "./dist"}}

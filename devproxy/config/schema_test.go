@@ -182,6 +182,7 @@ func TestSchemaKeys(t *testing.T) {
 	}{
 		{"top", top, topFields()},
 		{"log", get(top, "log", "properties"), logFields()},
+		{"inspect", get(anyOf(get(top, "inspect"), 2), "properties"), inspectFields()},
 		{"tls", get(top, "tls", "properties"), tlsFields()},
 		{"frontend", get(anyOf(get(top, "frontend"), 1), "properties"), frontendFields()},
 		{"route", get(route, "properties"), routeFields()},
@@ -224,6 +225,8 @@ func TestSchemaRejects(t *testing.T) {
 		{"throttle without unit", "routes: {/a: {target: http://localhost:5000, throttle: 256}}\n"},
 		{"fail without rate", "routes: {/a: {target: http://localhost:5000, fail: {status: 503}}}\n"},
 		{"record on a mock", "routes: {/a: {respond: {status: 200}, record: ./mocks}}\n"},
+		{"inspect string", "inspect: off\n"},
+		{"inspect unknown key", "inspect: {keep: 10}\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
