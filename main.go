@@ -22,6 +22,7 @@ Examples:
   devproxy -https                   serve https://localhost:8080 with HTTP/2 (run devproxy trust once)
   devproxy -verbose                 also log every frontend asset request
   devproxy -log json > log.jsonl    log one JSON object per line, for tools
+  devproxy -inspect=false           serve without capturing requests for the inspector
   devproxy check                    validate the config and print its routes
   devproxy init                     write a devproxy.yaml from this project's dev server proxy
   devproxy doctor URL --origin http://localhost:3000

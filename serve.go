@@ -40,6 +40,7 @@ func runServe(ctx context.Context, e env, args []string, stdout, stderr io.Write
 	logFormat := fset.String("log", "text", "log `format`: text (aligned, colored on a terminal) or json (one object per line)")
 	https := fset.Bool("https", false, "serve https (HTTP/2 and HTTP/1.1) with certificates of devproxy's local CA, even if the config does not say https: true")
 	verbose := fset.Bool("verbose", false, "log every frontend request, not only page loads and failures")
+	inspectOn := fset.Bool("inspect", true, "capture requests for the inspector at /__devproxy/; -inspect=false turns it off whatever the config says")
 	if code, ok := parseFlags(fset, args); !ok {
 		return code
 	}
@@ -75,6 +76,7 @@ func runServe(ctx context.Context, e env, args []string, stdout, stderr io.Write
 		LogJSON:    *logFormat == "json",
 		Verbose:    *verbose,
 		HTTPS:      *https,
+		NoInspect:  !*inspectOn,
 		Version:    buildVersion(),
 		Command:    command,
 	})

@@ -127,6 +127,8 @@ type bannerInfo struct {
 	version string
 	cfg     *config.Config
 	open    string           // the URL to open devproxy at
+	inspect string           // the inspector's URL
+	capture bool             // whether the inspector captures requests
 	ready   time.Duration    // from start to listening
 	probes  map[string]error // by probeKey
 	note    string           // a last line, or ""
@@ -146,8 +148,9 @@ func (l *logger) banner(bi bannerInfo) {
 	rows := routeRows(cfg)
 	open := bi.open
 	if l.json {
+		capture := bi.capture
 		l.jsonLine(jsonLine{Level: "info", Msg: "devproxy listening", Version: version, URL: open, Config: cfg.File,
-			DurationMS: float64(max(bi.ready.Microseconds(), 1)) / 1000})
+			DurationMS: float64(max(bi.ready.Microseconds(), 1)) / 1000, Inspector: bi.inspect, Capture: &capture})
 		for _, r := range rows {
 			jl := jsonLine{Level: "info", Msg: "route", Route: r.path, Target: r.dest}
 			if r.target != nil {
@@ -167,6 +170,11 @@ func (l *logger) banner(bi bannerInfo) {
 	b = append(b, "  config "+cfg.File+"\n"...)
 	b = append(b, "  ➜ open "...)
 	b = l.p.url.appendText(b, open)
+	b = append(b, "\n  ➜ inspect "...)
+	b = l.p.url.appendText(b, bi.inspect)
+	if !bi.capture {
+		b = append(b, " (capture off)"...)
+	}
 	b = append(b, "\n\n"...)
 	width := 0
 	for _, r := range rows {

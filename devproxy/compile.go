@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/inspect"
 	"github.com/devproxy/devproxy/internal/web"
 )
 
@@ -38,6 +39,12 @@ func (s *Server) retarget() {
 // plan (nil: the commands in use).
 func (s *Server) compile(cfg *config.Config, plan *commandPlan) *router {
 	rt := &router{cfg: cfg, parsed: cfg, guards: newGuards(cfg, cfg.TrustedOrigins()), pools: map[*upstreamTransport]bool{}}
+	if !cfg.Inspect.Off && !s.opts.NoInspect {
+		rt.capture = s.capture
+	}
+	// The store outlives routers, so that a reload keeps what it holds;
+	// only its size follows the config.
+	s.capture.SetMaxExchanges(cfg.Inspect.Requests)
 	pool := func(target *url.URL, insecure bool, timeout time.Duration) *upstreamTransport {
 		t := s.transports.get(target, insecure, timeout)
 		rt.pools[t] = true
@@ -49,14 +56,17 @@ func (s *Server) compile(cfg *config.Config, plan *commandPlan) *router {
 		switch {
 		case r.Respond != nil:
 			cr.handler, cr.kind, cr.dest = &mockHandler{name: r.Path, r: r.Respond}, kindMock, kindMock.String()
+			cr.where = inspect.Where{Kind: inspect.KindMock, Route: r.Path}
 		case r.Target == nil:
 			// replay with no target: the recordings answer every request.
 			cr.handler, cr.kind, cr.dest = s.replayOf(cfg, r), kindProxy, replayVia
+			cr.where = inspect.Where{Kind: inspect.KindRoute, Route: r.Path}
 		default:
 			u := newUpstream(upstreamOptions{name: r.Path, route: r, target: r.Target, cmd: s.cmds.lookup(plan, r.Path),
 				transport: pool(r.Target, r.Insecure, r.Timeout), timeout: r.Timeout,
 				buffers: s.buffers, streams: s.streams, hop: s.hop})
 			cr.handler, cr.kind, cr.dest = s.offline(cfg, r, u, pool), kindProxy, u.hostport
+			cr.where = inspect.Where{Kind: inspect.KindRoute, Route: r.Path, Target: r.Target.String()}
 		}
 		if r.Inject.Active() {
 			cr.handler = newInjectHandler(cr.handler, r.Path, r.Inject, s.random, s.opts.Now)
@@ -77,15 +87,18 @@ func (s *Server) compile(cfg *config.Config, plan *commandPlan) *router {
 		u := newUpstream(upstreamOptions{name: kindFrontend.String(), frontend: true, target: f.URL, cmd: s.cmds.lookup(plan, frontendKey),
 			transport: pool(f.URL, insecure, config.DefaultTimeout), timeout: config.DefaultTimeout,
 			buffers: s.buffers, streams: s.streams, hop: s.hop})
-		rt.frontend = &compiledFrontend{handler: u, kind: kindFrontend, dest: u.hostport}
+		rt.frontend = &compiledFrontend{handler: u, kind: kindFrontend, dest: u.hostport,
+			where: inspect.Where{Kind: inspect.KindFrontend, Target: f.URL.String()}}
 		if fb := f.FallbackAPI; fb != nil {
 			api := newUpstream(upstreamOptions{name: kindFallback.String(), key: "frontend.fallback_api", target: fb,
 				transport: pool(fb, false, config.DefaultTimeout), timeout: config.DefaultTimeout,
 				buffers: s.buffers, streams: s.streams, hop: s.hop})
 			rt.frontend.handler = &fallbackHandler{dev: u, api: api}
+			rt.frontend.fallback = &inspect.Where{Kind: inspect.KindRoute, Route: kindFallback.String(), Target: fb.String()}
 		}
 	default:
-		rt.frontend = &compiledFrontend{handler: newStaticHandler(f.Dir, f.SPA), kind: kindStatic, dest: f.Dir}
+		rt.frontend = &compiledFrontend{handler: newStaticHandler(f.Dir, f.SPA), kind: kindStatic, dest: f.Dir,
+			where: inspect.Where{Kind: inspect.KindStatic}}
 	}
 	return rt
 }

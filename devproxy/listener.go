@@ -55,6 +55,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	cfg := s.Config()
 	s.log.banner(bannerInfo{
 		version: s.opts.Version, cfg: cfg, open: s.url(ln.Addr().String()), ready: ready,
+		inspect: s.inspectorURL(ln.Addr().String()), capture: s.router.Load().capture != nil,
 		probes: s.probeTargets(ctx, routeRows(cfg)), note: s.opts.BannerNote,
 	})
 	if note := s.bannerTrust(ctx); note != "" {
@@ -85,6 +86,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// WebSockets and event streams never finish on their own: end them
 	// now, cleanly, rather than cut them at the end of the grace period.
 	s.streams.stopAll()
+	s.stopInspector()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	s.mu.Lock()

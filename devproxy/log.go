@@ -895,6 +895,10 @@ type jsonLine struct {
 	Config     string  `json:"config,omitempty"`
 	Version    string  `json:"version,omitempty"`
 	Up         *bool   `json:"up,omitempty"`
+	// Inspector is the inspector's URL, Capture whether it captures (the
+	// banner).
+	Inspector string `json:"inspector,omitempty"`
+	Capture   *bool  `json:"capture,omitempty"`
 	// File to Message locate one config problem; Hint says its fix.
 	File    string `json:"file,omitempty"`
 	Line    int    `json:"line,omitempty"`

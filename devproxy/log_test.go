@@ -52,6 +52,7 @@ func logScript(t *testing.T, l *logger) {
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	down5000 := &loopbackDialError{port: "5000", err4: refused, err6: refused}
 	l.banner(bannerInfo{version: "0.1.0", cfg: cfg, open: "http://localhost:8080", ready: 15 * time.Millisecond,
+		inspect: "http://localhost:8080/__devproxy/", capture: true,
 		probes: map[string]error{"http://localhost:5000": down5000, "http://localhost:5173": nil}, note: "press h to show the keys"})
 	down := &proxyError{Status: 502, Err: "connection refused: nothing listens on 127.0.0.1:5000 or [::1]:5000", Route: "/api", Target: "http://localhost:5000", Hint: "is the API running? start it, or fix routes./api.target in the config"}
 	entries := []*logEntry{

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"strings"
 
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/inspect"
 	"github.com/devproxy/devproxy/internal/status"
 )
 
@@ -19,6 +21,10 @@ type (
 
 // serveOwn answers devproxy's own endpoints under ReservedPrefix.
 func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, o *outcome, rt *router) {
+	if isInspectorPath(r.URL.Path) {
+		s.inspector.ServeHTTP(w, r)
+		return
+	}
 	if r.URL.Path != status.Path && r.URL.Path != status.FrontendPath {
 		writeProxyError(w, r, o, &proxyError{
 			Status: http.StatusNotFound,
@@ -54,11 +60,39 @@ func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, o *outcome, rt
 		st.Listen = *l
 	}
 	st.URL = s.url(st.Listen)
+	st.Inspector = status.Inspector{URL: s.inspectorURL(st.Listen), Capture: rt.capture != nil, Requests: inspectRequests(rt.cfg)}
 	st.Protocol = r.Proto
 	if r.ProtoMajor == 2 {
 		st.Protocol = "h2"
 	}
 	writeJSON(w, st)
+}
+
+// isInspectorPath reports whether path is the inspector's: its page and
+// files, and everything under its api/.
+func isInspectorPath(path string) bool {
+	rest, ok := strings.CutPrefix(path, config.ReservedPrefix)
+	if !ok {
+		return false
+	}
+	switch rest {
+	case "", "/", "/app.js", "/app.css":
+		return true
+	}
+	return strings.HasPrefix(rest, "/api/")
+}
+
+// inspectorURL is the inspector's page on devproxy at addr.
+func (s *Server) inspectorURL(addr string) string {
+	return strings.TrimSuffix(s.url(addr), "/") + status.InspectorPath
+}
+
+// inspectRequests is how many requests the inspector keeps under cfg.
+func inspectRequests(cfg *config.Config) int {
+	if n := cfg.Inspect.Requests; n > 0 {
+		return n
+	}
+	return inspect.DefaultMaxExchanges
 }
 
 // writeJSON answers v as indented JSON that is never cached.

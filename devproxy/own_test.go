@@ -61,7 +61,8 @@ routes:
 		t.Errorf("status reload = %+v, want ok with an RFC 3339 time", st.Reload)
 	}
 
-	for _, path := range []string{"/__devproxy/", "/__devproxy/nope", "/__devproxy"} {
+	// The inspector has /__devproxy/ itself (inspector_test.go).
+	for _, path := range []string{"/__devproxy/nope", "/__devproxy/apix", "/__devproxy/app.jsx"} {
 		if res, _ := p.get(t, path); res.StatusCode != 404 || res.Header.Get("X-Devproxy-Error") != "1" {
 			t.Errorf("GET %s: status %d, want devproxy's 404", path, res.StatusCode)
 		}

@@ -156,6 +156,9 @@ func (c *proxyCall) errorHandler(w http.ResponseWriter, r *http.Request, err err
 	c.u.errorHandler(w, r, c, err)
 }
 
+// modifyResponse is the upstream's, unless the request is to go to the
+// fallback instead; it tells the inspector of a 101, which ReverseProxy
+// writes to the hijacked connection, past the recorder.
 func (c *proxyCall) modifyResponse(res *http.Response) error {
 	if c.fallback != nil && notServed(c.in, res) {
 		// A short body is read to its end so that the connection to the
@@ -163,7 +166,13 @@ func (c *proxyCall) modifyResponse(res *http.Response) error {
 		_, _ = io.CopyN(io.Discard, res.Body, 4<<10)
 		return errNotServed
 	}
-	return c.u.modifyResponse(res)
+	if err := c.u.modifyResponse(res); err != nil {
+		return err
+	}
+	if res.StatusCode == http.StatusSwitchingProtocols {
+		c.o.ex.ResponseHeader(res.StatusCode, res.Header)
+	}
+	return nil
 }
 
 func (u *upstream) serve(w http.ResponseWriter, r *http.Request, o *outcome) {

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
+
+	"github.com/devproxy/devproxy/devproxy/inspect"
 )
 
 // outcome is what the log needs to know of one request: the status and
@@ -38,6 +40,10 @@ type outcome struct {
 	// injected marks an answer devproxy made up (fail, rate_limit): the
 	// log never folds it into a repeated failure of the target.
 	injected bool
+	// ex is the request as the inspector captures it; nil when capture
+	// is off or the request is devproxy's own. The recorder feeds it the
+	// response; the proxy its 101 (see proxyCall.modifyResponse).
+	ex *inspect.Exchange
 }
 
 // mark adds words to the end of the request's log line.
@@ -76,6 +82,9 @@ type recorder struct {
 	// e is what the log says of this request, its outcome included;
 	// recorder and entry are one allocation.
 	e logEntry
+	// fallbackWhere is where the inspector says the request went when the
+	// frontend's fallback_api answered it; nil without fallback_api.
+	fallbackWhere *inspect.Where
 	// conn counts the bytes of a hijacked connection.
 	conn *countingConn
 }
@@ -89,6 +98,7 @@ func (rec *recorder) WriteHeader(code int) {
 	case !rec.wroteHeader:
 		rec.e.status = code
 		rec.wroteHeader = true
+		rec.e.ex.ResponseHeader(code, rec.Header())
 	}
 	rec.ResponseWriter.WriteHeader(code)
 }
@@ -96,9 +106,13 @@ func (rec *recorder) WriteHeader(code int) {
 func (rec *recorder) Write(b []byte) (int, error) {
 	if !rec.wroteHeader {
 		rec.e.status, rec.wroteHeader = http.StatusOK, true
+		rec.e.ex.ResponseHeader(http.StatusOK, rec.Header())
 	}
 	n, err := rec.ResponseWriter.Write(b)
 	rec.e.bytes += int64(n)
+	// Captured after the write, so that the client never waits for the
+	// copy.
+	rec.e.ex.ResponseBody(b[:n])
 	return n, err
 }
 
@@ -118,28 +132,32 @@ func (rec *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	rec.hijacked = true
 	rec.e.status, rec.wroteHeader = http.StatusSwitchingProtocols, true
-	rec.conn = &countingConn{Conn: c}
+	rec.conn = &countingConn{Conn: c, tapUp: rec.e.ex.WSFrames(inspect.ToServer), tapDown: rec.e.ex.WSFrames(inspect.ToClient)}
 	rec.streams.track(rec.conn)
 	rec.e.fellBack()
 	rec.log.wsOpened(&rec.e)
 	return rec.conn, brw, nil
 }
 
-// countingConn counts the bytes of a WebSocket each way for the log.
+// countingConn counts the bytes of a WebSocket each way for the log, and
+// hands them to the inspector's frame taps (nil when capture is off).
 type countingConn struct {
 	net.Conn
-	up, down atomic.Int64
+	up, down       atomic.Int64
+	tapUp, tapDown *inspect.FrameTap
 }
 
 func (c *countingConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	c.up.Add(int64(n))
+	_, _ = c.tapUp.Write(b[:n])
 	return n, err
 }
 
 func (c *countingConn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
 	c.down.Add(int64(n))
+	_, _ = c.tapDown.Write(b[:n])
 	return n, err
 }
 

@@ -420,6 +420,15 @@ func describeChanges(old, cfg *config.Config) []string {
 	if !reflect.DeepEqual(old.AllowedOrigins, cfg.AllowedOrigins) {
 		changes = append(changes, "allowed_origins changed")
 	}
+	switch o, n := old.Inspect, cfg.Inspect; {
+	case o.Off && !n.Off:
+		changes = append(changes, "inspect on")
+	case !o.Off && n.Off:
+		changes = append(changes, "inspect off")
+	}
+	if o, n := inspectRequests(old), inspectRequests(cfg); o != n {
+		changes = append(changes, fmt.Sprintf("inspect keeps %d requests (was %d)", n, o))
+	}
 	return changes
 }
 

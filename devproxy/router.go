@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/inspect"
 )
 
 // router is one compiled config: the routes sorted for matching and the
@@ -23,6 +24,9 @@ type router struct {
 	// pools are the upstream pools the router's handlers use, recorded by
 	// compile as it builds them: a reload retires every other pool.
 	pools map[*upstreamTransport]bool
+	// capture keeps the requests the router serves for the inspector;
+	// nil when capture is off (inspect: false, -inspect=false).
+	capture *inspect.Store
 }
 
 // kind is what answers a request. Its String is the word the log uses for
@@ -63,6 +67,8 @@ type compiledRoute struct {
 	// dest is how the request log names the destination: the target's
 	// host:port, or "mock".
 	dest string
+	// where is how the inspector names the destination.
+	where inspect.Where
 }
 
 // compiledFrontend is the catch-all for requests no route claims.
@@ -70,7 +76,11 @@ type compiledFrontend struct {
 	handler handler
 	kind    kind // kindFrontend or kindStatic
 	// dest names the dev server's host:port or the folder.
-	dest string
+	dest  string
+	where inspect.Where
+	// fallback is where the inspector says a request went when the
+	// frontend's fallback_api answered it; nil without fallback_api.
+	fallback *inspect.Where
 }
 
 func (rt *router) match(path string) *compiledRoute {
@@ -111,9 +121,12 @@ type dispatch struct {
 	// the page listing the routes when there is no frontend.
 	h   handler
 	own bool
-	// kind, route and dest are what the request log names.
+	// kind, route and dest are what the request log names, where what
+	// the inspector does.
 	kind        kind
 	route, dest string
+	where       inspect.Where
+	fallback    *inspect.Where // the frontend's, when it has a fallback_api
 	// refused, when not nil, is why the request is answered by devproxy
 	// with an error before any handler runs.
 	refused *proxyError
@@ -122,7 +135,7 @@ type dispatch struct {
 // dispatch resolves r's path, routes it by the resolved path and checks it
 // against the guards.
 func (rt *router) dispatch(r *http.Request) dispatch {
-	d := dispatch{r: r, kind: kindDevproxy, route: kindDevproxy.String()}
+	d := dispatch{r: r, kind: kindDevproxy, route: kindDevproxy.String(), where: inspect.Where{Kind: inspect.KindDevproxy}}
 	raw := rawPath(r)
 	resolved, pe := resolveDots(raw)
 	if pe != nil {
@@ -137,9 +150,10 @@ func (rt *router) dispatch(r *http.Request) dispatch {
 	switch m := rt.match(path); {
 	case d.own:
 	case m != nil:
-		d.kind, d.route, d.dest, d.h = m.kind, m.Path, m.dest, m.handler
+		d.kind, d.route, d.dest, d.h, d.where = m.kind, m.Path, m.dest, m.handler, m.where
 	case rt.frontend != nil:
-		d.kind, d.route, d.dest, d.h = rt.frontend.kind, rt.frontend.kind.String(), rt.frontend.dest, rt.frontend.handler
+		d.kind, d.route, d.dest, d.h, d.where = rt.frontend.kind, rt.frontend.kind.String(), rt.frontend.dest, rt.frontend.handler, rt.frontend.where
+		d.fallback = rt.frontend.fallback
 	}
 	d.refused = rt.guards.check(d.r, rt.frontend != nil && d.h == rt.frontend.handler)
 	return d

@@ -18,6 +18,7 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/devproxy/devproxy/devproxy/config"
+	"github.com/devproxy/devproxy/devproxy/inspect"
 	"github.com/muesli/termenv"
 )
 
@@ -81,6 +82,9 @@ type Options struct {
 	// may be called from several goroutines at once. Nil means
 	// math/rand/v2's Float64; tests give a seeded source.
 	Random func() float64
+	// NoInspect turns the inspector's capture off whatever the config
+	// says (-inspect=false). Default false: the config's inspect decides.
+	NoInspect bool
 }
 
 // Server is a running devproxy: it serves requests with the current router
@@ -141,6 +145,14 @@ type Server struct {
 	// watching is closed once the config file is watched (or cannot be).
 	watching  chan struct{}
 	watchOnce sync.Once
+
+	// capture keeps the exchanges the inspector shows, across reloads;
+	// a router that captures points at it. inspector serves the page
+	// and API under ReservedPrefix; stopInspector ends its event streams
+	// at shutdown.
+	capture       *inspect.Store
+	inspector     http.Handler
+	stopInspector context.CancelFunc
 }
 
 // New loads the config named by opts and returns a Server ready to Serve.
@@ -187,10 +199,17 @@ func New(opts Options) (*Server, error) {
 
 		readHeaderTimeout: 10 * time.Second,
 		headerLimit:       defaultHeaderLimit,
+
+		capture: inspect.New(inspect.Options{Now: opts.Now}),
 	}
 	if s.random == nil {
 		s.random = mathrand.Float64
 	}
+	ictx, stop := context.WithCancel(context.Background())
+	s.stopInspector = stop
+	// A replay is served by the server itself: routed by the config of
+	// the moment, and captured as a new entry.
+	s.inspector = inspect.NewHandler(ictx, s.capture, inspect.HandlerOptions{Prefix: config.ReservedPrefix, Replay: s, Version: opts.Version})
 	s.cmds = newCommandSet(s.log, opts.Command)
 	s.cmds.moved = s.retarget
 	cfg, data, err := config.LoadFor(opts.ConfigFile, opts.LookupEnv, s.listening())
@@ -274,6 +293,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	d := rt.dispatch(r)
 	e.kind, e.route, e.dest = d.kind, d.route, d.dest
+	if !d.own {
+		// devproxy's own endpoints, the inspector above all, are never
+		// captured: the page would fill its own list.
+		where := d.where
+		if d.refused != nil {
+			where = inspect.Where{Kind: inspect.KindDevproxy}
+		}
+		o.ex = rt.capture.Begin(r, where)
+		rec.fallbackWhere = d.fallback
+		d.r.Body = o.ex.TeeRequestBody(d.r.Body)
+	}
 	if pe := s.checkHeaders(r, e.route); pe != nil {
 		writeProxyError(rec, r, o, pe)
 		return
@@ -295,6 +325,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		serveNoFrontend(rec, r, o, rt)
 	}
+}
+
+// errClientGone is what an exchange whose client left early ended with.
+var errClientGone = errors.New("the client went away before the response was complete")
+
+// finishCapture ends the request's exchange with what the log knows.
+func finishCapture(rec *recorder) {
+	e := &rec.e
+	if e.fallback != "" && rec.fallbackWhere != nil {
+		e.ex.Retarget(*rec.fallbackWhere)
+	}
+	if e.err != nil {
+		e.ex.Fail(e.err.Err, e.err.Hint)
+	}
+	var err error
+	switch {
+	case e.status == StatusClientClosed:
+		err = errClientGone
+	case !rec.wroteHeader:
+		// Nothing was written: net/http sends the 200 itself.
+		e.ex.ResponseHeader(e.status, rec.Header())
+	}
+	size := e.bytes
+	if rec.hijacked {
+		size = rec.conn.up.Load() + rec.conn.down.Load()
+	}
+	e.ex.Finish(size, err)
 }
 
 // finish logs the request. A panic costs only this request: it is logged
@@ -324,6 +381,9 @@ func (s *Server) finish(rec *recorder, r *http.Request) {
 	}
 	if e.status == 0 {
 		e.status = http.StatusOK
+	}
+	if e.ex != nil {
+		finishCapture(rec)
 	}
 	switch {
 	case rec.hijacked:

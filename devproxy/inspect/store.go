@@ -207,6 +207,27 @@ func (s *Store) add(ex *Exchange) {
 	}
 }
 
+// SetMaxExchanges changes how many exchanges are kept, as a reload of the
+// config does; 0 means DefaultMaxExchanges. The oldest beyond the new
+// number are dropped at once.
+func (s *Store) SetMaxExchanges(n int) {
+	if n <= 0 {
+		n = DefaultMaxExchanges
+	}
+	s.mu.Lock()
+	s.opts.MaxExchanges = n
+	var dropped []*Exchange
+	if extra := len(s.list) - n; extra > 0 {
+		dropped = append(dropped, s.list[:extra]...)
+		clear(s.list[:extra])
+		s.list = s.list[extra:]
+	}
+	s.mu.Unlock()
+	for _, ex := range dropped {
+		ex.drop()
+	}
+}
+
 // reserve takes up to n bytes of the budget for ex, dropping the oldest
 // other exchanges when needed, and returns how many it got.
 func (s *Store) reserve(ex *Exchange, n int64) int64 {
@@ -360,7 +381,7 @@ type WSMessage struct {
 type Exchange struct {
 	store *Store
 
-	// Set by Begin, never changed.
+	// Set by Begin, never changed; Where by Retarget, under mu.
 	ID       uint64
 	Start    time.Time
 	Method   string
@@ -497,6 +518,18 @@ func (ex *Exchange) ResponseBody(p []byte) {
 		return
 	}
 	ex.keep(&ex.respBody, p)
+}
+
+// Retarget changes where the exchange says the request went, for a request
+// that was sent on elsewhere (the frontend's fallback_api); call it before
+// Finish.
+func (ex *Exchange) Retarget(where Where) {
+	if ex == nil {
+		return
+	}
+	ex.mu.Lock()
+	ex.Where = where
+	ex.mu.Unlock()
 }
 
 // Fail records what went wrong and what to try, as the proxy's failure

@@ -92,6 +92,40 @@ func TestStoreBounds(t *testing.T) {
 	}
 }
 
+// TestSetMaxExchanges: a reload that keeps fewer requests drops the
+// oldest at once, with their share of the budget; 0 is the default.
+func TestSetMaxExchanges(t *testing.T) {
+	tests := []struct {
+		name    string
+		max     int
+		wantIDs string
+		more    string // after one more exchange
+	}{
+		{"fewer", 2, "[5 4]", "[6 5]"},
+		{"more", 10, "[5 4 3 2 1]", "[6 5 4 3 2 1]"},
+		{"default", 0, "[5 4 3 2 1]", "[6 5 4 3 2 1]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New(Options{MaxExchanges: 5})
+			for i := range 5 {
+				exchange(s, fmt.Sprintf("/x/%d", i+1), nil, []byte("body"))
+			}
+			s.SetMaxExchanges(tt.max)
+			if got := fmt.Sprint(ids(s)); got != tt.wantIDs {
+				t.Errorf("SetMaxExchanges(%d): kept ids = %s, want %s", tt.max, got, tt.wantIDs)
+			}
+			if want := int64(4 * len(s.Snapshot())); s.Used() != want {
+				t.Errorf("SetMaxExchanges(%d): Used() = %d, want %d", tt.max, s.Used(), want)
+			}
+			exchange(s, "/x/6", nil, []byte("body"))
+			if got := fmt.Sprint(ids(s)); got != tt.more {
+				t.Errorf("SetMaxExchanges(%d), one more: kept ids = %s, want %s", tt.max, got, tt.more)
+			}
+		})
+	}
+}
+
 // TestDroppedInFlight: an exchange dropped while its response is still
 // streaming stops taking budget.
 func TestDroppedInFlight(t *testing.T) {

@@ -38,6 +38,23 @@ type Status struct {
 	Frontend string  `json:"frontend"`
 	Routes   []Route `json:"routes"`
 	Reload   Reload  `json:"reload"`
+	// Inspector is the state of the inspector, whose page shows it.
+	Inspector Inspector `json:"inspector"`
+}
+
+// InspectorPath is where the inspector's page is; its API is under
+// InspectorPath + "api/".
+const InspectorPath = config.ReservedPrefix + "/"
+
+// Inspector says where the inspector is and whether it captures.
+type Inspector struct {
+	// URL is the inspector's page.
+	URL string `json:"url"`
+	// Capture is false when inspect: false or -inspect=false turned the
+	// capture of requests off.
+	Capture bool `json:"capture"`
+	// Requests is how many requests it keeps.
+	Requests int `json:"requests"`
 }
 
 // Route is one route of the config being served.

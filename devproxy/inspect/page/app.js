@@ -404,6 +404,8 @@ async function showConfig() {
     const res = await fetch('status', { headers: { Accept: 'application/json' } });
     if (!res.ok) return;
     const st = await res.json();
+    // inspect: false (or -inspect=false), as devproxy's config says now.
+    $('#capture-off').hidden = !(st.inspector && st.inspector.capture === false);
     const box = $('#config');
     const parts = [`config ${st.config || '—'}`];
     if (st.reload && st.reload.at) parts.push(`${st.reload.ok ? 'loaded' : 'reload failed'} at ${new Date(st.reload.at).toLocaleTimeString()}`);
