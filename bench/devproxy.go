@@ -94,10 +94,11 @@ func baseConfig(listen, backend string) string {
 	return fmt.Sprintf("listen: %s\nfrontend: %s\nroutes:\n  /api: %s\n", listen, backend, backend)
 }
 
-// start runs bin with a generated config in its own folder under dir. The
-// request log goes to a file there, or to /dev/null when logOff. cpu >= 0
-// pins the process to that CPU with taskset.
-func start(ctx context.Context, bin, dir, name, backend string, logOff bool, cpu int, profile bool) (*instance, error) {
+// start runs bin with a generated config in its own folder under dir, as
+// v says: the request log goes to a file there, or to /dev/null when
+// v.logOff. cpu >= 0 pins the process to that CPU with taskset.
+func start(ctx context.Context, bin, dir, backend string, v variant, cpu int, profile bool) (*instance, error) {
+	name := v.name()
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -111,7 +112,7 @@ func start(ctx context.Context, bin, dir, name, backend string, logOff bool, cpu
 		return nil, err
 	}
 	var out *os.File
-	if logOff {
+	if v.logOff {
 		out, err = os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	} else {
 		in.logPath = filepath.Join(dir, "devproxy.log")
@@ -123,6 +124,9 @@ func start(ctx context.Context, bin, dir, name, backend string, logOff bool, cpu
 	defer out.Close()
 
 	argv := []string{bin, "-config", in.config, "-listen", listen}
+	if v.inspectOff {
+		argv = append(argv, "-inspect=false")
+	}
 	if cpu >= 0 {
 		argv = append([]string{"taskset", "-c", strconv.Itoa(cpu)}, argv...)
 	}

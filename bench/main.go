@@ -7,6 +7,7 @@
 //	go run ./bench -pin                   devproxy on CPU 1; load and backend on CPU 0
 //	go run ./bench -duration 2s -only small,small1
 //	go run ./bench -log compare           add devproxy with its log sent to /dev/null
+//	go run ./bench -inspect compare       add devproxy with the inspector's capture off
 //	go run ./bench -pin -only small -cpuprofile cpu.prof -memprofile mem.prof
 //	go tool pprof -top cpu.prof
 //
@@ -84,6 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	bigConns := fset.Int("bigconns", 8, "connections for download and upload")
 	only := fset.String("only", "", "comma-separated `scenarios` to run: small,small1,download,upload,ws,sse,reload (default all)")
 	logMode := fset.String("log", "file", "devproxy's request log: file, off (/dev/null) or compare (both, side by side)")
+	inspectMode := fset.String("inspect", "on", "the inspector's capture: on, off (-inspect=false) or compare (both, side by side)")
 	pin := fset.Bool("pin", false, "pin devproxy to CPU 1 and the load generator and backend to CPU 0 (taskset)")
 	cpuProfile := fset.String("cpuprofile", "", "write a CPU profile of devproxy to `file`")
 	memProfile := fset.String("memprofile", "", "write devproxy's allocs profile to `file`")
@@ -106,6 +108,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *logMode != "file" && *logMode != "off" && *logMode != "compare" {
 		return usage("-log %q: want file, off or compare", *logMode)
 	}
+	if *inspectMode != "on" && *inspectMode != "off" && *inspectMode != "compare" {
+		return usage("-inspect %q: want on, off or compare", *inspectMode)
+	}
 	selected, err := selectScenarios(*only)
 	if err != nil {
 		return usage("%v", err)
@@ -125,7 +130,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	b := &bench{duration: *duration, warmup: *warmup, rounds: *rounds, conns: *conns, bigConns: *bigConns}
-	if err := b.run(ctx, stdout, stderr, selected, *logMode, proxyPin, absPath(*cpuProfile), absPath(*memProfile)); err != nil {
+	if err := b.run(ctx, stdout, stderr, selected, variants(*logMode, *inspectMode), proxyPin, absPath(*cpuProfile), absPath(*memProfile)); err != nil {
 		fmt.Fprintf(stderr, "bench: error: %v\n", err)
 		return 1
 	}
@@ -179,7 +184,35 @@ func absPath(p string) string {
 	return p
 }
 
-func (b *bench) run(ctx context.Context, stdout, stderr io.Writer, selected []scenario, logMode string, proxyPin int, cpuProfile, memProfile string) error {
+// variant is how one devproxy instance runs.
+type variant struct {
+	logOff     bool // its request log goes to /dev/null, not a file
+	inspectOff bool // -inspect=false
+}
+
+func (v variant) name() string {
+	name := "devproxy"
+	if v.logOff {
+		name += ", log off"
+	}
+	if v.inspectOff {
+		name += ", inspect off"
+	}
+	return name
+}
+
+// variants are the instances the -log and -inspect modes ask for.
+func variants(logMode, inspectMode string) []variant {
+	var out []variant
+	for _, logOff := range map[string][]bool{"file": {false}, "off": {true}, "compare": {false, true}}[logMode] {
+		for _, inspectOff := range map[string][]bool{"on": {false}, "off": {true}, "compare": {false, true}}[inspectMode] {
+			out = append(out, variant{logOff: logOff, inspectOff: inspectOff})
+		}
+	}
+	return out
+}
+
+func (b *bench) run(ctx context.Context, stdout, stderr io.Writer, selected []scenario, vs []variant, proxyPin int, cpuProfile, memProfile string) error {
 	root, err := moduleRoot(ctx)
 	if err != nil {
 		return err
@@ -210,12 +243,8 @@ func (b *bench) run(ctx context.Context, stdout, stderr io.Writer, selected []sc
 			in.stop()
 		}
 	}()
-	for i, off := range map[string][]bool{"file": {false}, "off": {true}, "compare": {false, true}}[logMode] {
-		name := "devproxy"
-		if off {
-			name = "devproxy, log off"
-		}
-		in, err := start(ctx, bin, filepath.Join(tmp, "devproxy"+strconv.Itoa(i)), name, b.backend.url, off, proxyPin, profiling && i == 0)
+	for i, v := range vs {
+		in, err := start(ctx, bin, filepath.Join(tmp, "devproxy"+strconv.Itoa(i)), b.backend.url, v, proxyPin, profiling && i == 0)
 		if err != nil {
 			return err
 		}
@@ -287,7 +316,7 @@ func (b *bench) run(ctx context.Context, stdout, stderr io.Writer, selected []sc
 		cpus = n
 	}
 	fmt.Fprintf(stdout, "%s (%s), %s %s/%s, %d CPUs, %s\n", strings.TrimSpace(string(version)), root, runtime.Version(), runtime.GOOS, runtime.GOARCH, cpus, time.Now().Format("2006-01-02 15:04"))
-	fmt.Fprintf(stdout, "%s; per target: %s warm-up, %s measured, %s; devproxy's request log: %s\n\n", pinDesc, b.warmup, b.duration, roundsDesc(b.rounds), logDesc(logMode))
+	fmt.Fprintf(stdout, "%s; per target: %s warm-up, %s measured, %s; devproxy's request log: %s; the inspector: %s\n\n", pinDesc, b.warmup, b.duration, roundsDesc(b.rounds), logDesc(vs), inspectDesc(vs))
 	writeTable(stdout, rows)
 	var peak int64 = -1
 	for _, r := range rows {
@@ -331,14 +360,32 @@ func median(runs []row) row {
 	return m
 }
 
-func logDesc(mode string) string {
-	switch mode {
-	case "off":
-		return "/dev/null"
-	case "compare":
+func logDesc(vs []variant) string {
+	on, off := false, false
+	for _, v := range vs {
+		on, off = on || !v.logOff, off || v.logOff
+	}
+	switch {
+	case on && off:
 		return "a file, and /dev/null for \"log off\""
+	case off:
+		return "/dev/null"
 	}
 	return "a file"
+}
+
+func inspectDesc(vs []variant) string {
+	on, off := false, false
+	for _, v := range vs {
+		on, off = on || !v.inspectOff, off || v.inspectOff
+	}
+	switch {
+	case on && off:
+		return "capturing, and -inspect=false for \"inspect off\""
+	case off:
+		return "-inspect=false"
+	}
+	return "capturing (the default)"
 }
 
 // measure runs sc against t and reads devproxy's CPU time at the edges of

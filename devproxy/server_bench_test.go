@@ -35,16 +35,19 @@ func BenchmarkServeHTTP(b *testing.B) {
 	b.Cleanup(func() { logFile.Close() })
 
 	for _, c := range []struct {
-		name string
-		path string
-		log  io.Writer
+		name      string
+		path      string
+		log       io.Writer
+		noInspect bool
 	}{
-		{"proxied", "/api/small", io.Discard},
-		{"proxied,log-to-file", "/api/small", logFile},
-		{"frontend", "/src/main.ts", io.Discard},
-		{"mock", "/mock", io.Discard},
+		{"proxied", "/api/small", io.Discard, false},
+		{"proxied,inspect-off", "/api/small", io.Discard, true},
+		{"proxied,log-to-file", "/api/small", logFile, false},
+		{"frontend", "/src/main.ts", io.Discard, false},
+		{"mock", "/mock", io.Discard, false},
+		{"mock,inspect-off", "/mock", io.Discard, true},
 	} {
-		srv, err := New(Options{ConfigFile: file, Log: c.log})
+		srv, err := New(Options{ConfigFile: file, Log: c.log, NoInspect: c.noInspect})
 		if err != nil {
 			b.Fatal(err)
 		}
