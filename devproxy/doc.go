@@ -5,7 +5,7 @@
 //
 //	client ─▶ listener (listener.go, headerlimit.go) ─▶ Server.ServeHTTP (server.go)
 //	  ─▶ recorder (recorder.go) ─▶ router.dispatch (router.go: path rule, match, guards)
-//	      ├─ /__devproxy/…  devproxy's own endpoints (own.go)
+//	      ├─ /__devproxy/…  devproxy's own endpoints (own.go), the inspector
 //	      ├─ longest route prefix ─▶ [cors mode] ─▶ [inject] ─▶ mock, replay, or
 //	      │     [record] ─▶ upstream ─▶ pool ─▶ target (refused: fallback, replay: auto)
 //	      └─ everything else     ─▶ frontend: dev server (upstream) or folder (static.go);
@@ -24,12 +24,21 @@
 // writeProxyError) and never look behind the ResponseWriter; the recorder
 // is the one wrapper of the connection's writer.
 //
+// Every request but devproxy's own is an exchange of the inspector
+// (package inspect) when capture is on: ServeHTTP begins it once the
+// router has decided, with the route, target and kind, and tees the
+// request body; the recorder hands it the response header and each write
+// after it is made, and the frames of a hijacked WebSocket; finish ends it
+// with the failure the log reports. The store outlives routers; a router
+// points at it, or at nil when inspect: false.
+//
 // # Where each behaviour lives
 //
 // The request path:
 //
 //	server.go       Options, Server, New, ServeHTTP, finish (log line, panics)
-//	recorder.go     outcome, the handler interface, recorder (status, bytes, hijack)
+//	recorder.go     outcome, the handler interface, recorder (status, bytes,
+//	                hijack, the inspector's response hooks)
 //	router.go       kind, compiled routes, match, longest prefix first, dispatch
 //	compile.go      Config ─▶ router: handlers, kinds and the pools they use
 //	paths.go        the path rule: dot segments resolved, hidden ones refused
@@ -79,7 +88,8 @@
 //	                rate_limit around a route's handler; X-Devproxy-Injected
 //	cors.go         cors mode: preflights and Access-Control-* headers
 //	own.go          GET /__devproxy/status, /__devproxy/frontend (what the
-//	                waiting page polls) and the no-frontend route list
+//	                waiting page polls), the inspector's page and API
+//	                mounted at /__devproxy/, and the no-frontend route list
 //
 // Around the requests:
 //
