@@ -155,9 +155,13 @@ func (c *countingConn) Read(b []byte) (int, error) {
 }
 
 func (c *countingConn) Write(b []byte) (int, error) {
+	// Tapped before the write: once written, the client may answer, and
+	// the inspector would list its reply before the message it answers
+	// (TestCaptureWebSocket saw it under load). A frame tap neither
+	// blocks nor fails.
+	_, _ = c.tapDown.Write(b)
 	n, err := c.Conn.Write(b)
 	c.down.Add(int64(n))
-	_, _ = c.tapDown.Write(b[:n])
 	return n, err
 }
 

@@ -313,9 +313,11 @@ func (c *tapConn) Read(b []byte) (int, error) {
 }
 
 func (c *tapConn) Write(b []byte) (int, error) {
+	// Tapped before the write, as the core does: once written, the
+	// client may answer, and its reply must not be listed first.
+	_, _ = c.toClient.Write(b)
 	n, err := c.Conn.Write(b)
 	c.down.Add(int64(n))
-	_, _ = c.toClient.Write(b[:n])
 	return n, err
 }
 
