@@ -7,7 +7,7 @@
 # Why not veth + tc netem: this machine's kernel has no netem (CONFIG_NET_SCH_NETEM is not set).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/proc.sh"
-NS=${PL_NETNS:-pl-p18}
+NS=${PL_NETNS:-devproxy-pl}
 NET_DIR="$RUN_DIR/net"
 SRC="${DEVPROXY_SRC:-${PAGELOAD_CALLER_DIR:-$PWD}}"
 BIN="$RUN_DIR/bin/netdelay"
