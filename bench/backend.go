@@ -23,6 +23,8 @@ const sseInterval = 100 * time.Millisecond
 //	POST /api/echo   reads the body, replies its length
 //	GET  /api/sse    text/event-stream, 10 events 100 ms apart, each flushed
 //	GET  /api/ws     WebSocket echo
+//	GET  /api/user, /api/config, /api/items, /api/notifications
+//	                 the page-load app's API calls, small JSON, no-store
 type backend struct {
 	srv *http.Server
 	url string // http://127.0.0.1:PORT
@@ -62,6 +64,11 @@ func startBackend() (*backend, error) {
 	})
 	mux.HandleFunc("GET /api/sse", serveSSE)
 	mux.HandleFunc("GET /api/ws", wsEcho)
+	for _, wave := range pageAPIs {
+		for _, p := range wave {
+			mux.HandleFunc("GET "+p, pageAPI)
+		}
+	}
 
 	b := &backend{url: "http://" + ln.Addr().String()}
 	b.srv = &http.Server{

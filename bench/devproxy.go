@@ -81,34 +81,39 @@ type instance struct {
 	dir     string // the config's folder
 	config  string // devproxy.yaml in dir
 	backend string
-	logPath string // "" when the log goes to /dev/null
-	control string // the profiling build's control address, or ""
-	ticks   int64  // USER_HZ, the unit of /proc/PID/stat's times
-	cmd     *exec.Cmd
-	exited  chan struct{}
+	// frontend is the config's frontend: the backend, or the page-load
+	// dev server when a page-load scenario runs.
+	frontend string
+	logPath  string // "" when the log goes to /dev/null
+	control  string // the profiling build's control address, or ""
+	ticks    int64  // USER_HZ, the unit of /proc/PID/stat's times
+	cmd      *exec.Cmd
+	exited   chan struct{}
 }
 
-// baseConfig is the config every instance starts with: /api and the
-// frontend both go to the backend, as in the peers' harness.
-func baseConfig(listen, backend string) string {
-	return fmt.Sprintf("listen: %s\nfrontend: %s\nroutes:\n  /api: %s\n", listen, backend, backend)
+// baseConfig is the config every instance starts with: /api goes to the
+// backend and the frontend to frontend: the backend too, as in the peers'
+// harness, or the page-load scenarios' dev server, as in the page-load
+// harness.
+func baseConfig(listen, frontend, backend string) string {
+	return fmt.Sprintf("listen: %s\nfrontend: %s\nroutes:\n  /api: %s\n", listen, frontend, backend)
 }
 
 // start runs bin with a generated config in its own folder under dir, as
 // v says: the request log goes to a file there, or to /dev/null when
 // v.logOff. cpu >= 0 pins the process to that CPU with taskset.
-func start(ctx context.Context, bin, dir, backend string, v variant, cpu int, profile bool) (*instance, error) {
+func start(ctx context.Context, bin, dir, frontend, backend string, v variant, cpu int, profile bool) (*instance, error) {
 	name := v.name()
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
 	listen := "127.0.0.1:" + port
-	in := &instance{name: name, url: "http://" + listen, dir: dir, config: filepath.Join(dir, "devproxy.yaml"), backend: backend, ticks: clockTicks(), exited: make(chan struct{})}
+	in := &instance{name: name, url: "http://" + listen, dir: dir, config: filepath.Join(dir, "devproxy.yaml"), backend: backend, frontend: frontend, ticks: clockTicks(), exited: make(chan struct{})}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(in.config, []byte(baseConfig(listen, backend)), 0o644); err != nil {
+	if err := os.WriteFile(in.config, []byte(baseConfig(listen, frontend, backend)), 0o644); err != nil {
 		return nil, err
 	}
 	var out *os.File
@@ -213,10 +218,15 @@ func (in *instance) stop() {
 
 func (in *instance) pid() int { return in.cmd.Process.Pid }
 
-// cpuTime returns the user plus system CPU time devproxy has used, from
-// /proc/PID/stat (utime and stime, in clock ticks).
+// cpuTime returns the user plus system CPU time devproxy has used.
 func (in *instance) cpuTime() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", in.pid()))
+	return procCPU(in.pid(), in.ticks)
+}
+
+// procCPU returns the user plus system CPU time of process pid, from
+// /proc/PID/stat (utime and stime, in clock ticks of ticks per second).
+func procCPU(pid int, ticks int64) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
 	}
@@ -235,7 +245,7 @@ func (in *instance) cpuTime() (time.Duration, error) {
 	if err := errors.Join(err1, err2); err != nil {
 		return 0, err
 	}
-	return time.Duration(ut+st) * time.Second / time.Duration(in.ticks), nil
+	return time.Duration(ut+st) * time.Second / time.Duration(ticks), nil
 }
 
 // resetPeak makes VmHWM start again from the current RSS (Linux 4.0+), so

@@ -20,9 +20,14 @@
 // Scenarios (-only): small (GET 1 KiB, -conns connections), small1 (the
 // same on 1 connection), download and upload (1 MiB, -bigconns
 // connections), ws (WebSocket message round trips, -conns sockets), sse
-// (time to the first event for a client that accepts gzip) and reload (the
+// (time to the first event for a client that accepts gzip), reload (the
 // time from saving a config that adds a route to that route answering,
-// over 20 saves).
+// over 20 saves) and pageload: pagecold and pagewarm, the 308 requests of
+// a Vite app's page load replayed with Chromium's headers over 6
+// connections in the module graph's waves, cache disabled and F5 with the
+// cache primed (pageload.go). Their dev server runs as a process of its
+// own, and a second table gives CPU per load of devproxy and of the dev
+// server, and the connections opened per load.
 //
 // Profiles are devproxy's, from the start of the first scenario to the end
 // of the last (it idles while the backend is hit directly). With a profile
@@ -62,6 +67,9 @@ const (
 )
 
 func main() {
+	if os.Getenv(pageBackendEnv) != "" {
+		os.Exit(servePageBackend())
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
@@ -73,6 +81,8 @@ type bench struct {
 	rounds           int
 	conns, bigConns  int
 	backend          *backend
+	// page is the page-load scenarios' dev server; nil when none runs.
+	page *pageBackend
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -83,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	rounds := fset.Int("rounds", 1, "measurements per scenario and target, interleaved; the table shows the median")
 	conns := fset.Int("conns", 50, "connections for small and ws")
 	bigConns := fset.Int("bigconns", 8, "connections for download and upload")
-	only := fset.String("only", "", "comma-separated `scenarios` to run: small,small1,download,upload,ws,sse,reload (default all)")
+	only := fset.String("only", "", "comma-separated `scenarios` to run: small,small1,download,upload,ws,sse,reload,pageload (pagecold,pagewarm) (default all)")
 	logMode := fset.String("log", "file", "devproxy's request log: file, off (/dev/null) or compare (both, side by side)")
 	inspectMode := fset.String("inspect", "on", "the inspector's capture: on, off (-inspect=false) or compare (both, side by side)")
 	pin := fset.Bool("pin", false, "pin devproxy to CPU 1 and the load generator and backend to CPU 0 (taskset)")
@@ -148,11 +158,16 @@ func selectScenarios(only string) ([]scenario, error) {
 	}
 	var out []scenario
 	for _, name := range strings.Split(only, ",") {
-		i := slices.Index(names, strings.TrimSpace(name))
-		if i < 0 {
-			return nil, fmt.Errorf("-only: no scenario %q (scenarios: %s)", name, strings.Join(names, ", "))
+		name = strings.TrimSpace(name)
+		n := len(out)
+		for _, s := range all {
+			if (s.name == name || s.group == name) && !slices.ContainsFunc(out, func(o scenario) bool { return o.name == s.name }) {
+				out = append(out, s)
+			}
 		}
-		out = append(out, all[i])
+		if len(out) == n && !slices.ContainsFunc(out, func(o scenario) bool { return o.name == name || o.group == name }) {
+			return nil, fmt.Errorf("-only: no scenario %q (scenarios: %s, pageload)", name, strings.Join(names, ", "))
+		}
 	}
 	return out, nil
 }
@@ -236,6 +251,14 @@ func (b *bench) run(ctx context.Context, stdout, stderr io.Writer, selected []sc
 		return err
 	}
 	defer b.backend.close()
+	frontend := b.backend.url
+	if slices.ContainsFunc(selected, func(s scenario) bool { return s.group == "pageload" }) {
+		if b.page, err = startPageBackend(ctx); err != nil {
+			return err
+		}
+		defer b.page.stop()
+		frontend = b.page.url
+	}
 
 	var instances []*instance
 	defer func() {
@@ -244,7 +267,7 @@ func (b *bench) run(ctx context.Context, stdout, stderr io.Writer, selected []sc
 		}
 	}()
 	for i, v := range vs {
-		in, err := start(ctx, bin, filepath.Join(tmp, "devproxy"+strconv.Itoa(i)), b.backend.url, v, proxyPin, profiling && i == 0)
+		in, err := start(ctx, bin, filepath.Join(tmp, "devproxy"+strconv.Itoa(i)), frontend, b.backend.url, v, proxyPin, profiling && i == 0)
 		if err != nil {
 			return err
 		}
@@ -318,6 +341,7 @@ func (b *bench) run(ctx context.Context, stdout, stderr io.Writer, selected []sc
 	fmt.Fprintf(stdout, "%s (%s), %s %s/%s, %d CPUs, %s\n", strings.TrimSpace(string(version)), root, runtime.Version(), runtime.GOOS, runtime.GOARCH, cpus, time.Now().Format("2006-01-02 15:04"))
 	fmt.Fprintf(stdout, "%s; per target: %s warm-up, %s measured, %s; devproxy's request log: %s; the inspector: %s\n\n", pinDesc, b.warmup, b.duration, roundsDesc(b.rounds), logDesc(vs), inspectDesc(vs))
 	writeTable(stdout, rows)
+	writePageTable(stdout, rows)
 	var peak int64 = -1
 	for _, r := range rows {
 		peak = max(peak, r.rss)
@@ -399,25 +423,39 @@ func (b *bench) measure(ctx context.Context, sc scenario, t target, peakWarned *
 			fmt.Fprintf(stderr, "bench: warning: cannot reset devproxy's peak RSS (%v): peak RSS is since its start\n", err)
 		}
 	}
-	var cpu0, cpu1 time.Duration
+	var cpu0, cpu1, page0, page1 time.Duration
 	var conns0, conns1 int64
-	var cpuErr error
+	var cpuErr, pageErr error
+	paged := sc.group == "pageload" && b.page != nil
+	if paged {
+		r.pageCPU = -1
+	}
 	mark := func(start bool) {
 		conns := b.backend.accepted.Load()
-		var c time.Duration
+		var c, pc time.Duration
 		if t.in != nil {
 			var err error
 			c, err = t.in.cpuTime()
 			cpuErr = errors.Join(cpuErr, err)
 		}
+		if paged {
+			n, err1 := b.page.accepted()
+			conns += n
+			var err2 error
+			pc, err2 = b.page.cpuTime()
+			pageErr = errors.Join(pageErr, err1, err2)
+		}
 		if start {
-			cpu0, conns0 = c, conns
+			cpu0, page0, conns0 = c, pc, conns
 		} else {
-			cpu1, conns1 = c, conns
+			cpu1, page1, conns1 = c, pc, conns
 		}
 	}
 	r.w = sc.run(b, ctx, t, mark)
 	r.conns = conns1 - conns0
+	if paged && pageErr == nil {
+		r.pageCPU = page1 - page0
+	}
 	if t.in != nil {
 		if cpuErr == nil {
 			r.cpu = cpu1 - cpu0

@@ -31,7 +31,11 @@ type scenario struct {
 	mibps bool
 	// proxyOnly scenarios have no direct row.
 	proxyOnly bool
-	run       func(b *bench, ctx context.Context, t target, mark func(start bool)) window
+	// group is the name -only also selects the scenario by ("" none).
+	group string
+	// cold is true for a page-load scenario's cold loads.
+	cold bool
+	run  func(b *bench, ctx context.Context, t target, mark func(start bool)) window
 }
 
 // target is where a scenario's load goes: the backend itself or a devproxy.
@@ -56,6 +60,8 @@ func scenarios() []scenario {
 		{name: "ws", title: "WebSocket 64 B round trip, -conns", unit: "msg/s", run: (*bench).websocket},
 		{name: "sse", title: "SSE first event, gzip accepted", run: (*bench).sse},
 		{name: "reload", title: "saved config takes effect", proxyOnly: true, run: (*bench).reload},
+		{name: "pagecold", group: "pageload", cold: true, title: "page load, cold, 6 conns", unit: "loads/s", run: pageload(true)},
+		{name: "pagewarm", group: "pageload", title: "page reload, warm, 6 conns", unit: "loads/s", run: pageload(false)},
 	}
 }
 
@@ -197,7 +203,7 @@ func (b *bench) reload(ctx context.Context, t target, mark func(bool)) window {
 			break
 		}
 		prefix := fmt.Sprintf("/added%d", i)
-		cfg := baseConfig(listen, in.backend) + fmt.Sprintf("  %s:\n    target: %s\n    strip_prefix: true\n", prefix, in.backend)
+		cfg := baseConfig(listen, in.frontend, in.backend) + fmt.Sprintf("  %s:\n    target: %s\n    strip_prefix: true\n", prefix, in.backend)
 		tmp := in.config + ".new"
 		if err := os.WriteFile(tmp, []byte(cfg), 0o644); err != nil {
 			return window{errs: 1, err: err}

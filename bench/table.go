@@ -19,6 +19,9 @@ type row struct {
 	cpu      time.Duration // devproxy's CPU time in the window; -1 unknown
 	rss      int64         // devproxy's peak RSS in bytes; -1 unknown
 	conns    int64         // connections the backend accepted in the window
+	// pageCPU is the page-load dev server's CPU time in the window; -1
+	// unknown, 0 outside the page-load scenarios.
+	pageCPU time.Duration
 	// spread is (max - min) / median of the rate, or of p50 without a
 	// rate, over the rounds; -1 with one round.
 	spread float64
@@ -133,7 +136,22 @@ func writeTable(w io.Writer, rows []row) {
 		cells = append(cells, []string{title, r.target, r.rateCell(), r.spreadCell(), r.vsDirect(), r.mibps(), p50, p99,
 			r.cpuPerOp(), r.peakRSS(), r.connsPer1k(), strconv.FormatInt(r.w.errs, 10)})
 	}
-	widths := make([]int, len(header))
+	writeCells(w, cells)
+	fmt.Fprintln(w, "\nrate: operations per second in the window; spread: (max - min) / median over the rounds (of p50 for latency-only rows)")
+	fmt.Fprintln(w, "vs direct: rate / direct's rate (latency-only rows: added median)")
+	fmt.Fprintln(w, "CPU µs/op: devproxy's user+sys time per operation; peak RSS: devproxy's VmHWM during the scenario")
+	fmt.Fprintln(w, "conns/1k: TCP connections the backend accepted per 1000 operations (devproxy rows: devproxy's upstream connections)")
+	for i := range rows {
+		if r := &rows[i]; r.w.err != nil {
+			fmt.Fprintf(w, "%s via %s: %d errors, first: %v\n", r.scenario.name, r.target, r.w.errs, r.w.err)
+		}
+	}
+}
+
+// writeCells prints cells aligned: the first two columns (text) to the
+// left, numbers to the right.
+func writeCells(w io.Writer, cells [][]string) {
+	widths := make([]int, len(cells[0]))
 	for _, c := range cells {
 		for j, s := range c {
 			widths[j] = max(widths[j], len([]rune(s)))
@@ -154,15 +172,6 @@ func writeTable(w io.Writer, rows []row) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 	}
-	fmt.Fprintln(w, "\nrate: operations per second in the window; spread: (max - min) / median over the rounds (of p50 for latency-only rows)")
-	fmt.Fprintln(w, "vs direct: rate / direct's rate (latency-only rows: added median)")
-	fmt.Fprintln(w, "CPU µs/op: devproxy's user+sys time per operation; peak RSS: devproxy's VmHWM during the scenario")
-	fmt.Fprintln(w, "conns/1k: TCP connections the backend accepted per 1000 operations (devproxy rows: devproxy's upstream connections)")
-	for i := range rows {
-		if r := &rows[i]; r.w.err != nil {
-			fmt.Fprintf(w, "%s via %s: %d errors, first: %v\n", r.scenario.name, r.target, r.w.errs, r.w.err)
-		}
-	}
 }
 
 func formatLatency(d time.Duration) string {
@@ -174,4 +183,54 @@ func formatLatency(d time.Duration) string {
 	default:
 		return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + "s"
 	}
+}
+
+// writePageTable prints the page-load rows again in the units of a page
+// load: wall time, CPU per load of devproxy and of the dev server, and
+// the connections opened per load (devproxy rows: upstream, to the dev
+// server and the API).
+func writePageTable(w io.Writer, rows []row) {
+	var page []*row
+	for i := range rows {
+		if rows[i].scenario.group == "pageload" {
+			page = append(page, &rows[i])
+		}
+	}
+	if len(page) == 0 {
+		return
+	}
+	cells := [][]string{{"page load", "via", "requests", "wall p50", "× direct", "devproxy CPU/load", "dev server CPU/load", "× dev server", "conns/load", "errors"}}
+	ms := func(d time.Duration) string {
+		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + " ms"
+	}
+	for _, r := range page {
+		kind := "warm"
+		if r.scenario.cold {
+			kind = "cold"
+		}
+		p50, _ := r.latencies()
+		ratio, cpu, pcpu, vs, conns := "–", "–", "–", "–", "–"
+		if r.direct != nil && len(r.direct.w.lat) > 0 && len(r.w.lat) > 0 {
+			ratio = strconv.FormatFloat(float64(r.w.percentile(0.5))/float64(r.direct.w.percentile(0.5)), 'f', 2, 64)
+		} else if !r.proxied {
+			ratio = "1.00"
+		}
+		if r.w.ops > 0 {
+			if r.proxied && r.cpu >= 0 {
+				cpu = ms(r.cpu / time.Duration(r.w.ops))
+			}
+			if r.pageCPU >= 0 {
+				pcpu = ms(r.pageCPU / time.Duration(r.w.ops))
+			}
+			if r.proxied && r.cpu >= 0 && r.pageCPU > 0 {
+				vs = strconv.FormatFloat(float64(r.cpu)/float64(r.pageCPU), 'f', 2, 64)
+			}
+			conns = strconv.FormatFloat(float64(r.conns)/float64(r.w.ops), 'f', 2, 64)
+		}
+		cells = append(cells, []string{kind, r.target, strconv.Itoa(pageRequests(r.scenario.cold)), p50, ratio, cpu, pcpu, vs, conns, strconv.FormatInt(r.w.errs, 10)})
+	}
+	fmt.Fprintln(w)
+	writeCells(w, cells)
+	fmt.Fprintln(w, "\nwall p50: median time of one load; × direct: that / direct's; CPU/load: user+sys time per load (the dev server runs as a process of its own)")
+	fmt.Fprintln(w, "× dev server: devproxy's CPU / the dev server's in the same window; conns/load: TCP connections the dev server and the API accepted per load")
 }
