@@ -57,6 +57,8 @@
 //	                sweep, retire; the set of pools kept across reloads
 //	roundtrip.go    the short path: a body-less GET, HEAD or OPTIONS written
 //	                and read over a kept connection; its retry on a closed one
+//	reqwrite.go     the short path's request writer: Request.Write's bytes
+//	                without its sort and exclusion map
 //	transport.go    the http.Transport for everything else; localhost dialled
 //	                on both loopback addresses
 //	idle_unix.go    the check that a kept connection stayed quiet while idle

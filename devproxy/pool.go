@@ -23,7 +23,8 @@ const (
 // request of a page load is a plain-HTTP GET without a body, and those take
 // a short path: the request is written and its response read on the
 // calling goroutine over a kept-alive connection, with net/http's own wire
-// format code (Request.Write, ReadResponse). That saves the two goroutine
+// format code (ReadResponse; the request is written as Request.Write
+// writes it, by writeRequest). That saves the two goroutine
 // hand-offs, the channels and the timers http.Transport spends on every
 // round trip. Everything else (https targets, request bodies, upgrades,
 // other methods) goes through http.Transport, which this pool also owns.

@@ -128,7 +128,7 @@ func (t *upstreamTransport) roundTrip(c *upConn, req *http.Request) (res *http.R
 		return nil, answered, err
 	}
 	c.lr.n = 0
-	if err := req.Write(c.bw); err != nil {
+	if err := writeRequest(c.bw, req); err != nil {
 		return fail(err)
 	}
 	if err := c.bw.Flush(); err != nil {
