@@ -8,6 +8,7 @@
 //	go run ./bench -duration 2s -only small,small1
 //	go run ./bench -log compare           add devproxy with its log sent to /dev/null
 //	go run ./bench -inspect compare       add devproxy with the inspector's capture off
+//	go run ./bench -only pageload -rounds 5 -against ../before   A/B against another checkout
 //	go run ./bench -pin -only small -cpuprofile cpu.prof -memprofile mem.prof
 //	go tool pprof -top cpu.prof
 //
@@ -81,6 +82,9 @@ type bench struct {
 	rounds           int
 	conns, bigConns  int
 	backend          *backend
+	// against is the module folder of a second devproxy measured beside
+	// this one (-against); "" for none.
+	against string
 	// page is the page-load scenarios' dev server; nil when none runs.
 	page *pageBackend
 }
@@ -96,6 +100,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	only := fset.String("only", "", "comma-separated `scenarios` to run: small,small1,download,upload,ws,sse,reload,pageload (pagecold,pagewarm) (default all)")
 	logMode := fset.String("log", "file", "devproxy's request log: file, off (/dev/null) or compare (both, side by side)")
 	inspectMode := fset.String("inspect", "on", "the inspector's capture: on, off (-inspect=false) or compare (both, side by side)")
+	against := fset.String("against", "", "also measure the devproxy of the module in `dir` (say a git worktree of the commit before a change), interleaved with this one")
 	pin := fset.Bool("pin", false, "pin devproxy to CPU 1 and the load generator and backend to CPU 0 (taskset)")
 	cpuProfile := fset.String("cpuprofile", "", "write a CPU profile of devproxy to `file`")
 	memProfile := fset.String("memprofile", "", "write devproxy's allocs profile to `file`")
@@ -139,7 +144,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		proxyPin = proxyCPU
 	}
 
-	b := &bench{duration: *duration, warmup: *warmup, rounds: *rounds, conns: *conns, bigConns: *bigConns}
+	b := &bench{duration: *duration, warmup: *warmup, rounds: *rounds, conns: *conns, bigConns: *bigConns, against: absPath(*against)}
 	if err := b.run(ctx, stdout, stderr, selected, variants(*logMode, *inspectMode), proxyPin, absPath(*cpuProfile), absPath(*memProfile)); err != nil {
 		fmt.Fprintf(stderr, "bench: error: %v\n", err)
 		return 1
@@ -201,12 +206,16 @@ func absPath(p string) string {
 
 // variant is how one devproxy instance runs.
 type variant struct {
-	logOff     bool // its request log goes to /dev/null, not a file
-	inspectOff bool // -inspect=false
+	logOff     bool   // its request log goes to /dev/null, not a file
+	inspectOff bool   // -inspect=false
+	label      string // the name in the tables; "" for "devproxy"
 }
 
 func (v variant) name() string {
 	name := "devproxy"
+	if v.label != "" {
+		name = v.label
+	}
 	if v.logOff {
 		name += ", log off"
 	}
@@ -268,6 +277,25 @@ func (b *bench) run(ctx context.Context, stdout, stderr io.Writer, selected []sc
 	}()
 	for i, v := range vs {
 		in, err := start(ctx, bin, filepath.Join(tmp, "devproxy"+strconv.Itoa(i)), frontend, b.backend.url, v, proxyPin, profiling && i == 0)
+		if err != nil {
+			return err
+		}
+		instances = append(instances, in)
+	}
+	if b.against != "" {
+		// Built into a folder of its own: build names the binary devproxy.
+		dir := filepath.Join(tmp, "against")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "building devproxy from %s\n", b.against)
+		abin, err := build(ctx, b.against, dir, false)
+		if err != nil {
+			return fmt.Errorf("-against %s: %v", b.against, err)
+		}
+		av := vs[0]
+		av.label = "devproxy " + filepath.Base(b.against)
+		in, err := start(ctx, abin, filepath.Join(tmp, "devproxy-against"), frontend, b.backend.url, av, proxyPin, false)
 		if err != nil {
 			return err
 		}
