@@ -23,16 +23,18 @@ var update = flag.Bool("update", false, "rewrite the expected output of the fixt
 // goldenSep separates the expected devproxy.yaml from the expected notes.
 const goldenSep = "----------\n"
 
-// e2eModules is the node_modules of the e2e app, with the real Vite,
-// webpack-dev-server and http-proxy-middleware the fixtures load.
-func e2eModules(t *testing.T) string {
+// e2eModules is the node_modules of the e2e project app (a folder of
+// e2e/): the e2e app's has the real Vite, webpack-dev-server and
+// http-proxy-middleware the fixtures load, testdata/next's the real Next.js
+// and TypeScript. The test is skipped when pkg is not installed there.
+func e2eModules(t *testing.T, app, pkg string) string {
 	t.Helper()
-	dir, err := filepath.Abs("../../e2e/app/node_modules")
+	dir, err := filepath.Abs(filepath.Join("../../e2e", app, "node_modules"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "vite", "package.json")); err != nil {
-		t.Skipf("no Vite in %s: run npm ci in e2e/app", dir)
+	if _, err := os.Stat(filepath.Join(dir, pkg, "package.json")); err != nil {
+		t.Skipf("no %s in %s: run npm ci in e2e/%s", pkg, dir, app)
 	}
 	return dir
 }
@@ -45,9 +47,9 @@ func needNode(t *testing.T) {
 }
 
 // copyProject copies testdata/name to a new folder, so that the tools'
-// temporary files stay out of testdata, and links the e2e app's
-// node_modules into it when modules is set.
-func copyProject(t *testing.T, name string, modules bool) string {
+// temporary files stay out of testdata, and links the node_modules of the
+// e2e project app into it unless app is "".
+func copyProject(t *testing.T, name, app string) string {
 	t.Helper()
 	src := filepath.Join("testdata", name)
 	dst := filepath.Join(t.TempDir(), name)
@@ -68,8 +70,12 @@ func copyProject(t *testing.T, name string, modules bool) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if modules {
-		if err := os.Symlink(e2eModules(t), filepath.Join(dst, "node_modules")); err != nil {
+	if app != "" {
+		pkg := "vite"
+		if app != "app" {
+			pkg = "next"
+		}
+		if err := os.Symlink(e2eModules(t, app, pkg), filepath.Join(dst, "node_modules")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -85,7 +91,7 @@ func TestImportGolden(t *testing.T) {
 		name    string
 		project string
 		modules bool   // link the e2e app's node_modules
-		needs   string // a package the linked node_modules must hold, or the case is skipped
+		next    bool   // link e2e/testdata/next's node_modules (Next.js, TypeScript) instead
 		node    string // Options.Node; "" runs the node in PATH
 		timeout time.Duration
 	}{
@@ -104,7 +110,7 @@ func TestImportGolden(t *testing.T) {
 		{name: "webpack", project: "webpack", modules: true},
 		{name: "webpack_object", project: "webpack_object"},
 		{name: "next", project: "next"},
-		{name: "next_ts", project: "next_ts", modules: true, needs: "next"},
+		{name: "next_ts", project: "next_ts", next: true},
 		{name: "next_ts_no_modules", project: "next_ts"},
 		{name: "astro", project: "astro", modules: true},
 		{name: "nuxt", project: "nuxt"},
@@ -115,12 +121,14 @@ func TestImportGolden(t *testing.T) {
 			if tt.node == "" {
 				needNode(t)
 			}
-			if tt.needs != "" {
-				if _, err := os.Stat(filepath.Join(e2eModules(t), tt.needs, "package.json")); err != nil {
-					t.Skipf("no %s in the e2e app's node_modules: install it there to load this fixture with it", tt.needs)
-				}
+			app := ""
+			switch {
+			case tt.next:
+				app = "testdata/next"
+			case tt.modules:
+				app = "app"
 			}
-			dir := copyProject(t, tt.project, tt.modules)
+			dir := copyProject(t, tt.project, app)
 			res, err := Import(context.Background(), dir, Options{Node: tt.node, Timeout: tt.timeout})
 			if err != nil {
 				t.Fatalf("Import: %v", err)
