@@ -61,11 +61,7 @@ func startBrowser(t *testing.T, path string) *browser {
 // when the test ends.
 func (c *chromium) newTab(t *testing.T) *browser {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(c.ctx)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("open a tab: %v", err)
-	}
+	ctx := headless.NewTab(t, c.ctx)
 	b := &browser{ctx: ctx, rec: &recorder{sockets: map[network.RequestID]*socket{}}}
 	messages := chromedp.Console(ctx)
 	go func() {
