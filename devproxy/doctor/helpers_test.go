@@ -10,7 +10,10 @@ import (
 	"github.com/devproxy/devproxy/internal/testnet"
 )
 
-const waitTimeout = 10 * time.Second
+// waitTimeout bounds every wait on an event, a browser's script included:
+// a guard against a hang, sized for go test -race on a loaded 2-core
+// machine, never the expected wait.
+const waitTimeout = 60 * time.Second
 
 // testProxy is devproxy serving a config on a 127.0.0.1:0 listener, for
 // doctor to look at.

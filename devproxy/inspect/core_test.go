@@ -24,8 +24,10 @@ import (
 	"github.com/devproxy/devproxy/internal/wsframe"
 )
 
-// waitTimeout bounds every wait on an event.
-const waitTimeout = 10 * time.Second
+// waitTimeout bounds every wait on an event, a browser's script included:
+// a guard against a hang, sized for go test -race on a loaded 2-core
+// machine, never the expected wait.
+const waitTimeout = 60 * time.Second
 
 // A small stand-in for devproxy's core: it routes, proxies with
 // httputil.ReverseProxy and calls the capture hooks where the core will
