@@ -15,11 +15,14 @@ import (
 	"github.com/devproxy/devproxy/internal/headless"
 )
 
-// evalTimeout bounds one script run in the page.
-const evalTimeout = 30 * time.Second
+// evalTimeout bounds one script run in the page. Like every deadline of
+// the suite it only guards against a hang: it is sized for go test -race
+// on a 2-core machine shared with other suites, where Chromium, the dev
+// server and the test each get a small share of a core.
+const evalTimeout = 60 * time.Second
 
 // loadTimeout bounds a page load, until the app has run.
-const loadTimeout = 30 * time.Second
+const loadTimeout = 60 * time.Second
 
 // browser is one tab of a headless Chromium, and what the tab has
 // reported: console messages and WebSockets.

@@ -11,8 +11,13 @@ import (
 	"github.com/devproxy/devproxy/devproxy"
 )
 
-// reloadTimeout bounds how long devproxy may take to apply a saved config.
-const reloadTimeout = 10 * time.Second
+// reloadTimeout bounds how long devproxy may take to apply a saved config:
+// a guard, sized for -race on a loaded machine (see evalTimeout). The save
+// waits for devproxy's own report of the reload, not for the time.
+const reloadTimeout = 60 * time.Second
+
+// logTimeout bounds a wait for a line of devproxy's log.
+const logTimeout = 30 * time.Second
 
 // proxy is devproxy running in the test's process, on 127.0.0.1 with a
 // port of its own, as `devproxy -config FILE -listen 127.0.0.1:PORT` runs.
@@ -103,10 +108,10 @@ func (p *proxy) save(t *testing.T, config string) {
 	}
 }
 
-// waitLog waits until ok is true of devproxy's log, or a few seconds have
+// waitLog waits until ok is true of devproxy's log, or logTimeout has
 // passed, and reports whether it became true.
 func (p *proxy) waitLog(ok func(log string) bool) bool {
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(logTimeout)
 	for {
 		if ok(p.log.String()) {
 			return true

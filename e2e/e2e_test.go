@@ -16,8 +16,9 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// hmrTimeout bounds how long an edit may take to reach the page.
-const hmrTimeout = 20 * time.Second
+// hmrTimeout bounds how long an edit may take to reach the page: the dev
+// server's rebuild, on a loaded machine (see evalTimeout).
+const hmrTimeout = 60 * time.Second
 
 // deepLinkTimeout bounds a deep link's first load, which may be the dev
 // server's first build of that route.
@@ -415,10 +416,10 @@ func (s *scene) devPost(t *testing.T) {
 }
 
 func (s *scene) apiWebSocket(t *testing.T) {
-	got, err := eval[[]string](s.page, `new Promise((resolve, reject) => {
+	got, err := eval[[]string](s.page, fmt.Sprintf(`new Promise((resolve, reject) => {
 		const ws = new WebSocket(location.origin.replace(/^http/, "ws") + "/api/ws");
 		const got = [];
-		const timer = setTimeout(() => reject(new Error("no echo within 10s, got " + JSON.stringify(got))), 10000);
+		const timer = setTimeout(() => reject(new Error("no echo within %s, got " + JSON.stringify(got))), %d);
 		ws.onerror = () => reject(new Error("websocket error, got " + JSON.stringify(got)));
 		ws.onmessage = (e) => {
 			got.push(e.data);
@@ -426,7 +427,7 @@ func (s *scene) apiWebSocket(t *testing.T) {
 			else if (got.length === 2) ws.send("two");
 			else { clearTimeout(timer); ws.close(); resolve(got); }
 		};
-	})`)
+	})`, evalTimeout, evalTimeout.Milliseconds()))
 	if err != nil {
 		t.Fatalf("WebSocket /api/ws: %v", err)
 	}
