@@ -616,3 +616,35 @@ func TestShadowingRouteWarns(t *testing.T) {
 	}
 	p.log.waitFor(t, "warning: "+p.file+`:4: routes./ng-cli-ws: "/ng-cli-ws" shadows /ng-cli-ws, the Angular CLI's hot-reload socket`)
 }
+
+// TestReloadKeepsTheFrontendWebSocket pins that a save which adds and
+// removes routes leaves a WebSocket to the frontend open and passing
+// messages both ways: a dev server's hot-reload socket must outlive every
+// reload (the e2e scenes check the same in a browser).
+func TestReloadKeepsTheFrontendWebSocket(t *testing.T) {
+	dev := streamBackend(t, func(*http.Request) bool { return true })
+	api := namedBackend(t, "api")
+	p := startProxy(t, fmt.Sprintf("frontend: %s\nroutes:\n  /api: %s\n", dev.URL, api.URL), nil)
+	ws, _, err := wsDial(t, p.host, "/ws", nil)
+	if err != nil || ws == nil {
+		t.Fatalf("WebSocket to the frontend: %v", err)
+	}
+	defer ws.close()
+	saves := []string{
+		fmt.Sprintf("frontend: %s\nroutes:\n  /api: %s\n  /reports: %s\n", dev.URL, api.URL, api.URL),
+		fmt.Sprintf("frontend: %s\nroutes:\n  /reports:\n    respond: {body: none}\n", dev.URL),
+	}
+	for i, cfg := range saves {
+		saveByRename(t, p.file, cfg)
+		if err := p.waitReload(t); err != nil {
+			t.Fatalf("save %d: %v", i+1, err)
+		}
+		msg := fmt.Sprintf("after save %d", i+1)
+		if err := ws.send([]byte(msg)); err != nil {
+			t.Fatalf("WebSocket to the frontend, %s: send: %v", msg, err)
+		}
+		if got, err := ws.recv(); err != nil || string(got) != msg {
+			t.Errorf("WebSocket to the frontend, %s: got %q (%v), want the echo %q", msg, got, err, msg)
+		}
+	}
+}
