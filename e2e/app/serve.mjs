@@ -48,6 +48,17 @@ if (mode === 'vite') {
 } else if (mode === 'webpack') {
   const { default: webpack } = await import('webpack');
   const { default: WebpackDevServer } = await import('webpack-dev-server');
+  // webpack-dev-server pings its sockets every second and terminates one
+  // whose pong it has not read by the next tick. When the event loop is
+  // busy across a tick (a rebuild, on a 2-core machine shared with other
+  // test suites), the pong waits unread behind the timer and a healthy
+  // socket is cut: the page's client reconnects, and the check that the
+  // hot-reload socket stays open across a devproxy reload fails for a
+  // reason of the dev server's own. This is a setting for the test
+  // machine, not one for users: the beat still pings across devproxy
+  // during the scene, only a stall must now last ten seconds to cut.
+  const { default: WebsocketServer } = await import('webpack-dev-server/lib/servers/WebsocketServer.js');
+  WebsocketServer.heartbeatInterval = 10_000;
   const compiler = webpack({
     mode: 'development',
     context: root,
