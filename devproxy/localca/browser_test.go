@@ -22,7 +22,9 @@ import (
 // a Go TLS server in headless Chromium started with that HOME, with no
 // flag that relaxes certificate checks.
 
-const browserTimeout = 30 * time.Second
+// browserTimeout bounds a page load and its script: a guard against a
+// hang, sized for go test -race on a loaded 2-core machine.
+const browserTimeout = 60 * time.Second
 
 // chromiumWithHome starts headless Chromium with HOME set to home (so it
 // reads home/.pki/nssdb) and a fresh profile; it is closed when the test
