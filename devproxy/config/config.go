@@ -58,6 +58,10 @@ type Config struct {
 	// Routes are the path-prefixed routes in file order. The router matches
 	// the longest prefix whatever the order.
 	Routes []Route
+	// Sites are the named sites (the sites block) in file order; nil
+	// when the file has none. Frontend and Routes above are then the
+	// site of localhost and the IP addresses.
+	Sites []Site
 	// Log tunes the request log.
 	Log LogSettings
 	// Inspect tunes the inspector. The zero value captures, keeping

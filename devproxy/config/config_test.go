@@ -243,6 +243,18 @@ func dumpConfig(cfg *Config) string {
 			}
 		}
 	}
+	for _, s := range cfg.Sites {
+		fmt.Fprintf(&b, "site %s (line %d)\n", s.Name, s.Line)
+		// The site's frontend and routes as the top-level ones are
+		// written, less the listen line, indented.
+		_, inner, _ := strings.Cut(dumpConfig(&Config{Dir: cfg.Dir, Frontend: s.Frontend, Routes: s.Routes}), "\n")
+		for line := range strings.Lines(inner) {
+			b.WriteString("  " + line)
+		}
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(&b, "warning %s\n", w)
+	}
 	return b.String()
 }
 

@@ -42,6 +42,8 @@ func corsFields() []string { return names(corsKeys()) }
 
 func respondFields() []string { return names(respondKeys()) }
 
+func siteFields() []string { return names(siteKeys()) }
+
 // Parse parses and validates a devproxy.yaml. file names it in errors
 // and its folder resolves relative paths; lookupEnv nil means os.LookupEnv.
 // The error, when not nil, is Errors listing every problem in the file.
@@ -115,6 +117,9 @@ type parser struct {
 	// targets are the frontend and route targets, checked against the
 	// listen address once the whole file is read.
 	targets []targetRef
+	// siteRefs are the names of the sites, checked against allowed_hosts
+	// once the whole file is read.
+	siteRefs []siteRef
 }
 
 // maxExpanded bounds the bytes a config's values may expand to, all of
@@ -301,12 +306,15 @@ func (p *parser) document(data []byte, cfg *Config) {
 			cfg.AllowedOrigins = p.list(f, p.origin)
 		case "routes":
 			cfg.Routes = p.routes(f)
+		case "sites":
+			cfg.Sites = p.sites(f)
 		case "log":
 			cfg.Log = p.logSettings(f)
 		case "inspect":
 			cfg.Inspect = p.inspectSettings(f)
 		}
 	}
+	p.siteHosts(cfg.AllowedHosts)
 	if cfg.TLS != nil {
 		if httpsOff {
 			p.add(resolve(httpsField.val), httpsField.path, "remove https: false to serve the tls certificate, or remove the tls block",
@@ -996,7 +1004,7 @@ func (p *parser) route(k, v *yaml.Node, fp string) Route {
 			}
 		}
 	}
-	r.Command = p.command(cmd, "routes."+k.Value)
+	r.Command = p.command(cmd, fp)
 	p.offline(&r, k, fp, keys)
 	replay := keys["replay"]
 	if replay != nil && respond != nil {

@@ -48,6 +48,8 @@ const (
 	// kindSwitch is true or false (or "${VAR}"), or a mapping of the
 	// key's sub-keys, which means true.
 	kindSwitch
+	// kindSites maps host names to a mapping of the key's sub-keys.
+	kindSites
 )
 
 // key is one key of a mapping in devproxy.yaml. The parser takes its
@@ -86,6 +88,8 @@ func topKeys() []key {
 			doc: "Extra browser origins trusted by the cross-site checks, such as http://localhost:3000."},
 		{name: "routes", kind: kindRoutes, keys: routeKeys(), def: map[string]any{},
 			doc: "Path prefix -> target URL (short form) or a mapping (long form). The longest prefix wins."},
+		{name: "sites", kind: kindSites, keys: siteKeys(), def: map[string]any{},
+			doc: "Host name (shop.localhost, or *.shop.localhost for every name below it) -> that site's frontend and routes. Each site is an origin of its own; localhost keeps the top-level frontend and routes."},
 		{name: "log", kind: kindMapping, keys: logKeys(),
 			doc: "Tunes the request log."},
 		{name: "inspect", kind: kindSwitch, keys: inspectKeys(), def: true,
@@ -97,6 +101,15 @@ func inspectKeys() []key {
 	return []key{
 		{name: "requests", kind: kindInt, def: DefaultInspectRequests,
 			doc: "How many requests the inspector keeps, newest first; the oldest is dropped. Bodies are kept up to 1 MiB each, 64 MiB in all."},
+	}
+}
+
+func siteKeys() []key {
+	return []key{
+		{name: "frontend", kind: kindFrontend, keys: frontendKeys(),
+			doc: "Where every request of the site that none of its routes claims goes: a dev server URL, a folder, or a mapping with command."},
+		{name: "routes", kind: kindRoutes, keys: routeKeys(), def: map[string]any{},
+			doc: "The site's routes: path prefix -> target URL or a mapping. The longest prefix wins."},
 	}
 }
 
@@ -354,6 +367,12 @@ func valueSchema(k key) obj {
 		return s
 	case kindSwitch:
 		return obj{"anyOf": []any{obj{"type": "boolean"}, envString(), mappingSchema(obj{"type": "object"}, k.keys)}}
+	case kindSites:
+		return obj{
+			"type":                 []any{"object", "null"},
+			"propertyNames":        obj{"pattern": `^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?$`},
+			"additionalProperties": mappingSchema(obj{"type": "object"}, k.keys),
+		}
 	case kindFrontend:
 		long := mappingSchema(obj{"type": "object", "anyOf": []any{obj{"required": []any{"dir"}}, obj{"required": []any{"command"}}, obj{"required": []any{"url"}}}}, k.keys)
 		return obj{"anyOf": []any{obj{"type": "string", "minLength": 1}, long}, "examples": []any{"http://localhost:5173", "./dist"}}

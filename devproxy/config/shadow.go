@@ -24,27 +24,38 @@ func devServerPaths() []devServerPath {
 	}
 }
 
-// shadowWarnings warns of each route that takes over a path the frontend
-// dev server serves itself. A folder frontend has no such paths.
+// shadowWarnings warns of each route, top-level or of a site, that takes
+// over a path the frontend dev server beside it serves itself. A folder
+// frontend has no such paths.
 func shadowWarnings(cfg *Config) []*Error {
-	if cfg.Frontend == nil || cfg.Frontend.URL == nil {
+	out := routeShadows(cfg.File, "", cfg.Frontend, cfg.Routes)
+	for _, s := range cfg.Sites {
+		out = append(out, routeShadows(cfg.File, "sites."+s.Name+".", s.Frontend, s.Routes)...)
+	}
+	slices.SortStableFunc(out, func(a, b *Error) int { return a.Line - b.Line })
+	return out
+}
+
+// routeShadows warns of the routes that shadow fe's paths; prefix starts
+// each field, "" for the top-level routes.
+func routeShadows(file, prefix string, fe *Frontend, routes []Route) []*Error {
+	if fe == nil || fe.URL == nil {
 		return nil
 	}
 	var out []*Error
-	for _, r := range cfg.Routes {
+	for _, r := range routes {
 		for _, d := range devServerPaths() {
 			if !underPath(d.path, r.Path) && !underPath(r.Path, d.path) {
 				continue
 			}
 			out = append(out, &Error{
-				File: cfg.File, Line: r.Line, Field: "routes." + r.Path,
+				File: file, Line: r.Line, Field: prefix + "routes." + r.Path,
 				Msg:  quote(r.Path) + " shadows " + d.path + ", " + d.owner + ": those requests go to the route, not to the dev server",
 				Hint: "move the route under a prefix of its own, such as /api" + r.Path + ", or remove it",
 			})
 			break
 		}
 	}
-	slices.SortStableFunc(out, func(a, b *Error) int { return a.Line - b.Line })
 	return out
 }
 
