@@ -47,6 +47,8 @@ func routeRows(cfg *config.Config) []routeRow {
 		rows = append(rows, row)
 	}
 	switch f := cfg.Frontend; {
+	case f == nil && len(cfg.Sites) > 0 && len(cfg.Routes) == 0:
+		rows = append(rows, routeRow{path: "/", dest: "no frontend: localhost lists the sites"})
 	case f == nil:
 		rows = append(rows, routeRow{path: "/", dest: "no frontend: / lists the routes"})
 	case f.Command != nil:
@@ -61,6 +63,15 @@ func routeRows(cfg *config.Config) []routeRow {
 	if f := cfg.Frontend; f != nil && f.FallbackAPI != nil {
 		rows = append(rows, routeRow{path: kindFallback.String(), kind: kindFallback, dest: f.FallbackAPI.String(),
 			opts: " (what the dev server does not serve, but page loads)", target: f.FallbackAPI})
+	}
+	return rows
+}
+
+// allRouteRows is routeRows of cfg and of each of its sites, for probes.
+func allRouteRows(cfg *config.Config) []routeRow {
+	rows := routeRows(cfg)
+	for i := range cfg.Sites {
+		rows = append(rows, routeRows(cfg.ForSite(&cfg.Sites[i]))...)
 	}
 	return rows
 }
@@ -132,6 +143,9 @@ type bannerInfo struct {
 	ready   time.Duration    // from start to listening
 	probes  map[string]error // by probeKey
 	note    string           // a last line, or ""
+	// siteURL returns the URL of the site named name (a wildcard
+	// stays one); called only when cfg has sites.
+	siteURL func(name string) string
 }
 
 // readyIn says how long start-up took, in whole milliseconds as Vite
@@ -151,17 +165,15 @@ func (l *logger) banner(bi bannerInfo) {
 		capture := bi.capture
 		l.jsonLine(jsonLine{Level: "info", Msg: "devproxy listening", Version: version, URL: open, Config: cfg.File,
 			DurationMS: float64(max(bi.ready.Microseconds(), 1)) / 1000, Inspector: bi.inspect, Capture: &capture})
-		for _, r := range rows {
-			jl := jsonLine{Level: "info", Msg: "route", Route: r.path, Target: r.dest}
-			if r.target != nil {
-				err := probes[probeKey(r)]
-				up := err == nil
-				jl.Up = &up
-				if err != nil {
-					jl.Level, jl.Error = "warn", probeReason(r.target, err)
-				}
+		l.jsonRows("", rows, probes)
+		for i := range cfg.Sites {
+			st := &cfg.Sites[i]
+			jl := jsonLine{Level: "info", Msg: "site", Site: st.Name}
+			if !st.Wildcard() {
+				jl.URL = bi.siteURL(st.Name)
 			}
 			l.jsonLine(jl)
+			l.jsonRows(st.Name, routeRows(cfg.ForSite(st)), probes)
 		}
 		return
 	}
@@ -176,12 +188,47 @@ func (l *logger) banner(bi bannerInfo) {
 		b = append(b, " (capture off)"...)
 	}
 	b = append(b, "\n\n"...)
+	b = l.appendRows(b, "  ", rows, probes)
+	for i := range cfg.Sites {
+		st := &cfg.Sites[i]
+		b = append(b, "\n  ➜ "...)
+		b = l.p.url.appendText(b, bi.siteURL(st.Name))
+		b = append(b, '\n')
+		b = l.appendRows(b, "    ", routeRows(cfg.ForSite(st)), probes)
+	}
+	b = append(b, '\n')
+	if bi.note != "" {
+		b = append(b, "  "+bi.note+"\n\n"...)
+	}
+	l.out.write(b)
+}
+
+// jsonRows logs one JSON line for each route of rows, of the site named
+// site ("" for the top-level routes).
+func (l *logger) jsonRows(site string, rows []routeRow, probes map[string]error) {
+	for _, r := range rows {
+		jl := jsonLine{Level: "info", Msg: "route", Route: r.path, Site: site, Target: r.dest}
+		if r.target != nil {
+			err := probes[probeKey(r)]
+			up := err == nil
+			jl.Up = &up
+			if err != nil {
+				jl.Level, jl.Error = "warn", probeReason(r.target, err)
+			}
+		}
+		l.jsonLine(jl)
+	}
+}
+
+// appendRows appends a route table, each row after indent, its paths
+// aligned, with the state of each probed target.
+func (l *logger) appendRows(b []byte, indent string, rows []routeRow, probes map[string]error) []byte {
 	width := 0
 	for _, r := range rows {
 		width = max(width, len(r.path))
 	}
 	for _, r := range rows {
-		b = append(b, "  "...)
+		b = append(b, indent...)
 		p := l.p.route(r.path)
 		if r.path == "/" {
 			p = l.p.frontend
@@ -206,9 +253,5 @@ func (l *logger) banner(bi bannerInfo) {
 		}
 		b = append(b, '\n')
 	}
-	b = append(b, '\n')
-	if bi.note != "" {
-		b = append(b, "  "+bi.note+"\n\n"...)
-	}
-	l.out.write(b)
+	return b
 }

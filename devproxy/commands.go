@@ -16,8 +16,23 @@ import (
 )
 
 // frontendKey is the key of the frontend's command in a commandSet; the
-// routes' commands are keyed by their path.
+// routes' commands are keyed by their path. A site's commands have the
+// site's name before the key (commandKey).
 const frontendKey = "/"
+
+// commandKey is the key of the command of path (a route's, or
+// frontendKey) of the site named site, "" for the top-level one.
+func commandKey(site, path string) string { return site + path }
+
+// splitCommandKey is the site and path of a key made by commandKey: a
+// site's name holds no "/", a path starts with one.
+func splitCommandKey(key string) (site, path string) {
+	i := strings.IndexByte(key, '/')
+	if i < 0 {
+		return "", key
+	}
+	return key[:i], key[i:]
+}
 
 // commandSpec is what makes a command the same across a reload: a command
 // whose spec is unchanged keeps running, any other is restarted.
@@ -78,13 +93,19 @@ func (cs *commandSet) specs(cfg *config.Config) map[string]commandSpec {
 		}
 		out[key] = sp
 	}
-	for _, r := range cfg.Routes {
-		if r.Command != nil {
-			add(r.Path, r.Command, r.Target)
+	site := func(name string, fe *config.Frontend, routes []config.Route) {
+		for _, r := range routes {
+			if r.Command != nil {
+				add(commandKey(name, r.Path), r.Command, r.Target)
+			}
+		}
+		if fe != nil && fe.Command != nil {
+			add(commandKey(name, frontendKey), fe.Command, fe.URL)
 		}
 	}
-	if f := cfg.Frontend; f != nil && f.Command != nil {
-		add(frontendKey, f.Command, f.URL)
+	site("", cfg.Frontend, cfg.Routes)
+	for _, st := range cfg.Sites {
+		site(st.Name, st.Frontend, st.Routes)
 	}
 	if cs.args != nil {
 		sp := commandSpec{args: cs.args}
@@ -136,13 +157,14 @@ func (cs *commandSet) plan(cfg *config.Config) (*commandPlan, error) {
 }
 
 func (cs *commandSet) newSupervised(key string, sp commandSpec) (*supervised, error) {
-	sv := &supervised{key: key, spec: sp, field: "routes." + key + ".command", label: key}
-	if key == frontendKey {
-		sv.field = "frontend.command"
-	}
+	site, path := splitCommandKey(key)
+	sv := &supervised{key: key, spec: sp, field: "routes." + path + ".command", label: key}
 	name := key
-	if key == frontendKey {
-		name = ""
+	if path == frontendKey {
+		sv.field, name = "frontend.command", ""
+	}
+	if site != "" {
+		sv.field = "sites." + site + "." + sv.field
 	}
 	rc, err := runner.New(runner.Options{
 		Name: name, Command: sp.text, Args: sp.args, Dir: sp.dir, Env: sp.env, URL: sp.url,
@@ -153,10 +175,14 @@ func (cs *commandSet) newSupervised(key string, sp commandSpec) (*supervised, er
 		return nil, fmt.Errorf("%s: %w", sv.field, err)
 	}
 	sv.rc = rc
-	if key == frontendKey {
+	if path == frontendKey {
 		sv.label = rc.Name()
 		if server := rc.Plan().Server; server != "" {
 			sv.label = server
+		}
+		if site != "" {
+			// Two sites may well both run vite.
+			sv.label = site + " " + sv.label
 		}
 	}
 	return sv, nil
@@ -363,17 +389,31 @@ func withCommands(cfg *config.Config, next map[string]*supervised) *config.Confi
 		return cfg
 	}
 	c := *cfg
-	c.Routes = slices.Clone(cfg.Routes)
-	for i := range c.Routes {
-		r := &c.Routes[i]
-		if sv := next[r.Path]; sv != nil && r.Target == nil {
+	c.Frontend, c.Routes = siteCommands(next, "", cfg.Frontend, cfg.Routes)
+	if cfg.Sites != nil {
+		c.Sites = slices.Clone(cfg.Sites)
+		for i := range c.Sites {
+			st := &c.Sites[i]
+			st.Frontend, st.Routes = siteCommands(next, st.Name, st.Frontend, st.Routes)
+		}
+	}
+	return &c
+}
+
+// siteCommands is withCommands for the frontend and routes of the site
+// named site ("" for the top-level ones): copies, with the commands' URLs.
+func siteCommands(next map[string]*supervised, site string, fe *config.Frontend, routes []config.Route) (*config.Frontend, []config.Route) {
+	routes = slices.Clone(routes)
+	for i := range routes {
+		r := &routes[i]
+		if sv := next[commandKey(site, r.Path)]; sv != nil && r.Target == nil {
 			r.Target = planURL(sv)
 		}
 	}
-	if sv := next[frontendKey]; sv != nil {
+	if sv := next[commandKey(site, frontendKey)]; sv != nil {
 		var f config.Frontend
-		if cfg.Frontend != nil {
-			f = *cfg.Frontend
+		if fe != nil {
+			f = *fe
 		}
 		if f.URL == nil || f.Dir != "" {
 			f.URL, f.Dir = planURL(sv), ""
@@ -382,9 +422,9 @@ func withCommands(cfg *config.Config, next map[string]*supervised) *config.Confi
 			// The command after -- replaces the config's frontend.
 			f.Command = &config.Command{Text: strings.Join(sv.spec.args, " "), Dir: sv.spec.dir, Env: sv.spec.env}
 		}
-		c.Frontend = &f
+		fe = &f
 	}
-	return &c
+	return fe, routes
 }
 
 // planURL is where sv listens: the URL it announced when that differs

@@ -45,11 +45,32 @@ func (s *Server) compile(cfg *config.Config, plan *commandPlan) *router {
 	// The store outlives routers, so that a reload keeps what it holds;
 	// only its size follows the config.
 	s.capture.SetMaxExchanges(cfg.Inspect.Requests)
+	rt.routes, rt.frontend = s.compileSite(rt, cfg, "", plan)
+	if len(cfg.Sites) > 0 {
+		rt.guards.named = true
+		sites := make([]*site, 0, len(cfg.Sites))
+		for i := range cfg.Sites {
+			view := cfg.ForSite(&cfg.Sites[i])
+			st := &site{name: cfg.Sites[i].Name, cfg: view, guards: newGuards(view, view.TrustedOrigins())}
+			st.guards.named = true
+			st.routes, st.frontend = s.compileSite(rt, view, st.name, plan)
+			sites = append(sites, st)
+		}
+		rt.sites = newSiteSet(sites)
+	}
+	return rt
+}
+
+// compileSite builds the handlers of cfg's routes and frontend, those of
+// the site named name ("" for the top-level ones), recording their pools
+// in rt.
+func (s *Server) compileSite(rt *router, cfg *config.Config, name string, plan *commandPlan) ([]*compiledRoute, *compiledFrontend) {
 	pool := func(target *url.URL, insecure bool, timeout time.Duration) *upstreamTransport {
 		t := s.transports.get(target, insecure, timeout)
 		rt.pools[t] = true
 		return t
 	}
+	var routes []*compiledRoute
 	for i := range cfg.Routes {
 		r := &cfg.Routes[i]
 		cr := &compiledRoute{Route: r}
@@ -62,7 +83,7 @@ func (s *Server) compile(cfg *config.Config, plan *commandPlan) *router {
 			cr.handler, cr.kind, cr.dest = s.replayOf(cfg, r), kindProxy, replayVia
 			cr.where = inspect.Where{Kind: inspect.KindRoute, Route: r.Path}
 		default:
-			u := newUpstream(upstreamOptions{name: r.Path, route: r, target: r.Target, cmd: s.cmds.lookup(plan, r.Path),
+			u := newUpstream(upstreamOptions{name: r.Path, site: name, route: r, target: r.Target, cmd: s.cmds.lookup(plan, commandKey(name, r.Path)),
 				transport: pool(r.Target, r.Insecure, r.Timeout), timeout: r.Timeout,
 				buffers: s.buffers, streams: s.streams, hop: s.hop})
 			cr.handler, cr.kind, cr.dest = s.offline(cfg, r, u, pool), kindProxy, u.hostport
@@ -74,9 +95,9 @@ func (s *Server) compile(cfg *config.Config, plan *commandPlan) *router {
 		if r.CORS != nil {
 			cr.handler = newCORSHandler(r.CORS, r.Path, cfg.File, cr.handler, func(format string, args ...any) { s.log.warn(fmt.Sprintf(format, args...)) })
 		}
-		rt.routes = append(rt.routes, cr)
+		routes = append(routes, cr)
 	}
-	sortRoutes(rt.routes)
+	sortRoutes(routes)
 	switch f := cfg.Frontend; {
 	case f == nil:
 	case f.URL != nil:
@@ -84,23 +105,28 @@ func (s *Server) compile(cfg *config.Config, plan *commandPlan) *router {
 		// certificate (Vite's basic-ssl plugin); it is trusted as the
 		// browser would be told to.
 		insecure := web.IsLoopback(f.URL.Hostname())
-		u := newUpstream(upstreamOptions{name: kindFrontend.String(), frontend: true, target: f.URL, cmd: s.cmds.lookup(plan, frontendKey),
+		u := newUpstream(upstreamOptions{name: kindFrontend.String(), site: name, frontend: true, target: f.URL, cmd: s.cmds.lookup(plan, commandKey(name, frontendKey)),
 			transport: pool(f.URL, insecure, config.DefaultTimeout), timeout: config.DefaultTimeout,
 			buffers: s.buffers, streams: s.streams, hop: s.hop})
-		rt.frontend = &compiledFrontend{handler: u, kind: kindFrontend, dest: u.hostport,
+		fe := &compiledFrontend{handler: u, kind: kindFrontend, dest: u.hostport,
 			where: inspect.Where{Kind: inspect.KindFrontend, Target: f.URL.String()}}
 		if fb := f.FallbackAPI; fb != nil {
-			api := newUpstream(upstreamOptions{name: kindFallback.String(), key: "frontend.fallback_api", target: fb,
+			key := "frontend.fallback_api"
+			if name != "" {
+				key = "sites." + name + "." + key
+			}
+			api := newUpstream(upstreamOptions{name: kindFallback.String(), key: key, target: fb,
 				transport: pool(fb, false, config.DefaultTimeout), timeout: config.DefaultTimeout,
 				buffers: s.buffers, streams: s.streams, hop: s.hop})
-			rt.frontend.handler = &fallbackHandler{dev: u, api: api}
-			rt.frontend.fallback = &inspect.Where{Kind: inspect.KindRoute, Route: kindFallback.String(), Target: fb.String()}
+			fe.handler = &fallbackHandler{dev: u, api: api}
+			fe.fallback = &inspect.Where{Kind: inspect.KindRoute, Route: kindFallback.String(), Target: fb.String()}
 		}
+		return routes, fe
 	default:
-		rt.frontend = &compiledFrontend{handler: newStaticHandler(f.Dir, f.SPA), kind: kindStatic, dest: f.Dir,
+		return routes, &compiledFrontend{handler: newStaticHandler(f.Dir, f.SPA), kind: kindStatic, dest: f.Dir,
 			where: inspect.Where{Kind: inspect.KindStatic}}
 	}
-	return rt
+	return routes, nil
 }
 
 // offline wraps u, the upstream of route r, in what the route's record,

@@ -4,7 +4,8 @@
 // A request takes this path:
 //
 //	client ─▶ listener (listener.go, headerlimit.go) ─▶ Server.ServeHTTP (server.go)
-//	  ─▶ recorder (recorder.go) ─▶ router.dispatch (router.go: path rule, match, guards)
+//	  ─▶ recorder (recorder.go) ─▶ router.dispatch (router.go: path rule, site by Host,
+//	     match, the site's guards)
 //	      ├─ /__devproxy/…  devproxy's own endpoints (own.go), the inspector
 //	      ├─ longest route prefix ─▶ [cors mode] ─▶ [inject] ─▶ mock, replay, or
 //	      │     [record] ─▶ upstream ─▶ pool ─▶ target (refused: fallback, replay: auto)
@@ -39,7 +40,9 @@
 //	server.go       Options, Server, New, ServeHTTP, finish (log line, panics)
 //	recorder.go     outcome, the handler interface, recorder (status, bytes,
 //	                hijack, the inspector's response hooks)
-//	router.go       kind, compiled routes, match, longest prefix first, dispatch
+//	router.go       kind, compiled routes, match, longest prefix first, dispatch;
+//	                sites by Host (exact, then longest wildcard), each with
+//	                its routes, frontend and guards
 //	compile.go      Config ─▶ router: handlers, kinds and the pools they use
 //	paths.go        the path rule: dot segments resolved, hidden ones refused
 //	guards.go       Host (DNS rebinding), open proxy, WebSocket Origin,
@@ -91,7 +94,8 @@
 //	cors.go         cors mode: preflights and Access-Control-* headers
 //	own.go          GET /__devproxy/status, /__devproxy/frontend (what the
 //	                waiting page polls), the inspector's page and API
-//	                mounted at /__devproxy/, and the no-frontend route list
+//	                mounted at /__devproxy/, the no-frontend route list and
+//	                the list of sites for a name that is none of them
 //
 // Around the requests:
 //
@@ -121,7 +125,7 @@
 // Other packages:
 //
 //	config                devproxy.yaml: schema, parse, validate, errors with
-//	                      file:line and hints, self-targets, warnings of
+//	                      file:line and hints, self-targets, sites (site.go), warnings of
 //	                      routes over dev-server paths (shadow.go), the JSON Schema;
 //	                      golden and fuzz tests
 //	doctor                the CORS doctor: the requests a browser would send,

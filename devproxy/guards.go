@@ -21,6 +21,9 @@ type guards struct {
 	// origins are the extra browser origins trusted (allowed_origins and
 	// the cors blocks' origins), canonical (see canonicalOrigin).
 	origins map[string]bool
+	// named is set when the config has sites: every name below localhost
+	// is then an origin of its own, never one with localhost.
+	named bool
 }
 
 func newGuards(cfg *config.Config, trusted []string) *guards {
@@ -146,7 +149,18 @@ func (g *guards) sameOrigin(r *http.Request, origin string) bool {
 	ou, _ := url.Parse(o)
 	wu, _ := url.Parse(own)
 	return ou.Scheme == wu.Scheme && ou.Port() == wu.Port() &&
-		web.IsLoopback(ou.Hostname()) && web.IsLoopback(wu.Hostname())
+		g.loopbackAlias(ou.Hostname()) && g.loopbackAlias(wu.Hostname())
+}
+
+// loopbackAlias reports whether host counts as one host with the other
+// loopback names: localhost, *.localhost and the loopback addresses, but
+// with sites only localhost and the addresses, so that a page of one site
+// cannot open a WebSocket to another.
+func (g *guards) loopbackAlias(host string) bool {
+	if g.named && strings.HasSuffix(strings.TrimSuffix(strings.ToLower(host), "."), ".localhost") {
+		return false
+	}
+	return web.IsLoopback(host)
 }
 
 // crossSite reports whether r is a state-changing request from another

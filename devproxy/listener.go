@@ -56,7 +56,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.banner(bannerInfo{
 		version: s.opts.Version, cfg: cfg, open: s.url(ln.Addr().String()), ready: ready,
 		inspect: s.inspectorURL(ln.Addr().String()), capture: s.router.Load().capture != nil,
-		probes: s.probeTargets(ctx, routeRows(cfg)), note: s.opts.BannerNote,
+		probes: s.probeTargets(ctx, allRouteRows(cfg)), note: s.opts.BannerNote, siteURL: s.siteURL,
 	})
 	if note := s.bannerTrust(ctx); note != "" {
 		s.log.warn(note)

@@ -883,6 +883,7 @@ type jsonLine struct {
 	Method     string  `json:"method,omitempty"`
 	Path       string  `json:"path,omitempty"`
 	Route      string  `json:"route,omitempty"`
+	Site       string  `json:"site,omitempty"`
 	Target     string  `json:"target,omitempty"`
 	Status     int     `json:"status,omitempty"`
 	DurationMS float64 `json:"duration_ms,omitempty"`

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"html/template"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/devproxy/devproxy/devproxy/config"
@@ -16,11 +18,13 @@ import (
 type (
 	statusJSON   = status.Status
 	statusRoute  = status.Route
+	statusSite   = status.Site
 	reloadStatus = status.Reload
 )
 
-// serveOwn answers devproxy's own endpoints under ReservedPrefix.
-func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, o *outcome, rt *router) {
+// serveOwn answers devproxy's own endpoints under ReservedPrefix; site
+// is the config of the site the request's Host chose.
+func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, o *outcome, rt *router, site *config.Config) {
 	if isInspectorPath(r.URL.Path) {
 		s.inspector.ServeHTTP(w, r)
 		return
@@ -45,7 +49,7 @@ func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, o *outcome, rt
 		return
 	}
 	if r.URL.Path == status.FrontendPath {
-		writeJSON(w, s.frontendState(r.Context(), rt.cfg))
+		writeJSON(w, s.frontendState(r.Context(), site))
 		return
 	}
 	st := statusJSON{
@@ -54,6 +58,7 @@ func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, o *outcome, rt
 		Listen:   s.ListenAddr(),
 		Frontend: frontendString(rt.cfg.Frontend),
 		Routes:   statusRoutes(rt.cfg),
+		Sites:    s.statusSites(rt.cfg),
 		Reload:   *s.reload.Load(),
 	}
 	if l := s.listen.Load(); l != nil {
@@ -131,6 +136,81 @@ func statusRoutes(cfg *config.Config) []statusRoute {
 	return routes
 }
 
+// statusSites lists cfg's sites with the URL each is opened at.
+func (s *Server) statusSites(cfg *config.Config) []statusSite {
+	var out []statusSite
+	for i := range cfg.Sites {
+		st := &cfg.Sites[i]
+		ss := statusSite{Name: st.Name, Frontend: frontendString(st.Frontend), Routes: statusRoutes(cfg.ForSite(st))}
+		if !st.Wildcard() {
+			ss.URL = s.siteURL(st.Name)
+		}
+		out = append(out, ss)
+	}
+	return out
+}
+
+// siteURL is the address of the site named name: devproxy's URL with the
+// site's name for its host.
+func (s *Server) siteURL(name string) string {
+	u, err := url.Parse(s.url(s.currentListen()))
+	if err != nil {
+		return ""
+	}
+	if port := u.Port(); port != "" {
+		u.Host = net.JoinHostPort(name, port)
+	} else {
+		u.Host = name
+	}
+	return u.String()
+}
+
+// currentListen is the address devproxy listens on, or will.
+func (s *Server) currentListen() string {
+	if l := s.listen.Load(); l != nil {
+		return *l
+	}
+	return s.ListenAddr()
+}
+
+// serveSites answers a request whose Host names no site, or that the
+// top-level site, having no frontend and no routes, leaves to the sites:
+// a page or list of the sites, never another site's app.
+func (s *Server) serveSites(w http.ResponseWriter, r *http.Request, o *outcome, rt *router, unknown bool) {
+	sites := s.statusSites(rt.cfg)
+	host := siteHost(r.Host)
+	if !unknown && r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && wantsHTML(r) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if r.Method == http.MethodGet {
+			_ = sitesPage.Execute(w, sites)
+		}
+		return
+	}
+	pe := &proxyError{
+		Status: http.StatusNotFound,
+		Err:    "no site is named " + quoteText(host),
+		Hint:   "open one of the sites below, or add " + sanitize(host) + ": under sites: in the config",
+		Sites:  sites,
+	}
+	if !unknown {
+		pe.Err = "no route matches " + sanitize(r.URL.Path) + " and " + sanitize(orNone(host)) + " has no frontend"
+		pe.Hint = "open one of the sites below, or set frontend: at the top of the config"
+	}
+	writeProxyError(w, r, o, pe)
+}
+
+var sitesPage = template.Must(template.New("sites").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>devproxy</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem}
+td,th{padding:.2rem 1rem .2rem 0;text-align:left}code{background:#f3f3f3;padding:.1rem .3rem}</style></head><body>
+<h1>devproxy</h1>
+<p>These sites are served:</p>
+<table><tr><th>site</th><th>frontend</th></tr>
+{{range .}}<tr><td>{{if .URL}}<a href="{{.URL}}"><code>{{.Name}}</code></a>{{else}}<code>{{.Name}}</code>{{end}}</td><td><code>{{.Frontend}}</code></td></tr>
+{{end}}</table></body></html>
+`))
+
 // frontendString names the frontend as the user wrote it: a URL or a
 // folder; "" when there is none.
 func frontendString(f *config.Frontend) string {
@@ -144,10 +224,11 @@ func frontendString(f *config.Frontend) string {
 	}
 }
 
-// serveNoFrontend answers requests no route claims when the config has no
-// frontend: / lists the routes, anything else is a 404 that lists them too.
-func serveNoFrontend(w http.ResponseWriter, r *http.Request, o *outcome, rt *router) {
-	routes := statusRoutes(rt.cfg)
+// serveNoFrontend answers requests no route claims when cfg, the config
+// of the request's site, has no frontend: / lists the routes, anything
+// else is a 404 that lists them too.
+func serveNoFrontend(w http.ResponseWriter, r *http.Request, o *outcome, cfg *config.Config) {
+	routes := statusRoutes(cfg)
 	if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && wantsHTML(r) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")

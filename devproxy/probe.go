@@ -101,7 +101,7 @@ func exposed(listen string) []string {
 // for each, up or down with the reason, then restarts the dev commands
 // devproxy runs (RestartCommands). The r key calls it.
 func (s *Server) Restart(ctx context.Context) {
-	rows := routeRows(s.Config())
+	rows := allRouteRows(s.Config())
 	probes := s.probeTargets(ctx, rows)
 	said := map[string]bool{}
 	for _, r := range rows {

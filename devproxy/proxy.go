@@ -23,6 +23,9 @@ import (
 type upstream struct {
 	// name is the route prefix, or "frontend".
 	name string
+	// site is the name of the site whose route or frontend this is; ""
+	// for the top-level ones.
+	site string
 	// prefix is the route prefix when it is stripped, else "".
 	prefix string
 	target *url.URL
@@ -61,6 +64,9 @@ type upstream struct {
 type upstreamOptions struct {
 	// name is the route prefix, or "frontend" for the frontend dev server.
 	name string
+	// site is the name of the site the route or frontend belongs to; ""
+	// for the top-level ones.
+	site string
 	// route is the route's config; nil for the frontend, which has no
 	// route options (strip_prefix, host, headers).
 	route *config.Route
@@ -91,6 +97,7 @@ func newUpstream(o upstreamOptions) *upstream {
 	u := &upstream{
 		streams:  o.streams,
 		name:     o.name,
+		site:     o.site,
 		target:   o.target,
 		base:     strings.TrimSuffix(o.target.EscapedPath(), "/"),
 		hostport: hostPort(o.target),

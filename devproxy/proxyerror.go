@@ -44,6 +44,9 @@ type proxyError struct {
 	// Routes, when not nil, lists the config's routes in the answer (a
 	// request that nothing serves when there is no frontend).
 	Routes []statusRoute `json:"routes,omitempty"`
+	// Sites, when not nil, lists the config's sites (a Host that names
+	// none of them).
+	Sites []statusSite `json:"sites,omitempty"`
 	// Command is the command devproxy runs for the target, when it is
 	// starting or has exited; Output holds its last lines.
 	Command string   `json:"command,omitempty"`
@@ -55,10 +58,14 @@ func (u *upstream) field() string {
 	if u.key != "" {
 		return u.key
 	}
+	f := "routes." + u.name + ".target"
 	if u.frontend {
-		return "frontend"
+		f = "frontend"
 	}
-	return "routes." + u.name + ".target"
+	if u.site != "" {
+		f = "sites." + u.site + "." + f
+	}
+	return f
 }
 
 // classify turns a transport error into words a person can act on.
@@ -302,6 +309,13 @@ func (pe *proxyError) text() []byte {
 		}
 		b = fmt.Appendf(b, "  %s → %s\n", rt.Path, dest)
 	}
+	for _, st := range pe.Sites {
+		where := st.URL
+		if where == "" {
+			where = st.Name
+		}
+		b = fmt.Appendf(b, "  %s → %s\n", where, orNone(st.Frontend))
+	}
 	return b
 }
 
@@ -397,6 +411,9 @@ small{color:#777}td,th{padding:.2rem 1rem .2rem 0;text-align:left}
 {{end}}</pre>{{end}}
 {{if .Routes}}<table><tr><th>path</th><th>goes to</th></tr>
 {{range .Routes}}<tr><td><a href="{{.Path}}"><code>{{.Path}}</code></a></td><td>{{if .Respond}}mock{{else}}<code>{{.Target}}</code>{{end}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Sites}}<table><tr><th>site</th><th>frontend</th></tr>
+{{range .Sites}}<tr><td>{{if .URL}}<a href="{{.URL}}"><code>{{.Name}}</code></a>{{else}}<code>{{.Name}}</code>{{end}}</td><td><code>{{.Frontend}}</code></td></tr>
 {{end}}</table>{{end}}
 {{end}}<p><small>This page was made by devproxy, not by your app.</small></p>
 </body></html>

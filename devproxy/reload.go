@@ -379,6 +379,48 @@ func (s *Server) setReload(err error) {
 
 // describeChanges says what a reload changed, in the words of the config.
 func describeChanges(old, cfg *config.Config) []string {
+	changes := siteChanges(old, cfg)
+	if !reflect.DeepEqual(old.AllowedHosts, cfg.AllowedHosts) {
+		changes = append(changes, "allowed_hosts changed")
+	}
+	if !reflect.DeepEqual(old.AllowedOrigins, cfg.AllowedOrigins) {
+		changes = append(changes, "allowed_origins changed")
+	}
+	switch o, n := old.Inspect, cfg.Inspect; {
+	case o.Off && !n.Off:
+		changes = append(changes, "inspect on")
+	case !o.Off && n.Off:
+		changes = append(changes, "inspect off")
+	}
+	if o, n := inspectRequests(old), inspectRequests(cfg); o != n {
+		changes = append(changes, fmt.Sprintf("inspect keeps %d requests (was %d)", n, o))
+	}
+	had := map[string]*config.Site{}
+	for i := range old.Sites {
+		had[old.Sites[i].Name] = &old.Sites[i]
+	}
+	for i := range cfg.Sites {
+		st := &cfg.Sites[i]
+		o := had[st.Name]
+		delete(had, st.Name)
+		if o == nil {
+			changes = append(changes, "added site "+st.Name)
+			continue
+		}
+		for _, c := range siteChanges(old.ForSite(o), cfg.ForSite(st)) {
+			changes = append(changes, st.Name+": "+c)
+		}
+	}
+	for i := range old.Sites {
+		if had[old.Sites[i].Name] != nil {
+			changes = append(changes, "removed site "+old.Sites[i].Name)
+		}
+	}
+	return changes
+}
+
+// siteChanges says how the routes and frontend of cfg differ from old's.
+func siteChanges(old, cfg *config.Config) []string {
 	var changes []string
 	before := map[string]config.Route{}
 	for _, r := range old.Routes {
@@ -414,21 +456,6 @@ func describeChanges(old, cfg *config.Config) []string {
 	if of, nf := fallbackString(old.Frontend), fallbackString(cfg.Frontend); of != nf {
 		changes = append(changes, "frontend.fallback_api "+orNone(of)+" → "+orNone(nf))
 	}
-	if !reflect.DeepEqual(old.AllowedHosts, cfg.AllowedHosts) {
-		changes = append(changes, "allowed_hosts changed")
-	}
-	if !reflect.DeepEqual(old.AllowedOrigins, cfg.AllowedOrigins) {
-		changes = append(changes, "allowed_origins changed")
-	}
-	switch o, n := old.Inspect, cfg.Inspect; {
-	case o.Off && !n.Off:
-		changes = append(changes, "inspect on")
-	case !o.Off && n.Off:
-		changes = append(changes, "inspect off")
-	}
-	if o, n := inspectRequests(old), inspectRequests(cfg); o != n {
-		changes = append(changes, fmt.Sprintf("inspect keeps %d requests (was %d)", n, o))
-	}
 	return changes
 }
 
@@ -445,13 +472,13 @@ func fallbackString(f *config.Frontend) string {
 // half-written save that applied http://loc should say so at once.
 func (s *Server) probeNew(ctx context.Context, old, cfg *config.Config) []string {
 	had := map[string]bool{}
-	for _, r := range routeRows(old) {
+	for _, r := range allRouteRows(old) {
 		if r.target != nil {
 			had[probeKey(r)] = true
 		}
 	}
 	var rows []routeRow
-	for _, r := range routeRows(cfg) {
+	for _, r := range allRouteRows(cfg) {
 		if r.target != nil && !had[probeKey(r)] {
 			had[probeKey(r)] = true
 			rows = append(rows, r)

@@ -2,6 +2,7 @@ package devproxy
 
 import (
 	"net/http"
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -27,6 +28,60 @@ type router struct {
 	// capture keeps the requests the router serves for the inspector;
 	// nil when capture is off (inspect: false, -inspect=false).
 	capture *inspect.Store
+	// sites are the named sites of the sites block; nil when the config
+	// has none, and routes, frontend and guards above serve every Host.
+	sites *siteSet
+}
+
+// site is one compiled site of the sites block: its routes, frontend and
+// guards, which trust the site's own origin and cors origins only.
+type site struct {
+	name string // "shop.localhost" or "*.shop.localhost"
+	// cfg is the config as the site sees it (config.ForSite).
+	cfg      *config.Config
+	routes   []*compiledRoute
+	frontend *compiledFrontend
+	guards   *guards
+}
+
+// siteSet finds the site of a Host: an exact name first, then the longest
+// wildcard that matches.
+type siteSet struct {
+	exact     map[string]*site
+	wildcards []*site // longest name first
+	all       []*site // in file order, for the listing and the banner
+}
+
+func newSiteSet(sites []*site) *siteSet {
+	ss := &siteSet{exact: map[string]*site{}, all: sites}
+	for _, st := range sites {
+		if strings.HasPrefix(st.name, "*.") {
+			ss.wildcards = append(ss.wildcards, st)
+		} else {
+			ss.exact[st.name] = st
+		}
+	}
+	sort.SliceStable(ss.wildcards, func(i, j int) bool { return len(ss.wildcards[i].name) > len(ss.wildcards[j].name) })
+	return ss
+}
+
+// lookup returns the site named host (lower case, no port or final dot),
+// or nil.
+func (ss *siteSet) lookup(host string) *site {
+	if st := ss.exact[host]; st != nil {
+		return st
+	}
+	for _, st := range ss.wildcards {
+		if strings.HasSuffix(host, st.name[1:]) {
+			return st
+		}
+	}
+	return nil
+}
+
+// siteHost is the name a Host header gives, as sites are named.
+func siteHost(hostport string) string {
+	return strings.TrimSuffix(strings.ToLower(hostOnly(hostport)), ".")
 }
 
 // kind is what answers a request. Its String is the word the log uses for
@@ -84,7 +139,13 @@ type compiledFrontend struct {
 }
 
 func (rt *router) match(path string) *compiledRoute {
-	for _, r := range rt.routes {
+	return matchRoute(rt.routes, path)
+}
+
+// matchRoute returns the first of routes, sorted longest first, whose
+// prefix path has.
+func matchRoute(routes []*compiledRoute, path string) *compiledRoute {
+	for _, r := range routes {
 		if hasPathPrefix(path, r.Path) {
 			return r
 		}
@@ -130,6 +191,11 @@ type dispatch struct {
 	// refused, when not nil, is why the request is answered by devproxy
 	// with an error before any handler runs.
 	refused *proxyError
+	// site is the named site the Host chose; nil for the top-level one.
+	site *site
+	// unknownSite is set when the config has sites and the Host names
+	// none of them: devproxy answers with the list of sites.
+	unknownSite bool
 }
 
 // dispatch resolves r's path, routes it by the resolved path and checks it
@@ -147,14 +213,48 @@ func (rt *router) dispatch(r *http.Request) dispatch {
 	}
 	path := d.r.URL.Path
 	d.own = hasPathPrefix(path, config.ReservedPrefix)
-	switch m := rt.match(path); {
+	routes, frontend, g := rt.routes, rt.frontend, rt.guards
+	if rt.sites != nil {
+		host := siteHost(r.Host)
+		switch st := rt.sites.lookup(host); {
+		case st != nil:
+			d.site = st
+			routes, frontend, g = st.routes, st.frontend, st.guards
+		case !rt.topLevelHost(host):
+			// Never another site's app: the page lists the sites.
+			d.unknownSite = true
+			routes, frontend = nil, nil
+		}
+	}
+	switch m := matchRoute(routes, path); {
 	case d.own:
 	case m != nil:
 		d.kind, d.route, d.dest, d.h, d.where = m.kind, m.Path, m.dest, m.handler, m.where
-	case rt.frontend != nil:
-		d.kind, d.route, d.dest, d.h, d.where = rt.frontend.kind, rt.frontend.kind.String(), rt.frontend.dest, rt.frontend.handler, rt.frontend.where
-		d.fallback = rt.frontend.fallback
+	case frontend != nil:
+		d.kind, d.route, d.dest, d.h, d.where = frontend.kind, frontend.kind.String(), frontend.dest, frontend.handler, frontend.where
+		d.fallback = frontend.fallback
 	}
-	d.refused = rt.guards.check(d.r, rt.frontend != nil && d.h == rt.frontend.handler)
+	d.refused = g.check(d.r, frontend != nil && d.h == frontend.handler)
 	return d
+}
+
+// topLevelHost reports whether host, in a config with sites, is served
+// by the top-level frontend and routes: no name (an HTTP/1.0 tool),
+// localhost, an IP address, the listen address's host or a name in
+// allowed_hosts that no site claims.
+func (rt *router) topLevelHost(host string) bool {
+	if host == "" || host == "localhost" || rt.guards.hosts[host] {
+		return true
+	}
+	_, err := netip.ParseAddr(host)
+	return err == nil
+}
+
+// siteConfig is the config that serves d: its site's, or the top-level
+// one.
+func (rt *router) siteConfig(d *dispatch) *config.Config {
+	if d.site != nil {
+		return d.site.cfg
+	}
+	return rt.cfg
 }

@@ -321,9 +321,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case d.h != nil:
 		d.h.serve(rec, r, o)
 	case d.own:
-		s.serveOwn(rec, r, o, rt)
+		s.serveOwn(rec, r, o, rt, rt.siteConfig(&d))
+	case d.unknownSite:
+		s.serveSites(rec, r, o, rt, true)
+	case rt.sites != nil && d.site == nil && rt.frontend == nil && len(rt.routes) == 0:
+		s.serveSites(rec, r, o, rt, false)
 	default:
-		serveNoFrontend(rec, r, o, rt)
+		serveNoFrontend(rec, r, o, rt.siteConfig(&d))
 	}
 }
 

@@ -37,7 +37,10 @@ type Status struct {
 	Protocol string  `json:"protocol"`
 	Frontend string  `json:"frontend"`
 	Routes   []Route `json:"routes"`
-	Reload   Reload  `json:"reload"`
+	// Sites are the named sites of the sites block; empty when the
+	// config has none.
+	Sites  []Site `json:"sites,omitempty"`
+	Reload Reload `json:"reload"`
 	// Inspector is the state of the inspector, whose page shows it.
 	Inspector Inspector `json:"inspector"`
 }
@@ -55,6 +58,17 @@ type Inspector struct {
 	Capture bool `json:"capture"`
 	// Requests is how many requests it keeps.
 	Requests int `json:"requests"`
+}
+
+// Site is one named site of the config being served.
+type Site struct {
+	// Name is the site's host name, such as "shop.localhost", or a
+	// wildcard such as "*.shop.localhost".
+	Name string `json:"name"`
+	// URL is the address to open the site at; empty for a wildcard.
+	URL      string  `json:"url,omitempty"`
+	Frontend string  `json:"frontend"`
+	Routes   []Route `json:"routes"`
 }
 
 // Route is one route of the config being served.
