@@ -20,6 +20,7 @@ Examples:
   devproxy -config dev.yaml         serve with another config file
   devproxy -listen 127.0.0.1:3000   serve on another address
   devproxy -https                   serve https://localhost:8080 with HTTP/2 (run devproxy trust once)
+  devproxy -name shop -- npm run dev  serve it as http://shop.localhost:8080 too
   devproxy -verbose                 also log every frontend asset request
   devproxy -log json > log.jsonl    log one JSON object per line, for tools
   devproxy -inspect=false           serve without capturing requests for the inspector

@@ -45,7 +45,7 @@ func TestUsageAndVersion(t *testing.T) {
 	}{
 		{[]string{"-h"}, 0, "", "Examples:\n  devproxy "},
 		{[]string{"-version"}, 0, "devproxy devel", ""},
-		{[]string{"-nope"}, 2, "", "devproxy: error: unknown flag -nope\ndevproxy: hint: run devproxy -h for usage\n"},
+		{[]string{"-bogus"}, 2, "", "devproxy: error: unknown flag -bogus\ndevproxy: hint: run devproxy -h for usage\n"},
 		{[]string{"-lisen", "127.0.0.1:0"}, 2, "", "devproxy: error: unknown flag -lisen; did you mean -listen?\ndevproxy: hint: run devproxy -h for usage\n"},
 		{[]string{"check", "--verbos"}, 2, "", "devproxy: error: unknown flag -verbos; did you mean -verbose?\n"},
 		{[]string{"-listen"}, 2, "", "devproxy: error: flag needs an argument: -listen\ndevproxy: hint: run devproxy -h for usage\n"},

@@ -41,6 +41,7 @@ func runServe(ctx context.Context, e env, args []string, stdout, stderr io.Write
 	https := fset.Bool("https", false, "serve https (HTTP/2 and HTTP/1.1) with certificates of devproxy's local CA, even if the config does not say https: true")
 	verbose := fset.Bool("verbose", false, "log every frontend request, not only page loads and failures")
 	inspectOn := fset.Bool("inspect", true, "capture requests for the inspector at /__devproxy/; -inspect=false turns it off whatever the config says")
+	name := fset.String("name", "", "serve the frontend and routes as `NAME`.localhost too; overrides the config's name and the git checkout's")
 	if code, ok := parseFlags(fset, args); !ok {
 		return code
 	}
@@ -54,6 +55,11 @@ func runServe(ctx context.Context, e env, args []string, stdout, stderr io.Write
 	if *listen != "" {
 		if problem, fix := config.CheckListen(*listen); problem != "" {
 			return fail(stderr, exitUsage, "-listen "+problem, "write -listen "+fix)
+		}
+	}
+	if *name != "" {
+		if _, problem, hint := config.CheckName(*name); problem != "" {
+			return fail(stderr, exitUsage, "-name "+problem, hint)
 		}
 	}
 	if *logFormat != "text" && *logFormat != "json" {
@@ -79,6 +85,7 @@ func runServe(ctx context.Context, e env, args []string, stdout, stderr io.Write
 		NoInspect:  !*inspectOn,
 		Version:    buildVersion(),
 		Command:    command,
+		Name:       *name,
 	})
 	if err != nil {
 		return configFailed(stderr, *configFile, err,

@@ -138,6 +138,7 @@ type bannerInfo struct {
 	version string
 	cfg     *config.Config
 	open    string           // the URL to open devproxy at
+	also    string           // localhost's URL when open is a name's, or ""
 	inspect string           // the inspector's URL
 	capture bool             // whether the inspector captures requests
 	ready   time.Duration    // from start to listening
@@ -182,6 +183,11 @@ func (l *logger) banner(bi bannerInfo) {
 	b = append(b, "  config "+cfg.File+"\n"...)
 	b = append(b, "  ➜ open "...)
 	b = l.p.url.appendText(b, open)
+	if bi.also != "" {
+		b = append(b, "  (also "...)
+		b = l.p.url.appendText(b, bi.also)
+		b = append(b, ')')
+	}
 	b = append(b, "\n  ➜ inspect "...)
 	b = l.p.url.appendText(b, bi.inspect)
 	if !bi.capture {

@@ -1,6 +1,7 @@
 package devproxy
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/devproxy/devproxy/devproxy/inspect"
+	"github.com/devproxy/devproxy/internal/gitname"
 	"github.com/devproxy/devproxy/internal/web"
 )
 
@@ -22,7 +24,57 @@ func (s *Server) build(parsed *config.Config, plan *commandPlan) *router {
 	}
 	rt := s.compile(withCommands(parsed, next), plan)
 	rt.parsed = parsed
+	rt.name = s.topName(parsed)
 	return rt
+}
+
+// resolveName checks Options.Name against cfg and finds the name of the
+// config's git checkout when no name is given.
+func (s *Server) resolveName(cfg *config.Config) error {
+	if s.opts.Name != "" {
+		host, problem, _ := config.CheckName(s.opts.Name)
+		if problem != "" {
+			return fmt.Errorf("-name %s", problem)
+		}
+		for _, st := range cfg.Sites {
+			if st.Name == host {
+				return fmt.Errorf("-name %s: %s is also a site in %s, on line %d; choose another name", s.opts.Name, host, cfg.File, st.Line)
+			}
+		}
+		s.name = host
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), gitTimeout)
+	defer cancel()
+	if n, err := gitname.Name(ctx, cfg.Dir); err == nil && n != "" {
+		s.gitName = n + ".localhost"
+	}
+	return nil
+}
+
+// gitTimeout bounds the git commands that name a checkout; a repository
+// on a slow disk is served under localhost only rather than late.
+const gitTimeout = 2 * time.Second
+
+// topName is the name the top-level frontend and routes of cfg are
+// served as besides localhost: the -name flag's, the config's, or the git
+// checkout's when the top level serves anything and no site has that
+// name; "" for none.
+func (s *Server) topName(cfg *config.Config) string {
+	switch {
+	case s.name != "":
+		return s.name
+	case cfg.Name != "":
+		return cfg.Name
+	case s.gitName == "" || cfg.Frontend == nil && len(cfg.Routes) == 0 && s.cmds.args == nil:
+		return ""
+	}
+	for _, st := range cfg.Sites {
+		if st.Name == s.gitName {
+			return ""
+		}
+	}
+	return s.gitName
 }
 
 // retarget rebuilds the router after a command turned out to listen on

@@ -53,8 +53,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopCommands()
 	s.cmds.startAll(cctx)
 	cfg := s.Config()
+	open, also := s.url(ln.Addr().String()), ""
+	if name := s.router.Load().name; name != "" {
+		open, also = s.siteURL(name), open
+	}
 	s.log.banner(bannerInfo{
-		version: s.opts.Version, cfg: cfg, open: s.url(ln.Addr().String()), ready: ready,
+		version: s.opts.Version, cfg: cfg, open: open, also: also, ready: ready,
 		inspect: s.inspectorURL(ln.Addr().String()), capture: s.router.Load().capture != nil,
 		probes: s.probeTargets(ctx, allRouteRows(cfg)), note: s.opts.BannerNote, siteURL: s.siteURL,
 	})

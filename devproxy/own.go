@@ -58,6 +58,7 @@ func (s *Server) serveOwn(w http.ResponseWriter, r *http.Request, o *outcome, rt
 		Listen:   s.ListenAddr(),
 		Frontend: frontendString(rt.cfg.Frontend),
 		Routes:   statusRoutes(rt.cfg),
+		Name:     rt.name,
 		Sites:    s.statusSites(rt.cfg),
 		Reload:   *s.reload.Load(),
 	}

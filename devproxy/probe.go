@@ -120,7 +120,13 @@ func (s *Server) Restart(ctx context.Context) {
 	}
 }
 
-// OpenURL returns the URL to open devproxy at in a browser: that of the
+// OpenURL returns the URL to open devproxy at in a browser: that of its
+// name when the frontend has one (shop.localhost), else that of the
 // address it listens on now, or of the configured one before Serve, with
 // https when devproxy serves it.
-func (s *Server) OpenURL() string { return s.url(s.listenNow()) }
+func (s *Server) OpenURL() string {
+	if name := s.router.Load().name; name != "" {
+		return s.siteURL(name)
+	}
+	return s.url(s.listenNow())
+}

@@ -31,6 +31,9 @@ type router struct {
 	// sites are the named sites of the sites block; nil when the config
 	// has none, and routes, frontend and guards above serve every Host.
 	sites *siteSet
+	// name is the host name routes and frontend are served as besides
+	// localhost, such as "shop.localhost"; "" for none.
+	name string
 }
 
 // site is one compiled site of the sites block: its routes, frontend and
@@ -217,6 +220,7 @@ func (rt *router) dispatch(r *http.Request) dispatch {
 	if rt.sites != nil {
 		host := siteHost(r.Host)
 		switch st := rt.sites.lookup(host); {
+		case host == rt.name:
 		case st != nil:
 			d.site = st
 			routes, frontend, g = st.routes, st.frontend, st.guards
@@ -243,7 +247,7 @@ func (rt *router) dispatch(r *http.Request) dispatch {
 // localhost, an IP address, the listen address's host or a name in
 // allowed_hosts that no site claims.
 func (rt *router) topLevelHost(host string) bool {
-	if host == "" || host == "localhost" || rt.guards.hosts[host] {
+	if host == "" || host == "localhost" || host == rt.name || rt.guards.hosts[host] {
 		return true
 	}
 	_, err := netip.ParseAddr(host)

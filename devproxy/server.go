@@ -85,6 +85,11 @@ type Options struct {
 	// NoInspect turns the inspector's capture off whatever the config
 	// says (-inspect=false). Default false: the config's inspect decides.
 	NoInspect bool
+	// Name is the name the frontend and routes are served as besides
+	// localhost (the -name flag): "shop" serves them as shop.localhost.
+	// It wins over the config's name. Empty means the config's name, else
+	// in a git checkout the one gitname gives the config's folder.
+	Name string
 }
 
 // Server is a running devproxy: it serves requests with the current router
@@ -141,6 +146,11 @@ type Server struct {
 
 	// random is Options.Random, or math/rand/v2's Float64.
 	random func() float64
+
+	// name is the host name of Options.Name, "" when it is empty;
+	// gitName is the one of the config's git checkout, "" outside one
+	// or when Options.Name is given.
+	name, gitName string
 
 	// watching is closed once the config file is watched (or cannot be).
 	watching  chan struct{}
@@ -223,6 +233,9 @@ func New(opts Options) (*Server, error) {
 	}
 	plan, err := s.cmds.plan(cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.resolveName(cfg); err != nil {
 		return nil, err
 	}
 	if cfg.HTTPS || opts.HTTPS {

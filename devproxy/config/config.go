@@ -46,6 +46,12 @@ type Config struct {
 	// TLS is the certificate and key to serve; nil means leaf
 	// certificates from devproxy's local CA.
 	TLS *TLSFiles
+	// Name is the host name the top-level frontend and routes are served
+	// as besides localhost (the name key), such as "shop.localhost"; empty
+	// when the file has none.
+	Name string
+	// NameLine is the line of the name key, 0 when there is none.
+	NameLine int
 	// Frontend receives every request that no route claims; nil when the file
 	// has no frontend.
 	Frontend *Frontend

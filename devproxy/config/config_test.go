@@ -164,6 +164,9 @@ func dumpConfig(cfg *Config) string {
 	if cfg.HTTPS {
 		fmt.Fprintf(&b, "https\n")
 	}
+	if cfg.Name != "" {
+		fmt.Fprintf(&b, "name %s (line %d)\n", cfg.Name, cfg.NameLine)
+	}
 	if t := cfg.TLS; t != nil {
 		fmt.Fprintf(&b, "tls cert %s key %s (line %d)\n", rel(t.Cert), rel(t.Key), t.Line)
 	}

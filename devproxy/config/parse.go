@@ -284,6 +284,7 @@ func (p *parser) document(data []byte, cfg *Config) {
 	}
 	var httpsOff bool
 	var httpsField field
+	var nameNode *yaml.Node
 	for _, f := range p.fields(root, "", topFields(), topHint) {
 		switch f.name {
 		case "listen":
@@ -298,6 +299,15 @@ func (p *parser) document(data []byte, cfg *Config) {
 			}
 		case "tls":
 			cfg.TLS = p.tlsFiles(f)
+		case "name":
+			if s, ok := p.text(f.val, f.path, `a name such as "shop"`); ok {
+				if host, problem, fix := CheckName(s); problem != "" {
+					p.add(resolve(f.val), f.path, fix, "%s", problem)
+				} else {
+					cfg.Name, cfg.NameLine = host, f.key.Line
+					nameNode = resolve(f.val)
+				}
+			}
 		case "frontend":
 			cfg.Frontend = p.frontend(f)
 		case "allowed_hosts":
@@ -315,6 +325,12 @@ func (p *parser) document(data []byte, cfg *Config) {
 		}
 	}
 	p.siteHosts(cfg.AllowedHosts)
+	for _, st := range cfg.Sites {
+		if cfg.Name != "" && st.Name == cfg.Name {
+			p.add(nameNode, "name", "choose another name, or move the frontend and routes into that site",
+				"%s is also a site, on line %d", quote(cfg.Name), st.Line)
+		}
+	}
 	if cfg.TLS != nil {
 		if httpsOff {
 			p.add(resolve(httpsField.val), httpsField.path, "remove https: false to serve the tls certificate, or remove the tls block",

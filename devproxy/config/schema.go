@@ -80,6 +80,8 @@ func topKeys() []key {
 			doc: "Serve https:// (HTTP/2 and HTTP/1.1) on the listen address, with certificates from devproxy's local CA (run devproxy trust once) or from tls."},
 		{name: "tls", kind: kindMapping, keys: tlsKeys(),
 			doc: "A certificate and key to serve instead of the local CA's (one made by mkcert, say); turns https on."},
+		{name: "name", kind: kindString,
+			doc: "The name the frontend and routes are served as besides localhost: shop serves them as shop.localhost. Left out, in a git checkout: the repository's folder name, with the branch in front of it in a linked worktree or on a branch other than the default."},
 		{name: "frontend", kind: kindFrontend, keys: frontendKeys(),
 			doc: "Where every request that no route claims goes: an http(s):// URL of a dev server (WebSockets included), or a folder served as files."},
 		{name: "allowed_hosts", kind: kindList, def: []any{},

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/devproxy/devproxy/internal/gitname"
 	"gopkg.in/yaml.v3"
 )
 
@@ -191,6 +192,43 @@ func (p *parser) siteName(k *yaml.Node, field, s string) (string, bool) {
 		return "", false
 	}
 	return h, true
+}
+
+// CheckName checks s as the name of the top-level site (the name key, the
+// -name flag) and returns its host name below .localhost: "shop" and
+// "shop.localhost" are "shop.localhost", "fix-login.shop" is
+// "fix-login.shop.localhost". problem, when not empty, says what is
+// wrong, and hint how to fix it.
+func CheckName(s string) (host, problem, hint string) {
+	const example = `write a name such as "shop", served as shop.localhost`
+	h := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".")
+	h = strings.TrimSuffix(strings.TrimSuffix(h, "localhost"), ".")
+	switch {
+	case strings.TrimSpace(s) == "":
+		return "", "is empty", example
+	case strings.Contains(s, "://") || strings.ContainsAny(s, ":/"):
+		return "", quote(s) + " is not a name; want a name such as shop, with no scheme, port or path", example
+	case h == "":
+		return "", quote(s) + " is localhost itself, which always serves the frontend", example
+	}
+	var fixed []string
+	ok := true
+	for label := range strings.SplitSeq(h, ".") {
+		if !validLabel(label) {
+			ok = false
+		}
+		if l := gitname.Label(label); l != "" {
+			fixed = append(fixed, l)
+		}
+	}
+	if !ok {
+		fix := example
+		if len(fixed) > 0 {
+			fix = "write " + strconv.Quote(strings.Join(fixed, "."))
+		}
+		return "", quote(s) + " is not a name: use letters, digits and - between dots", fix
+	}
+	return h + ".localhost", "", ""
 }
 
 // validLabel reports whether s is a DNS label: 1 to 63 letters, digits and

@@ -34,7 +34,10 @@ type Status struct {
 	URL string `json:"url"`
 	// Protocol is the protocol of the request that asked: "h2" over
 	// HTTP/2, else "HTTP/1.1".
-	Protocol string  `json:"protocol"`
+	Protocol string `json:"protocol"`
+	// Name is the host name the frontend and routes are served as
+	// besides localhost, such as "shop.localhost"; empty for none.
+	Name     string  `json:"name,omitempty"`
 	Frontend string  `json:"frontend"`
 	Routes   []Route `json:"routes"`
 	// Sites are the named sites of the sites block; empty when the
