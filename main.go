@@ -29,12 +29,14 @@ Examples:
   devproxy doctor URL --origin http://localhost:3000
                                     explain why the browser blocks a cross-origin call
   devproxy trust                    install devproxy's local CA for browsers and tools
+  sudo devproxy hosts               add the site names to /etc/hosts (for Safari and tools)
 
 Usage:
   devproxy [flags] [-- COMMAND [ARGS…]]
   devproxy check [flags]
   devproxy doctor [URL] [flags]
   devproxy trust [-uninstall]
+  devproxy hosts [-remove] [-file FILE]
   devproxy init [DIR] [flags]
   devproxy schema
 
@@ -77,6 +79,8 @@ func run(ctx context.Context, e env, args []string, stdout, stderr io.Writer) in
 			return runInit(ctx, args[1:], stdout, stderr)
 		case "schema":
 			return runSchema(args[1:], stdout, stderr)
+		case "hosts":
+			return runHosts(args[1:], stdout, stderr)
 		}
 	}
 	return runServe(ctx, e, args, stdout, stderr, serveToo)

@@ -31,25 +31,43 @@ func (s *Server) build(parsed *config.Config, plan *commandPlan) *router {
 // resolveName checks Options.Name against cfg and finds the name of the
 // config's git checkout when no name is given.
 func (s *Server) resolveName(cfg *config.Config) error {
-	if s.opts.Name != "" {
-		host, problem, _ := config.CheckName(s.opts.Name)
-		if problem != "" {
-			return fmt.Errorf("-name %s", problem)
-		}
-		for _, st := range cfg.Sites {
-			if st.Name == host {
-				return fmt.Errorf("-name %s: %s is also a site in %s, on line %d; choose another name", s.opts.Name, host, cfg.File, st.Line)
-			}
-		}
-		s.name = host
-		return nil
+	host, err := flagName(s.opts.Name, cfg)
+	if err != nil {
+		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), gitTimeout)
-	defer cancel()
-	if n, err := gitname.Name(ctx, cfg.Dir); err == nil && n != "" {
-		s.gitName = n + ".localhost"
+	s.name = host
+	if host == "" {
+		s.gitName = gitName(cfg.Dir)
 	}
 	return nil
+}
+
+// flagName is the host name of the -name flag's value, checked against
+// cfg's sites; "" for an empty flag.
+func flagName(flag string, cfg *config.Config) (string, error) {
+	if flag == "" {
+		return "", nil
+	}
+	host, problem, _ := config.CheckName(flag)
+	if problem != "" {
+		return "", fmt.Errorf("-name %s", problem)
+	}
+	for _, st := range cfg.Sites {
+		if st.Name == host {
+			return "", fmt.Errorf("-name %s: %s is also a site in %s, on line %d; choose another name", flag, host, cfg.File, st.Line)
+		}
+	}
+	return host, nil
+}
+
+// gitName is the host name of the git checkout dir is in, "" outside one.
+func gitName(dir string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), gitTimeout)
+	defer cancel()
+	if n, err := gitname.Name(ctx, dir); err == nil && n != "" {
+		return n + ".localhost"
+	}
+	return ""
 }
 
 // gitTimeout bounds the git commands that name a checkout; a repository
@@ -57,24 +75,57 @@ func (s *Server) resolveName(cfg *config.Config) error {
 const gitTimeout = 2 * time.Second
 
 // topName is the name the top-level frontend and routes of cfg are
-// served as besides localhost: the -name flag's, the config's, or the git
-// checkout's when the top level serves anything and no site has that
-// name; "" for none.
+// served as besides localhost.
 func (s *Server) topName(cfg *config.Config) string {
+	return topName(cfg, s.name, s.gitName, s.cmds.args != nil)
+}
+
+// topName is the name the top-level frontend and routes of cfg are served
+// as besides localhost: flag's (the -name flag's host name), the config's,
+// or git's (the checkout's) when the top level serves anything (command:
+// a command after --) and no site has that name; "" for none.
+func topName(cfg *config.Config, flag, git string, command bool) string {
 	switch {
-	case s.name != "":
-		return s.name
+	case flag != "":
+		return flag
 	case cfg.Name != "":
 		return cfg.Name
-	case s.gitName == "" || cfg.Frontend == nil && len(cfg.Routes) == 0 && s.cmds.args == nil:
+	case git == "" || cfg.Frontend == nil && len(cfg.Routes) == 0 && !command:
 		return ""
 	}
 	for _, st := range cfg.Sites {
-		if st.Name == s.gitName {
+		if st.Name == git {
 			return ""
 		}
 	}
-	return s.gitName
+	return git
+}
+
+// Names returns the host names cfg is served as, for devproxy hosts:
+// the top-level name (as Server gives it with Options.Name set to flag;
+// command says a command after -- is the frontend) and the exact names
+// of the sites. wildcards are the sites' *.name patterns, which no hosts
+// file can list.
+func Names(cfg *config.Config, flag string, command bool) (names, wildcards []string, err error) {
+	host, err := flagName(flag, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	git := ""
+	if host == "" {
+		git = gitName(cfg.Dir)
+	}
+	if top := topName(cfg, host, git, command); top != "" {
+		names = append(names, top)
+	}
+	for _, st := range cfg.Sites {
+		if st.Wildcard() {
+			wildcards = append(wildcards, st.Name)
+		} else {
+			names = append(names, st.Name)
+		}
+	}
+	return names, wildcards, nil
 }
 
 // retarget rebuilds the router after a command turned out to listen on

@@ -151,10 +151,13 @@
 //	internal/wsframe      WebSocket frames, for tests and the benchmark
 //	internal/testnet      closed ports and servers on 127.0.0.1 for tests
 //	internal/headless     the headless Chromium every browser test drives
+//	internal/gitname      the name of a git checkout: REPO, or BRANCH.REPO in a
+//	                      linked worktree or on another branch than the default
+//	internal/hostsfile    devproxy's block of /etc/hosts (devproxy hosts)
 //
 // The command line is package main: main.go wires, cli.go writes every
 // error: and hint: line, and each command has its file (serve.go,
-// doctor.go, init.go, schema.go, trust.go); browser.go opens the browser
+// doctor.go, init.go, schema.go, trust.go, hosts.go); browser.go opens the browser
 // for the o key.
 //
 // Tests sit beside what they test (router_test.go for router.go, …); the
