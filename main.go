@@ -30,6 +30,7 @@ Examples:
                                     explain why the browser blocks a cross-origin call
   devproxy trust                    install devproxy's local CA for browsers and tools
   sudo devproxy hosts               add the site names to /etc/hosts (for Safari and tools)
+  devproxy ls                       list the names served on the listen address, every project's
 
 Usage:
   devproxy [flags] [-- COMMAND [ARGS…]]
@@ -37,6 +38,7 @@ Usage:
   devproxy doctor [URL] [flags]
   devproxy trust [-uninstall]
   devproxy hosts [-remove] [-file FILE]
+  devproxy ls [-listen ADDR]
   devproxy init [DIR] [flags]
   devproxy schema
 
@@ -81,6 +83,8 @@ func run(ctx context.Context, e env, args []string, stdout, stderr io.Writer) in
 			return runSchema(args[1:], stdout, stderr)
 		case "hosts":
 			return runHosts(args[1:], stdout, stderr)
+		case "ls":
+			return runLs(ctx, args[1:], stdout, stderr)
 		}
 	}
 	return runServe(ctx, e, args, stdout, stderr, serveToo)

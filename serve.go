@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/devproxy/devproxy/devproxy"
 	"github.com/devproxy/devproxy/devproxy/config"
@@ -103,6 +105,13 @@ func runServe(ctx context.Context, e env, args []string, stdout, stderr io.Write
 	// Listen before serving, so that a busy port fails at once.
 	addr := srv.ListenAddr()
 	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		// Another devproxy there serves this one's names too, if it is
+		// one; else the port is someone else's.
+		if gl, jerr := srv.Join(addr); jerr == nil {
+			ln, err = gl, nil
+		}
+	}
 	if err != nil {
 		return fail(stderr, exitFailure, "cannot listen on "+addr+": "+neterr.Classify(err).Phrase,
 			"stop the program that uses it, or pick another address with -listen")

@@ -77,6 +77,9 @@ const gitTimeout = 2 * time.Second
 // topName is the name the top-level frontend and routes of cfg are
 // served as besides localhost.
 func (s *Server) topName(cfg *config.Config) string {
+	if s.leaving.Load() {
+		return ""
+	}
 	return topName(cfg, s.name, s.gitName, s.cmds.args != nil)
 }
 
@@ -141,6 +144,10 @@ func (s *Server) retarget() {
 // compile builds the immutable router for cfg, whose commands are those of
 // plan (nil: the commands in use).
 func (s *Server) compile(cfg *config.Config, plan *commandPlan) *router {
+	if s.leaving.Load() {
+		// A host that stopped serves its guests only.
+		cfg = &config.Config{File: cfg.File, Dir: cfg.Dir, Listen: cfg.Listen, AllowedHosts: cfg.AllowedHosts, Log: cfg.Log}
+	}
 	rt := &router{cfg: cfg, parsed: cfg, guards: newGuards(cfg, cfg.TrustedOrigins()), pools: map[*upstreamTransport]bool{}}
 	if !cfg.Inspect.Off && !s.opts.NoInspect {
 		rt.capture = s.capture
@@ -161,7 +168,37 @@ func (s *Server) compile(cfg *config.Config, plan *commandPlan) *router {
 		}
 		rt.sites = newSiteSet(sites)
 	}
+	if guests, ever := s.guests.snapshot(); ever {
+		var sites []*site
+		if rt.sites != nil {
+			sites = rt.sites.all
+		}
+		rt.guards.named = true
+		for _, g := range guests {
+			for _, name := range g.names {
+				sites = append(sites, s.guestSite(rt, g, name))
+			}
+		}
+		rt.sites = newSiteSet(sites)
+	}
 	return rt
+}
+
+// guestSite is the site of one name of a guest: everything is forwarded
+// to the guest with its Host, devproxy's own paths too, and the guest's
+// guards decide.
+func (s *Server) guestSite(rt *router, g *guest, name string) *site {
+	// No timeout of the host's: the guest's routes have their own.
+	t := s.transports.get(g.target, false, 0)
+	rt.pools[t] = true
+	u := newUpstream(upstreamOptions{name: name, route: &config.Route{PreserveHost: true}, target: g.target,
+		transport: t, buffers: s.buffers, streams: s.streams, hop: s.hop})
+	view := &config.Config{File: g.config, Listen: rt.cfg.Listen}
+	gd := newGuards(view, nil)
+	gd.delegate = true
+	return &site{name: name, cfg: view, guest: true, guards: gd,
+		frontend: &compiledFrontend{handler: u, kind: kindProxy, dest: u.hostport,
+			where: inspect.Where{Kind: inspect.KindRoute, Route: name, Target: g.target.String()}}}
 }
 
 // compileSite builds the handlers of cfg's routes and frontend, those of

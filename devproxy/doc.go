@@ -121,6 +121,9 @@
 //	                stopped at shutdown; commandlog.go logs their lines
 //	tls.go          https: certificates, HTTP/2 settings, the first-byte
 //	                sniff that redirects http:// to https://
+//	share.go        one listen address for several devproxies: the unix
+//	                socket of the first, the names the others register
+//	                there (served by forwarding to them), devproxy ls
 //
 // Other packages:
 //

@@ -24,6 +24,10 @@ type guards struct {
 	// named is set when the config has sites: every name below localhost
 	// is then an origin of its own, never one with localhost.
 	named bool
+	// delegate leaves the origin checks to the devproxy a request is
+	// forwarded to (a guest, which knows its own trusted origins): only
+	// CONNECT, absolute-form targets and the Host are checked here.
+	delegate bool
 }
 
 func newGuards(cfg *config.Config, trusted []string) *guards {
@@ -72,6 +76,9 @@ func (g *guards) check(r *http.Request, frontend bool) *proxyError {
 		host := hostOnly(r.Host)
 		return refuse("Host "+quoteText(r.Host)+" is not allowed (DNS rebinding protection)",
 			"to use this name for this machine, add it to allowed_hosts in the config: allowed_hosts: ["+host+"]")
+	}
+	if g.delegate {
+		return nil
 	}
 	origin := r.Header.Get("Origin")
 	if isWebSocket(r) {

@@ -3,6 +3,7 @@ package devproxy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -39,6 +40,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.out.start()
 	defer s.log.out.close()
 	defer s.log.flushRepeats()
+	if s.guest != nil {
+		defer s.guest.conn.Close()
+		if err := s.register("http://" + ln.Addr().String()); err != nil {
+			ln.Close()
+			return err
+		}
+		go s.watchHost(s.errc)
+	} else {
+		hctx, stopHost := context.WithCancel(context.Background())
+		defer stopHost()
+		s.host(hctx, ln.Addr().String())
+	}
 	s.startListener(newSocket(ln))
 	ready := s.opts.Now().Sub(s.opts.Started)
 	if s.widthOf != nil {
@@ -57,10 +70,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if name := s.router.Load().name; name != "" {
 		open, also = s.siteURL(name), open
 	}
+	note := s.opts.BannerNote
+	if s.guest != nil {
+		// localhost is the host's.
+		also = ""
+		note = strings.TrimSpace("sharing " + s.guest.addr + " with the devproxy already listening there; " + note)
+	}
 	s.log.banner(bannerInfo{
 		version: s.opts.Version, cfg: cfg, open: open, also: also, ready: ready,
 		inspect: s.inspectorURL(ln.Addr().String()), capture: s.router.Load().capture != nil,
-		probes: s.probeTargets(ctx, allRouteRows(cfg)), note: s.opts.BannerNote, siteURL: s.siteURL,
+		probes: s.probeTargets(ctx, allRouteRows(cfg)), note: note, siteURL: s.siteURL,
 	})
 	if note := s.bannerTrust(ctx); note != "" {
 		s.log.warn(note)
@@ -86,6 +105,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	stopWatch()
 	<-watched
+	if n := s.guests.count(); err == nil && n > 0 {
+		s.leaveToGuests(n, stopCommands)
+	}
 	s.log.info("shutting down: in-flight requests have " + shutdownGrace.String() + " to finish; WebSockets and event streams end now")
 	// WebSockets and event streams never finish on their own: end them
 	// now, cleanly, rather than cut them at the end of the grace period.
@@ -118,6 +140,23 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// connections when they end.
 	s.transports.retireAll()
 	return err
+}
+
+// leaveToGuests is a host's stop while n guests are registered: its own
+// commands stop and its names go, the guests' names are served until the
+// last guest leaves (or a second Ctrl-C ends the process).
+func (s *Server) leaveToGuests(n int, stopCommands func()) {
+	s.log.info(fmt.Sprintf("stopping this project; still serving %d other %s on %s until %s (Ctrl-C again quits at once)",
+		n, plural(n, "project", "projects"), s.currentListen(), plural(n, "it leaves", "they leave")))
+	s.reloadMu.Lock()
+	s.leaving.Store(true)
+	s.rebuild()
+	s.reloadMu.Unlock()
+	stopCommands()
+	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	s.cmds.stopAll(ctx)
+	cancel()
+	<-s.guests.empty()
 }
 
 // startListener serves on sock with the certificates current now (plain

@@ -166,8 +166,12 @@ func (s *Server) siteURL(name string) string {
 	return u.String()
 }
 
-// currentListen is the address devproxy listens on, or will.
+// currentListen is the address devproxy listens on, or will: for a
+// guest, the address it shares.
 func (s *Server) currentListen() string {
+	if s.guest != nil {
+		return s.guest.addr
+	}
 	if l := s.listen.Load(); l != nil {
 		return *l
 	}

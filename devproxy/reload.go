@@ -299,6 +299,7 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 	s.router.Store(rt)
 	s.cmds.commit(plan)
 	s.transports.retain(rt.pools)
+	s.updateNames()
 	changes = append(changes, s.probeNew(ctx, old.cfg, cfg)...)
 	if len(changes) == 0 {
 		s.log.info("config reloaded: nothing changed")

@@ -45,6 +45,9 @@ type site struct {
 	routes   []*compiledRoute
 	frontend *compiledFrontend
 	guards   *guards
+	// guest marks a name of another devproxy registered with this one:
+	// every request goes to it, devproxy's own paths too.
+	guest bool
 }
 
 // siteSet finds the site of a Host: an exact name first, then the longest
@@ -194,6 +197,9 @@ type dispatch struct {
 	// refused, when not nil, is why the request is answered by devproxy
 	// with an error before any handler runs.
 	refused *proxyError
+	// uncaptured is set for a guest's own endpoints, which are forwarded
+	// to it but, like this devproxy's own, never captured.
+	uncaptured bool
 	// site is the named site the Host chose; nil for the top-level one.
 	site *site
 	// unknownSite is set when the config has sites and the Host names
@@ -224,6 +230,11 @@ func (rt *router) dispatch(r *http.Request) dispatch {
 		case st != nil:
 			d.site = st
 			routes, frontend, g = st.routes, st.frontend, st.guards
+			if st.guest {
+				// The guest's own endpoints are its to answer, and
+				// its inspector's requests stay out of this one's.
+				d.uncaptured, d.own = d.own, false
+			}
 		case !rt.topLevelHost(host):
 			// Never another site's app: the page lists the sites.
 			d.unknownSite = true
@@ -234,6 +245,8 @@ func (rt *router) dispatch(r *http.Request) dispatch {
 	case d.own:
 	case m != nil:
 		d.kind, d.route, d.dest, d.h, d.where = m.kind, m.Path, m.dest, m.handler, m.where
+	case frontend != nil && d.site != nil && d.site.guest:
+		d.kind, d.route, d.dest, d.h, d.where = frontend.kind, d.site.name, frontend.dest, frontend.handler, frontend.where
 	case frontend != nil:
 		d.kind, d.route, d.dest, d.h, d.where = frontend.kind, frontend.kind.String(), frontend.dest, frontend.handler, frontend.where
 		d.fallback = frontend.fallback

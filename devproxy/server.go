@@ -85,6 +85,9 @@ type Options struct {
 	// NoInspect turns the inspector's capture off whatever the config
 	// says (-inspect=false). Default false: the config's inspect decides.
 	NoInspect bool
+	// ShareDir is the folder of the sockets through which devproxies on
+	// one listen address share it; empty means ShareDir().
+	ShareDir string
 	// Name is the name the frontend and routes are served as besides
 	// localhost (the -name flag): "shop" serves them as shop.localhost.
 	// It wins over the config's name. Empty means the config's name, else
@@ -151,6 +154,15 @@ type Server struct {
 	// gitName is the one of the config's git checkout, "" outside one
 	// or when Options.Name is given.
 	name, gitName string
+
+	// guests are the devproxies registered with this one, which serves
+	// their names (share.go); guest is this one's registration with
+	// another, nil unless Join made it one.
+	guests guestSet
+	guest  *guestLink
+	// leaving is set when a host stops while guests are registered: its
+	// own frontend, routes and sites are gone, theirs stay.
+	leaving atomic.Bool
 
 	// watching is closed once the config file is watched (or cannot be).
 	watching  chan struct{}
@@ -306,7 +318,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	d := rt.dispatch(r)
 	e.kind, e.route, e.dest = d.kind, d.route, d.dest
-	if !d.own {
+	if !d.own && !d.uncaptured {
 		// devproxy's own endpoints, the inspector above all, are never
 		// captured: the page would fill its own list.
 		where := d.where
