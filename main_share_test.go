@@ -112,6 +112,12 @@ func TestBinaryProjectsShareAnAddress(t *testing.T) {
 		t.Errorf("the host's inspector lists %q on blog.localhost, want only %q", forwarded, blogX+" blog.localhost")
 	}
 
+	// A name served already is refused, saying by whom.
+	clash := startWithCommand(t, bin, shop, "-listen", addr)
+	if err := <-clash.done; err == nil || !strings.Contains(clash.String(), "refused this one's names: shop.localhost is served by this devproxy") {
+		t.Errorf("a second devproxy for shop: %v, want it refused; log:\n%s", err, clash)
+	}
+
 	code, stdout, stderr := runCLI(t, "ls", "-listen", addr)
 	for _, w := range []string{"shop.localhost  http://shop.localhost:" + port, "(listening)", filepath.Join(shop, "devproxy.yaml"),
 		"blog.localhost  http://blog.localhost:" + port, filepath.Join(blog, "devproxy.yaml")} {

@@ -48,9 +48,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		go s.watchHost(s.errc)
 	} else {
-		hctx, stopHost := context.WithCancel(context.Background())
-		defer stopHost()
-		s.host(hctx, ln.Addr().String())
+		defer s.host(ln.Addr().String())()
 	}
 	s.startListener(newSocket(ln))
 	ready := s.opts.Now().Sub(s.opts.Started)

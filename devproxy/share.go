@@ -149,14 +149,15 @@ func (s *Server) shareDir() (string, error) {
 	return dir, nil
 }
 
-// host listens on the socket of addr for guests and devproxy ls until ctx
-// ends. It returns at once; a socket it cannot open is logged, and the
-// address is then not shared.
-func (s *Server) host(ctx context.Context, addr string) {
+// host listens on the socket of addr for guests and devproxy ls until
+// stop is called, which closes it and removes its file. A socket it cannot
+// open is logged, and the address is then not shared.
+func (s *Server) host(addr string) (stop func()) {
+	stop = func() {}
 	dir, err := s.shareDir()
 	if err != nil {
 		s.log.warn("cannot share " + addr + " with other devproxies: " + err.Error())
-		return
+		return stop
 	}
 	path := socketPath(dir, addr)
 	if c, err := net.Dial("unix", path); err == nil {
@@ -164,27 +165,26 @@ func (s *Server) host(ctx context.Context, addr string) {
 		// namespace, say): leave its socket alone.
 		c.Close()
 		s.log.warn("cannot share " + addr + " with other devproxies: " + path + " belongs to another devproxy")
-		return
+		return stop
 	}
 	_ = os.Remove(path) // left by a devproxy that was killed
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		s.log.warn("cannot share " + addr + " with other devproxies: " + err.Error())
-		return
+		return stop
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		ln.Close()
 		s.log.warn("cannot share " + addr + ": " + err.Error())
-		return
+		return stop
 	}
 	s.guests.mu.Lock()
 	s.guests.gone = make(chan struct{})
 	s.guests.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
 	go func() {
-		<-ctx.Done()
-		ln.Close()
-	}()
-	go func() {
+		defer close(done)
 		for {
 			c, err := ln.Accept()
 			if err != nil {
@@ -193,6 +193,11 @@ func (s *Server) host(ctx context.Context, addr string) {
 			go s.serveGuest(ctx, c)
 		}
 	}()
+	return func() {
+		cancel()
+		ln.Close()
+		<-done
+	}
 }
 
 // serveGuest answers one connection to the socket: a list, or a guest's
