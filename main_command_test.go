@@ -43,7 +43,9 @@ func startWithCommand(t *testing.T, bin, dir string, args ...string) *commandPro
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	read := make(chan struct{})
 	go func() {
+		defer close(read)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			p.mu.Lock()
@@ -54,7 +56,12 @@ func startWithCommand(t *testing.T, bin, dir string, args ...string) *commandPro
 		}
 		_, _ = io.Copy(io.Discard, out)
 	}()
-	go func() { p.done <- cmd.Wait() }()
+	// Wait closes the pipe: it runs once the output is read to its end,
+	// so that done never comes before the last lines are in the log.
+	go func() {
+		<-read
+		p.done <- cmd.Wait()
+	}()
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			_ = cmd.Process.Kill()

@@ -114,8 +114,10 @@ func TestBinaryProjectsShareAnAddress(t *testing.T) {
 
 	// A name served already is refused, saying by whom.
 	clash := startWithCommand(t, bin, shop, "-listen", addr)
-	if err := <-clash.done; err == nil || !strings.Contains(clash.String(), "refused this one's names: shop.localhost is served by this devproxy") {
-		t.Errorf("a second devproxy for shop: %v, want it refused; log:\n%s", err, clash)
+	// The whole output is read before Wait closes the pipe.
+	clash.waitFor(t, "refused this one's names: shop.localhost is served by this devproxy", 30*time.Second)
+	if err := <-clash.done; err == nil {
+		t.Errorf("a second devproxy for shop: exit 0, want it refused; log:\n%s", clash)
 	}
 
 	code, stdout, stderr := runCLI(t, "ls", "-listen", addr)

@@ -415,18 +415,14 @@ func (s *Server) Join(addr string) (net.Listener, error) {
 }
 
 // guestNames are the names s registers as a guest.
-func (s *Server) guestNames() []string {
-	rt := s.router.Load()
-	names := s.ownNames(rt)
-	return names
-}
+func (s *Server) guestNames() []string { return s.ownNames(s.router.Load()) }
 
 // register sends s's names to its host, to be served by forwarding to
 // target, and waits for the answer.
 func (s *Server) register(target string) error {
 	names := s.guestNames()
 	if len(names) == 0 {
-		return fmt.Errorf("%s is in use by another devproxy, and this one has no name to share it with\n  hint: give it a name: -name NAME, or name: in the config", s.guest.addr)
+		return fmt.Errorf("%s is in use by another devproxy, and this one has no name to share it with: give it one with -name NAME or name: in the config", s.guest.addr)
 	}
 	file, _ := filepath.Abs(s.opts.ConfigFile)
 	s.guest.mu.Lock()
