@@ -25,6 +25,7 @@ type entry struct {
 	Kind      string `json:"kind"`
 	Route     string `json:"route"`
 	Target    string `json:"target"`
+	Via       string `json:"via"`
 	Status    int    `json:"status"`
 	Size      int64  `json:"size"`
 	Duration  float64
@@ -98,6 +99,45 @@ func (p *testProxy) waitEntry(t *testing.T, path string, open bool) entry {
 			t.Fatalf("no %s entry for %s within %s; list: %+v", map[bool]string{true: "open", false: "finished"}[open], path, waitTimeout, p.entries(t))
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestInspectorNamesWhatAnswered: when a route's fallback or its
+// recordings answer in place of its target, the exchange names them, as
+// the log line does; before, it named only the target that refused.
+func TestInspectorNamesWhatAnswered(t *testing.T) {
+	staging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "staging")
+	}))
+	defer staging.Close()
+	local := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "local")
+	}))
+	defer local.Close()
+	down, down2 := "http://127.0.0.1:"+closedPort(t), "http://127.0.0.1:"+closedPort(t)
+	recording := "HTTP/1.1 200 OK\nContent-Type: text/plain\n\nrecorded x"
+	for _, tc := range []struct {
+		name, route, body, log string
+		wantTarget, wantVia    string
+	}{
+		{"target answers", "target: " + local.URL + "\n    fallback: " + staging.URL, "local", "/api " + strings.TrimPrefix(local.URL, "http://"), local.URL, ""},
+		{"fallback", "target: " + down + "\n    fallback: " + staging.URL + "/base", "staging", "fallback", down, staging.URL + "/base"},
+		{"replay auto", "target: " + down + "\n    record: ./mocks\n    replay: auto", "recorded x", "replayed", down, "./mocks/x/GET.http"},
+		{"fallback down, replay auto", "target: " + down + "\n    fallback: " + down2 + "\n    record: ./mocks\n    replay: auto", "recorded x", "fallback replayed", down, "./mocks/x/GET.http"},
+		{"replay always", "replay: ./mocks", "recorded x", "replayed", "", "./mocks/x/GET.http"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFiles(t, dir, map[string]string{"mocks/x/GET.http": recording})
+			p := startProxyIn(t, dir, "routes:\n  /api:\n    "+tc.route+"\n", nil)
+			p.wantBody(t, "/api/x", tc.body)
+			p.log.waitLines(t, 1, "/api/x", tc.log)
+			e := p.waitEntry(t, "/api/x", false)
+			if e.Status != 200 || e.Route != "/api" || e.Target != tc.wantTarget || e.Via != tc.wantVia {
+				t.Errorf("GET /api/x: entry status %d, route %q, target %q, via %q; want 200, %q, %q, %q",
+					e.Status, e.Route, e.Target, e.Via, "/api", tc.wantTarget, tc.wantVia)
+			}
+		})
 	}
 }
 

@@ -59,6 +59,7 @@ func (h *replayHandler) serveDown(w http.ResponseWriter, r *http.Request, o *out
 		hash = bodyHash(sum, n)
 	}
 	file := recordingName(h.dir, h.prefix, r, hash)
+	o.ex.AnsweredBy(h.show(file))
 	rec, pe := h.load(file)
 	if pe != nil {
 		pe.Route = h.prefix

@@ -70,9 +70,11 @@ func (c *proxyCall) answerDown(w http.ResponseWriter, err error, pe *proxyError)
 }
 
 // serveDown serves r from the fallback target, after the route's target
-// refused it. The log line names the fallback as what answered.
+// refused it. The log line and the inspector name the fallback as what
+// answered.
 func (u *upstream) serveDown(w http.ResponseWriter, r *http.Request, o *outcome, why *proxyError) {
 	o.via = u.hostport
+	o.ex.AnsweredBy(u.target.String())
 	o.mark("fallback")
 	u.forward(w, r, o, nil, why)
 }

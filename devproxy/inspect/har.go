@@ -108,6 +108,7 @@ type harDevproxy struct {
 	Kind          Kind   `json:"kind"`
 	Route         string `json:"route,omitempty"`
 	Target        string `json:"target,omitempty"`
+	Via           string `json:"via,omitempty"`
 	Failure       string `json:"failure,omitempty"`
 	Hint          string `json:"hint,omitempty"`
 	Error         string `json:"error,omitempty"`
@@ -195,7 +196,7 @@ func harEntryOf(v *View, secrets bool) harEntry {
 		},
 		Timings: harTimings{Blocked: -1, DNS: -1, Connect: -1, SSL: -1},
 		Devproxy: &harDevproxy{
-			ID: v.ID, Kind: v.Where.Kind, Route: v.Where.Route, Target: v.Where.Target,
+			ID: v.ID, Kind: v.Where.Kind, Route: v.Where.Route, Target: v.Where.Target, Via: v.Where.Via,
 			Failure: v.Failure, Hint: v.Hint, Error: v.Error, ReplayOf: v.ReplayOf,
 			RequestBytes: v.RequestBody.Size, RequestCut: v.RequestBody.Truncated,
 			ResponseBytes: v.ResponseBody.Size, ResponseCut: v.ResponseBody.Truncated,
@@ -297,7 +298,7 @@ func exchangeOf(s *Store, e *harEntry) (*Exchange, error) {
 		respHdr.Add(h.Name, h.Value)
 	}
 	if e.Devproxy != nil {
-		ex.Where = Where{Kind: e.Devproxy.Kind, Route: e.Devproxy.Route, Target: e.Devproxy.Target}
+		ex.Where = Where{Kind: e.Devproxy.Kind, Route: e.Devproxy.Route, Target: e.Devproxy.Target, Via: e.Devproxy.Via}
 		ex.failure, ex.hint, ex.errText = e.Devproxy.Failure, e.Devproxy.Hint, e.Devproxy.Error
 	}
 	if pd := e.Request.PostData; pd != nil {

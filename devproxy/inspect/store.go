@@ -90,6 +90,10 @@ type Where struct {
 	// Target is the URL the request went to; "" when nothing upstream
 	// answered (static, mock).
 	Target string
+	// Via names what answered in place of Target: the URL of the route's
+	// fallback, or the recording file of replay, as the log names it; ""
+	// when Target (or the mock, or the folder) answered.
+	Via string
 }
 
 // Store keeps the last exchanges devproxy carried, within bounded memory.
@@ -541,6 +545,18 @@ func (ex *Exchange) Retarget(where Where) {
 	}
 	ex.mu.Lock()
 	ex.Where = where
+	ex.mu.Unlock()
+}
+
+// AnsweredBy records what answered in place of the target the request was
+// routed to: a route's fallback URL, or the recording of replay (see
+// Where.Via); call it before Finish.
+func (ex *Exchange) AnsweredBy(via string) {
+	if ex == nil {
+		return
+	}
+	ex.mu.Lock()
+	ex.Where.Via = via
 	ex.mu.Unlock()
 }
 

@@ -26,6 +26,7 @@ type summary struct {
 	Kind        Kind    `json:"kind"`
 	Route       string  `json:"route,omitempty"`
 	Target      string  `json:"target,omitempty"`
+	Via         string  `json:"via,omitempty"`
 	Status      int     `json:"status"`
 	Size        int64   `json:"size"`
 	TTFB        float64 `json:"ttfbMs"`     // -1 before the response header
@@ -46,7 +47,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 func summarize(v *View) summary {
 	s := summary{
 		ID: v.ID, Start: v.Start.UTC().Format(time.RFC3339Nano), Method: v.Method, URL: v.URL,
-		Proto: v.Proto, Kind: v.Where.Kind, Route: v.Where.Route, Target: v.Where.Target,
+		Proto: v.Proto, Kind: v.Where.Kind, Route: v.Where.Route, Target: v.Where.Target, Via: v.Where.Via,
 		Status: v.Status, Size: v.Size, TTFB: -1, Duration: -1, Open: v.Open(),
 		WebSocket: v.WebSocket, Stream: v.Stream, Failure: v.Failure, Hint: v.Hint, Error: v.Error,
 		ReplayOf: v.ReplayOf, Imported: v.Imported,
@@ -108,7 +109,7 @@ func (f *filter) match(s *summary) bool {
 		}
 	}
 	if f.text != "" {
-		hay := strings.ToLower(s.Method + " " + s.URL + " " + strconv.Itoa(s.Status) + " " + s.Target + " " + s.Failure)
+		hay := strings.ToLower(s.Method + " " + s.URL + " " + strconv.Itoa(s.Status) + " " + s.Target + " " + s.Via + " " + s.Failure)
 		if !strings.Contains(hay, f.text) {
 			return false
 		}

@@ -58,7 +58,7 @@ function fmtMs(ms) {
 }
 
 function where(s) {
-  if (s.kind === 'route') return `${s.route} → ${s.target}`;
+  if (s.kind === 'route') return `${s.route} → ${s.via || s.target}`;
   if (s.kind === 'mock') return `${s.route} (mock)`;
   if (s.kind === 'frontend') return `frontend → ${s.target}`;
   return s.kind;
@@ -228,7 +228,8 @@ function detailOf(d) {
   }
   const up = [['kind', d.kind]];
   if (d.route) up.push(['route', d.route]);
-  if (d.target) up.push(['upstream', d.target]);
+  if (d.via) up.push(['answered by', d.via]);
+  if (d.target) up.push([d.via ? 'target (refused)' : 'upstream', d.target]);
   up.push(['status', d.open ? (d.webSocket ? 'WebSocket open' : d.stream ? 'streaming' : 'pending') : String(d.status)]);
   up.push(['protocol', d.proto]);
   up.push(['started', new Date(d.start).toLocaleString()]);
