@@ -209,16 +209,79 @@ func TestBodyCaps(t *testing.T) {
 	if b := d.Request.Body; b.Size != 5000 || b.Kept != 1024 || !b.Truncated {
 		t.Errorf("request body: size %d kept %d truncated %t, want 5000 1024 true", b.Size, b.Kept, b.Truncated)
 	}
-	res, body = c.do(t, "GET", "/api/big?n=300000", nil, "")
+	res, body = c.do(t, "GET", "/api/big?n=300000&type=application/x-ndjson", nil, "")
 	if res.StatusCode != 200 || len(body) != 300000 {
 		t.Fatalf("GET big: status %d, %d bytes, want 300000", res.StatusCode, len(body))
 	}
-	d = c.waitDone(t, "/api/big?n=300000")
-	if b := d.Response.Body; b.Size != 300000 || b.Kept != 1024 || !b.Truncated || d.Size != 300000 {
-		t.Errorf("response body: size %d kept %d truncated %t entry size %d, want 300000 1024 true 300000", b.Size, b.Kept, b.Truncated, d.Size)
+	d = c.waitDone(t, "/api/big?n=300000&type=application/x-ndjson")
+	if b := d.Response.Body; b.Size != 300000 || b.Kept != 1024 || !b.Truncated || b.NotKept || d.Size != 300000 {
+		t.Errorf("response body: size %d kept %d truncated %t not kept %t entry size %d, want 300000 1024 true false 300000", b.Size, b.Kept, b.Truncated, b.NotKept, d.Size)
 	}
-	if _, err := base64.StdEncoding.DecodeString(d.Response.Body.Data); err != nil || d.Response.Body.Encoding != "base64" {
-		t.Errorf("binary body: encoding %q: %v", d.Response.Body.Encoding, err)
+}
+
+// TestOpaqueBodiesNotKept: a response body the page shows only as
+// "binary" (a download) is counted and not copied; the details, the HAR
+// export and its import say so. An image, which the page previews, and
+// an upload, which replay sends again, are kept whatever their type.
+func TestOpaqueBodiesNotKept(t *testing.T) {
+	c := startCore(t, coreOptions{})
+	for _, tc := range []struct {
+		path     string
+		notKept  bool
+		wantKept int
+	}{
+		{"/api/big?n=300000", true, 0},
+		{"/api/big?n=300000&type=video/mp4;+codecs=avc1", true, 0},
+		{"/api/big?n=300000&type=Application/PDF", true, 0},
+		{"/api/big?n=3000&type=image/png", false, 3000},
+		{"/api/big?n=3000&type=application/json", false, 3000},
+		{"/api/big?n=3000&type=application/octet-streamy", false, 3000},
+	} {
+		res, body := c.do(t, "GET", tc.path, nil, "")
+		d := c.waitDone(t, tc.path)
+		b := d.Response.Body
+		if res.StatusCode != 200 || b.Size != int64(len(body)) || b.Kept != tc.wantKept || b.NotKept != tc.notKept || b.Truncated || d.Size != int64(len(body)) {
+			t.Errorf("GET %s: status %d, body size %d kept %d not kept %t truncated %t, entry size %d; want 200, %d, %d, %t, false, %d",
+				tc.path, res.StatusCode, b.Size, b.Kept, b.NotKept, b.Truncated, d.Size, len(body), tc.wantKept, tc.notKept, len(body))
+		}
+	}
+	res, _ := c.do(t, "POST", "/api/items", header("Content-Type", "application/octet-stream"), "\x00\x01upload")
+	if d := c.waitDone(t, "/api/items"); res.StatusCode != 200 || d.Request.Body.Kept != 8 || d.Request.Body.NotKept {
+		t.Errorf("POST octet-stream: status %d, request body kept %d not kept %t, want 200, 8, false", res.StatusCode, d.Request.Body.Kept, d.Request.Body.NotKept)
+	}
+
+	var har harFile
+	_, body := c.do(t, "GET", DefaultPrefix+"/api/har", nil, "")
+	if err := json.Unmarshal([]byte(body), &har); err != nil {
+		t.Fatalf("GET har: %v", err)
+	}
+	var found bool
+	for _, e := range har.Log.Entries {
+		if e.Request.URL != c.URL+"/api/big?n=300000" {
+			continue
+		}
+		found = true
+		if ct := e.Response.Content; ct.Size != 300000 || ct.Text != "" || ct.Comment != "binary, 300000 bytes, not kept" || !e.Devproxy.ResponseNotKept {
+			t.Errorf("HAR content of the download = %+v, not kept %t; want size 300000, no text, comment %q", ct, e.Devproxy.ResponseNotKept, "binary, 300000 bytes, not kept")
+		}
+	}
+	if !found {
+		t.Fatalf("HAR has no entry for /api/big?n=300000: %s", body)
+	}
+	var v any
+	_ = json.Unmarshal([]byte(body), &v)
+	for _, p := range checkHAR("", harSpec(), v) {
+		t.Errorf("HAR: %s", p)
+	}
+
+	// Imported again, it still says so.
+	c.do(t, "DELETE", DefaultPrefix+"/api/requests", nil, "")
+	if res, b := c.do(t, "POST", DefaultPrefix+"/api/har", header("Content-Type", "application/json"), body); res.StatusCode != 200 {
+		t.Fatalf("POST har: status %d %s", res.StatusCode, b)
+	}
+	d := c.waitDone(t, "/api/big?n=300000")
+	if b := d.Response.Body; !b.NotKept || b.Size != 300000 || b.Kept != 0 {
+		t.Errorf("imported download: body not kept %t size %d kept %d, want true 300000 0", b.NotKept, b.Size, b.Kept)
 	}
 }
 

@@ -79,6 +79,9 @@ func startBackend(t testing.TB) *backend {
 			_, _ = fmt.Sscan(s, &n)
 		}
 		w.Header().Set("Content-Type", "application/octet-stream")
+		if ct := r.URL.Query().Get("type"); ct != "" {
+			w.Header().Set("Content-Type", ct)
+		}
 		chunk := make([]byte, 32<<10)
 		for n > 0 {
 			k := min(n, len(chunk))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -91,6 +92,7 @@ type harContent struct {
 	MimeType string `json:"mimeType"`
 	Text     string `json:"text,omitempty"`
 	Encoding string `json:"encoding,omitempty"`
+	Comment  string `json:"comment,omitempty"`
 }
 
 type harTimings struct {
@@ -117,6 +119,9 @@ type harDevproxy struct {
 	RequestCut    bool   `json:"requestBodyTruncated,omitempty"`
 	ResponseBytes int64  `json:"responseBodyBytes"`
 	ResponseCut   bool   `json:"responseBodyTruncated,omitempty"`
+	// ResponseNotKept marks a binary response body that was counted, not
+	// kept (Body.NotKept).
+	ResponseNotKept bool `json:"responseBodyNotKept,omitempty"`
 }
 
 type harWSMessage struct {
@@ -200,6 +205,7 @@ func harEntryOf(v *View, secrets bool) harEntry {
 			Failure: v.Failure, Hint: v.Hint, Error: v.Error, ReplayOf: v.ReplayOf,
 			RequestBytes: v.RequestBody.Size, RequestCut: v.RequestBody.Truncated,
 			ResponseBytes: v.ResponseBody.Size, ResponseCut: v.ResponseBody.Truncated,
+			ResponseNotKept: v.ResponseBody.NotKept,
 		},
 	}
 	for _, kv := range parseQuery(v.URL) {
@@ -220,6 +226,9 @@ func harEntryOf(v *View, secrets bool) harEntry {
 		e.Response.Content.Size = max(e.Response.Content.Size, v.ResponseBody.Size)
 	} else {
 		e.Response.Content.Size = v.ResponseBody.Size
+	}
+	if v.ResponseBody.NotKept {
+		e.Response.Content.Comment = "binary, " + strconv.FormatInt(v.ResponseBody.Size, 10) + " bytes, not kept"
 	}
 	if len(data) > 0 {
 		if isText(e.Response.Content.MimeType, data) {
@@ -265,12 +274,15 @@ func importHAR(s *Store, b []byte) (int, error) {
 		}
 		exs = append(exs, ex)
 	}
-	for _, ex := range exs {
+	for i, ex := range exs {
 		req, resp := ex.reqBody.Data, ex.respBody.Data
 		ex.reqBody, ex.respBody = Body{}, Body{}
 		s.add(ex)
 		ex.keep(&ex.reqBody, req)
 		ex.keep(&ex.respBody, resp)
+		if d := f.Log.Entries[i].Devproxy; d != nil && d.ResponseNotKept {
+			ex.respBody.NotKept, ex.respBody.Size = true, d.ResponseBytes
+		}
 		s.publish(eventDone, ex.ID)
 	}
 	return len(exs), nil

@@ -38,7 +38,7 @@ func harSpec() harShape {
 			"response": harShape{
 				"status": "number", "statusText": "string", "httpVersion": "string",
 				"cookies": []any{cookie}, "headers": []any{nv},
-				"content":     harShape{"size": "number", "compression?": "number", "mimeType": "string", "text?": "string", "encoding?": "string"},
+				"content":     harShape{"size": "number", "compression?": "number", "mimeType": "string", "text?": "string", "encoding?": "string", "comment?": "string"},
 				"redirectURL": "string", "headersSize": "number", "bodySize": "number",
 			},
 			"cache": harShape{},

@@ -23,7 +23,7 @@ func exchange(s *Store, path string, reqBody, respBody []byte) *Exchange {
 			break
 		}
 	}
-	ex.ResponseHeader(200, http.Header{"Content-Type": {"application/octet-stream"}})
+	ex.ResponseHeader(200, http.Header{"Content-Type": {"text/plain"}})
 	for p := respBody; len(p) > 0; {
 		n := min(len(p), 700)
 		ex.ResponseBody(p[:n])

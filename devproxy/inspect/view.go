@@ -137,6 +137,7 @@ type bodyJSON struct {
 	Size        int64  `json:"size"`
 	Kept        int    `json:"kept"`
 	Truncated   bool   `json:"truncated,omitempty"`
+	NotKept     bool   `json:"notKept,omitempty"` // binary: counted, not kept
 	ContentType string `json:"contentType,omitempty"`
 	Encoding    string `json:"encoding,omitempty"` // "base64" or "" for text
 	Decoded     string `json:"decoded,omitempty"`  // "gzip" when shown decompressed
@@ -215,7 +216,7 @@ func decodedBody(b Body, h http.Header) ([]byte, string) {
 
 func bodyOf(b Body, h http.Header) bodyJSON {
 	data, dec := decodedBody(b, h)
-	out := bodyJSON{Size: b.Size, Kept: len(b.Data), Truncated: b.Truncated, ContentType: h.Get("Content-Type"), Decoded: dec}
+	out := bodyJSON{Size: b.Size, Kept: len(b.Data), Truncated: b.Truncated, NotKept: b.NotKept, ContentType: h.Get("Content-Type"), Decoded: dec}
 	if isText(out.ContentType, data) {
 		out.Data = string(data)
 	} else {
@@ -231,8 +232,7 @@ func isText(contentType string, data []byte) bool {
 	case strings.HasPrefix(mt, "text/"), strings.HasSuffix(mt, "json"), strings.HasSuffix(mt, "+json"),
 		strings.HasSuffix(mt, "xml"), mt == "application/javascript", mt == "application/x-www-form-urlencoded":
 		return utf8.Valid(data) || len(data) == 0
-	case strings.HasPrefix(mt, "image/"), strings.HasPrefix(mt, "audio/"), strings.HasPrefix(mt, "video/"),
-		mt == "application/octet-stream", mt == "application/pdf", mt == "application/zip":
+	case strings.HasPrefix(mt, "image/"), opaqueType(mt):
 		return false
 	}
 	return utf8.Valid(data)

@@ -254,7 +254,9 @@ function bodyOf(b, id) {
   const notes = [];
   if (b.truncated) notes.push(`showing the first ${fmtSize(b.kept)} of ${fmtSize(b.size)}`);
   if (b.decoded) notes.push(`shown ${b.decoded}-decoded`);
-  if (b.encoding === 'base64') {
+  if (b.notKept) {
+    wrap.append(el('p', { class: 'note' }, `binary, ${fmtSize(b.size)}, not kept: ${mt || 'no Content-Type'}`));
+  } else if (b.encoding === 'base64') {
     if (mt.startsWith('image/') && !b.truncated) {
       wrap.append(el('img', { class: 'preview', src: `data:${mt};base64,${b.data}`, alt: 'image preview' }));
       notes.push(`${mt}, ${fmtSize(b.size)}`);
