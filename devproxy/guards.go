@@ -216,9 +216,12 @@ func isWebSocket(r *http.Request) bool {
 }
 
 // dropOtherUpgrades removes an Upgrade to anything but websocket (h2c
-// above all), so that only WebSocket upgrades ever reach a target.
+// above all), so that only WebSocket upgrades ever reach a target. It
+// gives r a header map of its own rather than changing the one it has:
+// the inspector keeps that one as the client sent it.
 func dropOtherUpgrades(r *http.Request) {
 	if r.Header.Get("Upgrade") != "" && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		r.Header = r.Header.Clone()
 		r.Header.Del("Upgrade")
 		r.Header.Del("Http2-Settings")
 	}

@@ -141,6 +141,97 @@ func TestInspectorNamesWhatAnswered(t *testing.T) {
 	}
 }
 
+// TestInspectorKeepsRequestHeaderAsSent: an exchange keeps the request's
+// own header map rather than a copy of it, so nothing may change that
+// map. The proxy's forwarding headers, a route's headers, the frontend's
+// Origin and a dropped h2c upgrade reach the target, and the inspector
+// shows what the client sent, while the request is in flight and after.
+// Under -race, the read in flight meets any write to the map.
+func TestInspectorKeepsRequestHeaderAsSent(t *testing.T) {
+	type got struct {
+		h       http.Header
+		release chan struct{}
+	}
+	arrived := make(chan got)
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		release := make(chan struct{})
+		arrived <- got{r.Header.Clone(), release}
+		<-release
+		io.WriteString(w, "ok")
+	}))
+	defer be.Close()
+	p := startProxy(t, "frontend: "+be.URL+"\nroutes:\n  /api:\n    target: "+be.URL+"\n    headers: {X-Route: added, X-Drop: \"\"}\n", nil)
+
+	for _, tc := range []struct {
+		path string
+		sent http.Header
+		// atTarget is what the target must get in place of sent's.
+		atTarget map[string]string
+	}{
+		{"/api/x", http.Header{"X-Forwarded-For": {"203.0.113.9"}, "X-Real-Ip": {"203.0.113.9"}, "X-Drop": {"s3cret"},
+			"Upgrade": {"h2c"}, "Connection": {"Upgrade, HTTP2-Settings"}, "Http2-Settings": {"AAMAAABkAARAAAAAAAIAAAAA"}},
+			map[string]string{"X-Forwarded-For": "127.0.0.1", "X-Real-Ip": "", "X-Drop": "", "X-Route": "added", "Upgrade": "", "Http2-Settings": ""}},
+		{"/src/main.ts", http.Header{"Origin": {p.url}, "X-Forwarded-Host": {"evil.example"}},
+			map[string]string{"Origin": be.URL, "X-Forwarded-Host": strings.TrimPrefix(p.url, "http://")}},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				req, _ := http.NewRequest("GET", p.url+tc.path, nil)
+				for k, v := range tc.sent {
+					req.Header[k] = v
+				}
+				if res, err := http.DefaultClient.Do(req); err == nil {
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+				}
+			}()
+			var at got
+			select {
+			case at = <-arrived:
+			case <-time.After(waitTimeout):
+				t.Fatalf("GET %s: the target got nothing within %s", tc.path, waitTimeout)
+			}
+			for k, want := range tc.atTarget {
+				if v := at.h.Get(k); v != want {
+					t.Errorf("GET %s: the target got %s %q, want %q", tc.path, k, v, want)
+				}
+			}
+			check := func(when string, e entry) {
+				t.Helper()
+				shown := http.Header{}
+				for _, kv := range e.Request.Headers {
+					shown.Add(kv[0], kv[1])
+				}
+				for k, v := range tc.sent {
+					if got := shown.Values(k); strings.Join(got, ", ") != strings.Join(v, ", ") {
+						t.Errorf("GET %s %s: the inspector shows %s %q, want %q as sent", tc.path, when, k, got, v)
+					}
+				}
+				for k := range tc.atTarget {
+					if _, sent := tc.sent[k]; !sent && shown.Get(k) != "" {
+						t.Errorf("GET %s %s: the inspector shows %s %q, which the proxy set on its copy", tc.path, when, k, shown.Get(k))
+					}
+				}
+			}
+			var inFlight entry
+			for _, e := range p.entries(t) {
+				if e.Path == tc.path && e.Open {
+					p.inspectorAPI(t, "GET", fmt.Sprintf("requests/%d", e.ID), nil, &inFlight)
+				}
+			}
+			close(at.release)
+			if inFlight.ID == 0 {
+				t.Fatalf("GET %s: no open entry while the target held the request; list: %+v", tc.path, p.entries(t))
+			}
+			check("in flight", inFlight)
+			<-done
+			check("after", p.waitEntry(t, tc.path, false))
+		})
+	}
+}
+
 func TestInspectorCapturesEveryKind(t *testing.T) {
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)

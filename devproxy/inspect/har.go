@@ -337,7 +337,7 @@ func exchangeOf(s *Store, e *harEntry) (*Exchange, error) {
 	if mt, _, _ := mime.ParseMediaType(c.MimeType); mt != "" && respHdr.Get("Content-Type") == "" {
 		respHdr.Set("Content-Type", c.MimeType)
 	}
-	ex.reqHdr, ex.respHdr = flatten(reqHdr), flatten(respHdr)
+	ex.reqHdr, ex.respHdr = reqHdr, flatten(respHdr)
 	ex.respBody.Data = data
 	ex.first = start.Add(time.Duration(max(e.Timings.Wait, 0) * float64(time.Millisecond)))
 	ex.end = start.Add(time.Duration(max(e.Time, 0) * float64(time.Millisecond)))
