@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"context"
+	"encoding/binary"
 	"io"
 	"net/http"
 	"net/url"
@@ -20,6 +21,10 @@ const (
 	DefaultMaxWSMessages = 500
 	// wsPreview is how much of one WebSocket message is kept.
 	wsPreview = 4 << 10
+	// sharedBody is the largest response body whose room is allocated
+	// with the response header, before any of it is written: a larger one
+	// gets its own allocation once the budget grants it room.
+	sharedBody = 64 << 10
 )
 
 // Options configure a Store. The zero value gives the defaults.
@@ -519,20 +524,35 @@ func (ex *Exchange) ResponseHeader(status int, h http.Header) {
 		return
 	}
 	now := ex.store.opts.Now()
-	hl := flatten(h)
+	var respLen int64
+	if cl, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64); err == nil && cl > 0 {
+		respLen = cl
+	}
+	// A download the page could only call "binary" costs no copy: a
+	// 1 MiB octet-stream cost 592 µs of CPU with its copy against 401
+	// without capture (go run ./bench -only download).
+	notKept := opaqueType(h.Get("Content-Type"))
+	// The header is encoded on the stack, then copied into one allocation
+	// with room for a small body after it: a walk of the map to size it
+	// first cost a third of the hooks on a small request.
+	var stack [1024]byte
+	enc := appendHeader(stack[:0], h)
+	var body int64
+	if !notKept && respLen <= sharedBody && ex.Method != http.MethodHead && status != http.StatusNoContent && status != http.StatusNotModified {
+		body = min(respLen, ex.store.opts.MaxBody)
+	}
+	buf := make([]byte, len(enc), int64(len(enc))+body)
+	copy(buf, enc)
 	ex.mu.Lock()
 	if ex.status != 0 {
 		ex.mu.Unlock()
 		return
 	}
-	ex.status, ex.respHdr, ex.first = status, hl, now
-	if cl, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64); err == nil && cl > 0 {
-		ex.respLen = cl
+	ex.status, ex.respHdr, ex.first, ex.respLen = status, buf[:len(enc):len(enc)], now, respLen
+	ex.respBody.NotKept = notKept
+	if body > 0 && ex.respBody.Data == nil {
+		ex.respBody.Data = buf[len(enc):len(enc)]
 	}
-	// A download the page could only call "binary" costs no copy: a
-	// 1 MiB octet-stream cost 592 µs of CPU with its copy against 401
-	// without capture (go run ./bench -only download).
-	ex.respBody.NotKept = opaqueType(h.Get("Content-Type"))
 	ex.stream = status == http.StatusSwitchingProtocols || isEventStream(h.Get("Content-Type"))
 	ex.mu.Unlock()
 	if ex.store.subsN.Load() > 0 {
@@ -741,31 +761,51 @@ func parseQuery(raw string) [][2]string {
 	return out
 }
 
-// headerList is a header kept as name, value, name, value…: one
-// allocation where a copy of the map takes one per name, which was most of
-// the hooks' cost (BenchmarkHooks). Readers build the map again.
-type headerList []string
+// headerList is a header kept as one run of bytes: each name and each
+// value after its length (a uvarint). It holds no pointers, and it shares
+// one allocation with a small response body (ResponseHeader), where a
+// copy of the map takes one per name. Readers build the map again.
+type headerList []byte
 
+// appendHeader appends h to b as a headerList.
+func appendHeader(b []byte, h http.Header) []byte {
+	for k, vs := range h {
+		for _, v := range vs {
+			b = binary.AppendUvarint(b, uint64(len(k)))
+			b = append(b, k...)
+			b = binary.AppendUvarint(b, uint64(len(v)))
+			b = append(b, v...)
+		}
+	}
+	return b
+}
+
+// flatten returns h as a headerList of its own.
 func flatten(h http.Header) headerList {
 	if len(h) == 0 {
 		return nil
 	}
-	// Most names have one value: sized for that, the map is walked once
-	// (a first walk to count the values was a third of the hooks' cost
-	// on a small request, BenchmarkServeHTTP/mock).
-	l := make(headerList, 0, 2*len(h))
-	for k, vs := range h {
-		for _, v := range vs {
-			l = append(l, k, v)
-		}
-	}
-	return l
+	return appendHeader(nil, h)
 }
 
 func (l headerList) header() http.Header {
-	h := make(http.Header, len(l)/2)
-	for i := 0; i+1 < len(l); i += 2 {
-		h[l[i]] = append(h[l[i]], l[i+1])
+	h := http.Header{}
+	next := func() (string, bool) {
+		n, k := binary.Uvarint(l)
+		if k <= 0 || uint64(len(l)-k) < n {
+			return "", false
+		}
+		s := string(l[k : k+int(n)])
+		l = l[k+int(n):]
+		return s, true
+	}
+	for len(l) > 0 {
+		name, ok := next()
+		value, ok2 := next()
+		if !ok || !ok2 {
+			break
+		}
+		h[name] = append(h[name], value)
 	}
 	return h
 }

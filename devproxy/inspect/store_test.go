@@ -262,3 +262,39 @@ func TestConcurrentCapture(t *testing.T) {
 		t.Errorf("Used() = %d, want %d (what the exchanges hold), within %d", s.Used(), kept, 64<<10)
 	}
 }
+
+// TestResponseHeaderKept: the response header, kept as one run of bytes
+// beside a small body, reads back as it was: several values, empty ones,
+// values longer than a one-byte length, headers beyond the stack buffer.
+func TestResponseHeaderKept(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		h    http.Header
+		body string
+	}{
+		{"small", http.Header{"Content-Type": {"application/json"}, "Content-Length": {"2"}, "Set-Cookie": {"a=1", "b=2"}, "X-Empty": {""}}, "{}"},
+		{"long value", http.Header{"X-Long": {strings.Repeat("v", 300)}, "Content-Length": {"3"}}, "abc"},
+		{"beyond 1 KiB", http.Header{"X-A": {strings.Repeat("a", 900)}, "X-B": {strings.Repeat("b", 900)}}, "body"},
+		{"none", http.Header{}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New(Options{})
+			ex := s.Begin(httptest.NewRequest("GET", "/x", nil), Where{})
+			ex.ResponseHeader(200, tc.h)
+			ex.ResponseBody([]byte(tc.body))
+			ex.Finish(int64(len(tc.body)), nil)
+			v := ex.Snapshot()
+			if len(v.ResponseHeader) != len(tc.h) {
+				t.Errorf("response header = %q, want %q", v.ResponseHeader, tc.h)
+			}
+			for k, want := range tc.h {
+				if got := v.ResponseHeader[k]; strings.Join(got, "\x00") != strings.Join(want, "\x00") || len(got) != len(want) {
+					t.Errorf("response header %s = %q, want %q", k, got, want)
+				}
+			}
+			if string(v.ResponseBody.Data) != tc.body {
+				t.Errorf("response body = %q, want %q", v.ResponseBody.Data, tc.body)
+			}
+		})
+	}
+}
