@@ -199,6 +199,12 @@ func TestBrowser(t *testing.T) {
 	page.waitFor(t, "the failure is listed", rowWith("/down/orders")+`?.classList.contains('failed')`)
 	page.waitFor(t, "the open socket is listed", rowWith("ws open")+` !== undefined`)
 
+	// A download is counted, not kept, and its details say so.
+	c.do(t, "GET", "/api/big?n=5000", nil, "")
+	page.waitFor(t, "the download is listed", rowWith("/api/big?n=5000")+` !== undefined`)
+	eval[bool](t, page, rowWith("/api/big?n=5000")+`.click() || true`)
+	page.waitFor(t, "the download's body said not kept", `(document.querySelector('#resp-body')?.textContent || '').includes('binary, 4.9 KiB, not kept: application/octet-stream')`)
+
 	// The screenshot shows the first POST with its JSON body.
 	eval[bool](t, page, `[...document.querySelectorAll('#rows tr')].filter(tr => tr.textContent.includes('/api/items?from=tab')).pop().click() || true`)
 	page.waitFor(t, "detail for the screenshot", `(document.querySelector('#detail-title')?.textContent || '').startsWith('#`+firstID+` ')`)
