@@ -56,7 +56,13 @@ func (l *logBuffer) String() string {
 // waitFor waits until the log contains every one of subs and returns it.
 func (l *logBuffer) waitFor(t *testing.T, subs ...string) string {
 	t.Helper()
-	deadline := time.After(waitTimeout)
+	return l.waitWithin(t, waitTimeout, subs...)
+}
+
+// waitWithin is waitFor with a deadline of d.
+func (l *logBuffer) waitWithin(t *testing.T, d time.Duration, subs ...string) string {
+	t.Helper()
+	deadline := time.After(d)
 	for {
 		l.mu.Lock()
 		s, ch := l.buf.String(), l.changed
@@ -71,7 +77,7 @@ func (l *logBuffer) waitFor(t *testing.T, subs ...string) string {
 		select {
 		case <-ch:
 		case <-deadline:
-			t.Fatalf("log never showed %q; log:\n%s", subs, s)
+			t.Fatalf("log never showed %q within %s; log:\n%s", subs, d, s)
 		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -47,29 +46,6 @@ func viteApp(t *testing.T, dir, label string) {
 	}
 }
 
-// waitLogFor is l.waitFor with a deadline of d.
-func waitLogFor(t *testing.T, l *logBuffer, d time.Duration, subs ...string) {
-	t.Helper()
-	deadline := time.After(d)
-	for {
-		l.mu.Lock()
-		s, ch := l.buf.String(), l.changed
-		l.mu.Unlock()
-		ok := true
-		for _, sub := range subs {
-			ok = ok && strings.Contains(s, sub)
-		}
-		if ok {
-			return
-		}
-		select {
-		case <-ch:
-		case <-deadline:
-			t.Fatalf("log never showed %q within %s; log:\n%s", subs, d, s)
-		}
-	}
-}
-
 // TestSitesInChromiumWithHMR serves two sites, each its own Vite dev
 // server started by devproxy, and loads both by name in Chromium (which
 // resolves *.localhost itself): each shows its own app, and an edit of
@@ -88,7 +64,7 @@ func TestSitesInChromiumWithHMR(t *testing.T) {
 	p := startProxyIn(t, dir, config, nil)
 	// Two Vite servers starting at once on a loaded machine take longer
 	// than one test request may.
-	waitLogFor(t, p.log, 90*time.Second, "shop.localhost vite │ ready at", "admin.localhost vite │ ready at")
+	p.log.waitWithin(t, 90*time.Second, "shop.localhost vite │ ready at", "admin.localhost vite │ ready at")
 
 	shop := headless.Start(t, headless.Options{})
 	admin, cancel := chromedp.NewContext(shop)
