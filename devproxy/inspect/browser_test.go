@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,84 +20,17 @@ import (
 
 var updatePNG = flag.Bool("update-png", false, "write the browser test's screenshot of the page to docs/inspector.png")
 
-// tab is one Chromium tab and the console errors it reported.
-type tab struct {
-	ctx  context.Context
-	mu   sync.Mutex
-	errs []string
-}
-
 // startChromium starts a headless Chromium with a fresh profile, or skips
 // the test when there is none; it is closed when the test ends.
-func startChromium(t *testing.T) *tab {
+func startChromium(t *testing.T) *headless.Tab {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
 	ctx := headless.Start(t, headless.Options{Width: 1440, Height: 900})
-	return newTab(t, ctx)
-}
-
-// newTab watches the console of the tab of ctx.
-func newTab(t *testing.T, ctx context.Context) *tab {
-	t.Helper()
-	tb := &tab{ctx: ctx}
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("open tab: %v", err)
-	}
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
-				tb.mu.Lock()
-				tb.errs = append(tb.errs, m.String()+" "+m.URL)
-				tb.mu.Unlock()
-			}
-		}
-	}()
+	tb := headless.Watch(t, ctx)
+	tb.State = `(document.querySelector('#detail-title')?.textContent || 'no detail') + ' | ' + (document.querySelector('#toast')?.textContent || '')`
 	return tb
-}
-
-func (tb *tab) consoleErrors() []string {
-	tb.mu.Lock()
-	defer tb.mu.Unlock()
-	return append([]string(nil), tb.errs...)
-}
-
-// waitFor polls the JavaScript condition until it is true.
-func (tb *tab) waitFor(t *testing.T, what, cond string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, waitTimeout+5*time.Second)
-	defer cancel()
-	var err error
-	for {
-		_, err = chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond,
-			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(waitTimeout)))
-		// A poll begun while the page was still replacing about:blank
-		// loses its execution context; poll again in the new one.
-		if err == nil || !strings.Contains(err.Error(), "Cannot find context with specified id") || ctx.Err() != nil {
-			break
-		}
-	}
-	if err != nil {
-		state, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`(document.querySelector('#detail-title')?.textContent || 'no detail') + ' | ' + (document.querySelector('#toast')?.textContent || '')`))
-		t.Fatalf("%s: waiting for %s: %v\npage: %s", what, cond, err, state)
-	}
-}
-
-// eval runs the script, awaiting its promise, and decodes the result.
-func eval[T any](t *testing.T, tb *tab, script string) T {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, waitTimeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](script, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("eval %s: %v", script, err)
-	}
-	return v
 }
 
 // rowWith is a script that finds the list row whose text has s.
@@ -111,23 +43,23 @@ func rowWith(s string) string {
 func TestBrowser(t *testing.T) {
 	page := startChromium(t)
 	c := startCore(t, coreOptions{})
-	if err := chromedp.Do(page.ctx, chromedp.Navigate(c.URL+DefaultPrefix+"/")); err != nil {
+	if err := chromedp.Do(page.Ctx, chromedp.Navigate(c.URL+DefaultPrefix+"/")); err != nil {
 		t.Fatal(err)
 	}
-	page.waitFor(t, "page load", `document.body.dataset.ready === "true"`)
-	page.waitFor(t, "the config line", `(document.querySelector('#config')?.textContent || '').includes('/mock → mock')`)
-	if line := eval[string](t, page, `document.querySelector('#config').textContent`); strings.Contains(line, "[object") {
+	page.WaitFor(t, "page load", `document.body.dataset.ready === "true"`)
+	page.WaitFor(t, "the config line", `(document.querySelector('#config')?.textContent || '').includes('/mock → mock')`)
+	if line := headless.Eval[string](t, page, `document.querySelector('#config').textContent`); strings.Contains(line, "[object") {
 		t.Errorf("config line = %q", line)
 	}
 
 	// Another tab uses the app through the core.
-	appCtx, closeApp := chromedp.NewContext(page.ctx)
+	appCtx, closeApp := chromedp.NewContext(page.Ctx)
 	defer closeApp()
-	app := newTab(t, appCtx)
-	if err := chromedp.Do(app.ctx, chromedp.Navigate(c.URL+"/page.html")); err != nil {
+	app := headless.Watch(t, appCtx)
+	if err := chromedp.Do(app.Ctx, chromedp.Navigate(c.URL+"/page.html")); err != nil {
 		t.Fatal(err)
 	}
-	status := eval[int](t, app, `fetch('/api/items?from=tab', {method: 'POST',
+	status := headless.Eval[int](t, app, `fetch('/api/items?from=tab', {method: 'POST',
 		headers: {'Content-Type': 'application/json', 'X-Test': 'from-tab'},
 		body: JSON.stringify({name: 'tab', tags: ['a', 'b'], nested: {deep: true}})}).then(r => r.status)`)
 	if status != 200 {
@@ -135,26 +67,26 @@ func TestBrowser(t *testing.T) {
 	}
 	first := <-c.backend.seen
 
-	page.waitFor(t, "the request appears live", rowWith("/api/items?from=tab")+` !== undefined`)
-	if eval[bool](t, page, rowWith("/page.html")+` !== undefined`) {
+	page.WaitFor(t, "the request appears live", rowWith("/api/items?from=tab")+` !== undefined`)
+	if headless.Eval[bool](t, page, rowWith("/page.html")+` !== undefined`) {
 		t.Error("the frontend asset /page.html is listed; assets are hidden by default")
 	}
 
-	eval[bool](t, page, rowWith("/api/items?from=tab")+`.click() || true`)
-	page.waitFor(t, "request headers", `(document.querySelector('#req-headers')?.textContent || '').includes('from-tab')`)
-	page.waitFor(t, "request JSON body", `(document.querySelector('#req-body .json')?.textContent || '').includes('"deep"')`)
-	page.waitFor(t, "response JSON body", `(document.querySelector('#resp-body .json')?.textContent || '').includes('"first"')`)
+	headless.Eval[bool](t, page, rowWith("/api/items?from=tab")+`.click() || true`)
+	page.WaitFor(t, "request headers", `(document.querySelector('#req-headers')?.textContent || '').includes('from-tab')`)
+	page.WaitFor(t, "request JSON body", `(document.querySelector('#req-body .json')?.textContent || '').includes('"deep"')`)
+	page.WaitFor(t, "response JSON body", `(document.querySelector('#resp-body .json')?.textContent || '').includes('"first"')`)
 
-	eval[bool](t, page, `document.querySelector('#copy-curl').click() || true`)
-	page.waitFor(t, "copy as curl", `(document.querySelector('#copied')?.value || '').startsWith("curl -X POST '`+c.URL+`/api/items?from=tab'")`)
-	curl := eval[string](t, page, `document.querySelector('#copied').value`)
+	headless.Eval[bool](t, page, `document.querySelector('#copy-curl').click() || true`)
+	page.WaitFor(t, "copy as curl", `(document.querySelector('#copied')?.value || '').startsWith("curl -X POST '`+c.URL+`/api/items?from=tab'")`)
+	curl := headless.Eval[string](t, page, `document.querySelector('#copied').value`)
 	for _, want := range []string{"-H 'X-Test: from-tab'", `--data-raw '{"name":"tab"`} {
 		if !strings.Contains(curl, want) {
 			t.Errorf("curl = %s\nwant %s in it", curl, want)
 		}
 	}
 
-	eval[bool](t, page, `document.querySelector('#replay').click() || true`)
+	headless.Eval[bool](t, page, `document.querySelector('#replay').click() || true`)
 	var second seenRequest
 	select {
 	case second = <-c.backend.seen:
@@ -164,18 +96,18 @@ func TestBrowser(t *testing.T) {
 	if second.Method != "POST" || second.Body != first.Body || second.Header.Get("X-Test") != "from-tab" {
 		t.Errorf("replayed request = %s %q X-Test %q, want POST %q from-tab", second.Method, second.Body, second.Header.Get("X-Test"), first.Body)
 	}
-	page.waitFor(t, "the replay is listed", rowWith("replay of #")+` !== undefined`)
+	page.WaitFor(t, "the replay is listed", rowWith("replay of #")+` !== undefined`)
 	if n := c.backend.hits.Load(); n != 2 {
 		t.Errorf("backend hits = %d, want 2", n)
 	}
 
 	// Edit and replay: back on the first entry, change the body.
-	firstID := eval[string](t, page, `(() => { const tr = [...document.querySelectorAll('#rows tr')].filter(tr => tr.textContent.includes('/api/items?from=tab')).pop();
+	firstID := headless.Eval[string](t, page, `(() => { const tr = [...document.querySelectorAll('#rows tr')].filter(tr => tr.textContent.includes('/api/items?from=tab')).pop();
 		tr.click(); return tr.dataset.id })()`)
-	page.waitFor(t, "first entry again", `(document.querySelector('#detail-title')?.textContent || '').startsWith('#`+firstID+` ')`)
-	eval[bool](t, page, `document.querySelector('#edit').click() || true`)
-	page.waitFor(t, "the edit form", `document.querySelector('#edit-body') !== null`)
-	eval[bool](t, page, `(() => { document.querySelector('#edit-body').value = '{"name":"edited"}';
+	page.WaitFor(t, "first entry again", `(document.querySelector('#detail-title')?.textContent || '').startsWith('#`+firstID+` ')`)
+	headless.Eval[bool](t, page, `document.querySelector('#edit').click() || true`)
+	page.WaitFor(t, "the edit form", `document.querySelector('#edit-body') !== null`)
+	headless.Eval[bool](t, page, `(() => { document.querySelector('#edit-body').value = '{"name":"edited"}';
 		document.querySelector('#edit-send').click(); return true })()`)
 	select {
 	case got := <-c.backend.seen:
@@ -196,25 +128,20 @@ func TestBrowser(t *testing.T) {
 	ws := c.dialWS(t, "/ws")
 	_ = ws.send(wsframe.OpText, []byte(`{"type":"subscribe","channel":"prices"}`))
 	_, _ = ws.recv()
-	page.waitFor(t, "the failure is listed", rowWith("/down/orders")+`?.classList.contains('failed')`)
-	page.waitFor(t, "the open socket is listed", rowWith("ws open")+` !== undefined`)
+	page.WaitFor(t, "the failure is listed", rowWith("/down/orders")+`?.classList.contains('failed')`)
+	page.WaitFor(t, "the open socket is listed", rowWith("ws open")+` !== undefined`)
 
 	// A download is counted, not kept, and its details say so.
 	c.do(t, "GET", "/api/big?n=5000", nil, "")
-	page.waitFor(t, "the download is listed", rowWith("/api/big?n=5000")+` !== undefined`)
-	eval[bool](t, page, rowWith("/api/big?n=5000")+`.click() || true`)
-	page.waitFor(t, "the download's body said not kept", `(document.querySelector('#resp-body')?.textContent || '').includes('binary, 4.9 KiB, not kept: application/octet-stream')`)
+	page.WaitFor(t, "the download is listed", rowWith("/api/big?n=5000")+` !== undefined`)
+	headless.Eval[bool](t, page, rowWith("/api/big?n=5000")+`.click() || true`)
+	page.WaitFor(t, "the download's body said not kept", `(document.querySelector('#resp-body')?.textContent || '').includes('binary, 4.9 KiB, not kept: application/octet-stream')`)
 
 	// The screenshot shows the first POST with its JSON body.
-	eval[bool](t, page, `[...document.querySelectorAll('#rows tr')].filter(tr => tr.textContent.includes('/api/items?from=tab')).pop().click() || true`)
-	page.waitFor(t, "detail for the screenshot", `(document.querySelector('#detail-title')?.textContent || '').startsWith('#`+firstID+` ')`)
-	eval[bool](t, page, `(document.querySelector('#toast').hidden = true)`)
-	ctx, cancel := context.WithTimeout(page.ctx, waitTimeout)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatal(err)
-	}
+	headless.Eval[bool](t, page, `[...document.querySelectorAll('#rows tr')].filter(tr => tr.textContent.includes('/api/items?from=tab')).pop().click() || true`)
+	page.WaitFor(t, "detail for the screenshot", `(document.querySelector('#detail-title')?.textContent || '').startsWith('#`+firstID+` ')`)
+	headless.Eval[bool](t, page, `(document.querySelector('#toast').hidden = true)`)
+	png := page.Screenshot(t)
 	out := filepath.Join(t.TempDir(), "inspector.png")
 	if *updatePNG {
 		out = filepath.Join("..", "..", "docs", "inspector.png")
@@ -225,9 +152,9 @@ func TestBrowser(t *testing.T) {
 	}
 	// Export HAR.
 	dir := t.TempDir()
-	progress := chromedp.Events(page.ctx, browser.DownloadProgress)
+	progress := chromedp.Events(page.Ctx, browser.DownloadProgress)
 	enable := true
-	if err := chromedp.Do(page.ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+	if err := chromedp.Do(page.Ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 			Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: &enable,
 		})
@@ -235,7 +162,7 @@ func TestBrowser(t *testing.T) {
 	})); err != nil {
 		t.Fatal(err)
 	}
-	eval[bool](t, page, `document.querySelector('#har-all').click() || true`)
+	headless.Eval[bool](t, page, `document.querySelector('#har-all').click() || true`)
 	file := ""
 	deadline := time.AfterFunc(waitTimeout, closeApp)
 	for ev, err := range progress {
@@ -264,18 +191,18 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// Clear, and import the file just exported.
-	eval[bool](t, page, `document.querySelector('#clear').click() || true`)
-	page.waitFor(t, "clear", `document.querySelectorAll('#rows tr').length === 0`)
-	if err := chromedp.Do(page.ctx, chromedp.SetUploadFiles(chromedp.CSS("#har-import"), []string{file}, chromedp.NodeReady)); err != nil {
+	headless.Eval[bool](t, page, `document.querySelector('#clear').click() || true`)
+	page.WaitFor(t, "clear", `document.querySelectorAll('#rows tr').length === 0`)
+	if err := chromedp.Do(page.Ctx, chromedp.SetUploadFiles(chromedp.CSS("#har-import"), []string{file}, chromedp.NodeReady)); err != nil {
 		t.Fatalf("import HAR: %v", err)
 	}
-	page.waitFor(t, "HAR import", `document.querySelectorAll('#rows tr').length >= 8 && `+rowWith("imported")+` !== undefined`)
-	page.waitFor(t, "imported replay", rowWith("/api/items?from=tab")+` !== undefined`)
+	page.WaitFor(t, "HAR import", `document.querySelectorAll('#rows tr').length >= 8 && `+rowWith("imported")+` !== undefined`)
+	page.WaitFor(t, "imported replay", rowWith("/api/items?from=tab")+` !== undefined`)
 
 	ws.Close()
 
-	for _, tb := range []*tab{page, app} {
-		if errs := tb.consoleErrors(); len(errs) > 0 {
+	for _, tb := range []*headless.Tab{page, app} {
+		if errs := tb.ConsoleErrors(); len(errs) > 0 {
 			t.Errorf("console errors:\n%s", strings.Join(errs, "\n"))
 		}
 	}

@@ -7,6 +7,8 @@ package headless
 import (
 	"context"
 	"os/exec"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,3 +127,103 @@ func leanRequests() chromedp.Action[chromedp.Void] {
 		return err
 	})
 }
+
+// Wait is how long Eval, WaitFor and Screenshot wait on a tab before they
+// fail the test: generous, for a loaded machine under -race.
+const Wait = 60 * time.Second
+
+// Tab is a browser tab and the errors its console has reported.
+type Tab struct {
+	// Ctx is the tab's context, for chromedp actions.
+	Ctx context.Context
+	// State, when not "", is a script whose value a failed WaitFor
+	// reports, to tell what the page showed; "" reports nothing more.
+	State string
+
+	mu   sync.Mutex
+	errs []string
+}
+
+// Watch opens the tab of ctx, if it is not open yet, and keeps the errors
+// and exceptions its console reports from then on.
+func Watch(t testing.TB, ctx context.Context) *Tab {
+	t.Helper()
+	tb := &Tab{Ctx: ctx}
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open tab: %v", err)
+	}
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException {
+				tb.mu.Lock()
+				tb.errs = append(tb.errs, m.String()+" "+m.URL)
+				tb.mu.Unlock()
+			}
+		}
+	}()
+	return tb
+}
+
+// ConsoleErrors returns the console errors reported so far, each with the
+// address of its source.
+func (tb *Tab) ConsoleErrors() []string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return append([]string(nil), tb.errs...)
+}
+
+// Eval runs script in tb, awaiting its value if it is a promise, and
+// returns that value decoded as a T.
+func Eval[T any](t testing.TB, tb *Tab, script string) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tb.Ctx, Wait)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](script, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("eval %s: %v", script, err)
+	}
+	return v
+}
+
+// WaitFor polls the JavaScript condition cond in tb until it is true; what
+// names the wait in the failure.
+func (tb *Tab) WaitFor(t testing.TB, what, cond string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tb.Ctx, Wait+5*time.Second)
+	defer cancel()
+	var err error
+	for {
+		_, err = chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond,
+			chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(Wait)))
+		// A poll begun while the page was still replacing about:blank
+		// loses its execution context; poll again in the new one.
+		if err == nil || !strings.Contains(err.Error(), "Cannot find context with specified id") || ctx.Err() != nil {
+			break
+		}
+	}
+	if err == nil {
+		return
+	}
+	if tb.State == "" {
+		t.Fatalf("%s: waiting for %s: %v", what, cond, err)
+	}
+	state, _ := chromedp.Run(tb.Ctx, chromedp.Evaluate[string](tb.State))
+	t.Fatalf("%s: waiting for %s: %v\npage: %s", what, cond, err, state)
+}
+
+// Screenshot returns a PNG of what tb shows.
+func (tb *Tab) Screenshot(t testing.TB) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tb.Ctx, Wait)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	return png
+}
+
