@@ -73,17 +73,10 @@ func TestSitesInChromiumWithHMR(t *testing.T) {
 		ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 		defer cancel()
 		js := `document.body.dataset.ready === 'true' && document.getElementById('label').textContent === ` + strconv.Quote(want)
-		for {
-			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
-			if err == nil && ok {
-				return nil
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("the page never showed %q (last: %v)", want, err)
-			case <-time.After(50 * time.Millisecond):
-			}
+		if err := headless.Until(ctx, js); err != nil {
+			return fmt.Errorf("the page never showed %q: %v", want, err)
 		}
+		return nil
 	}
 	for _, tc := range []struct {
 		ctx  context.Context

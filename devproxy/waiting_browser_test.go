@@ -70,17 +70,10 @@ func TestWaitingPagePollsWithoutErrors(t *testing.T) {
 	// shows waits until the page shows text, across the page's reload.
 	shows := func(ctx context.Context, text string) error {
 		js := `!!document.body && document.body.innerText.includes(` + strconv.Quote(text) + `)`
-		for {
-			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
-			if err == nil && ok {
-				return nil
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("the page never showed %q (last: %v)", text, err)
-			case <-time.After(50 * time.Millisecond):
-			}
+		if err := headless.Until(ctx, js); err != nil {
+			return fmt.Errorf("the page never showed %q: %v", text, err)
 		}
+		return nil
 	}
 	rctx, rcancel := context.WithTimeout(ctx, 60*time.Second)
 	defer rcancel()

@@ -6,6 +6,7 @@ package headless
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"strings"
 	"sync"
@@ -227,3 +228,20 @@ func (tb *Tab) Screenshot(t testing.TB) []byte {
 	return png
 }
 
+// Until evaluates the JavaScript condition cond in the tab of ctx every
+// 50 ms until it is true, or returns an error once ctx is done. Each try
+// evaluates afresh, so it carries on across a reload of the page; unlike
+// WaitFor it leaves failing the test to the caller.
+func Until(ctx context.Context, cond string) error {
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
+		if err == nil && ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last: %v)", ctx.Err(), err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
