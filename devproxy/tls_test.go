@@ -398,10 +398,10 @@ func TestHTTPSBanner(t *testing.T) {
 	p.log.waitFor(t, "open https://localhost:"+p.port, "browsers do not trust devproxy's local CA yet", "devproxy trust")
 }
 
-// TestHTTPSKeyPairFromConfig serves the certificate of a tls block, for
-// every name, and nothing from the local CA.
-func TestHTTPSKeyPairFromConfig(t *testing.T) {
-	dir := t.TempDir()
+// writeKeyPair writes cert.pem and key.pem for localhost into dir, issued
+// by a CA of its own and not devproxy's, and returns that CA.
+func writeKeyPair(t *testing.T, dir string) *localca.CA {
+	t.Helper()
 	other, err := localca.Open(localca.Options{Dir: t.TempDir()})
 	must(t, err)
 	leaf, err := localca.NewIssuer(other, localca.IssuerOptions{}).Certificate("localhost")
@@ -410,6 +410,14 @@ func TestHTTPSKeyPairFromConfig(t *testing.T) {
 	must(t, err)
 	must(t, os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Certificate[0]}), 0o644))
 	must(t, os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600))
+	return other
+}
+
+// TestHTTPSKeyPairFromConfig serves the certificate of a tls block, for
+// every name, and nothing from the local CA.
+func TestHTTPSKeyPairFromConfig(t *testing.T) {
+	dir := t.TempDir()
+	other := writeKeyPair(t, dir)
 	file := filepath.Join(dir, "devproxy.yaml")
 	must(t, os.WriteFile(file, []byte("tls: {cert: cert.pem, key: key.pem}\nroutes:\n  /x:\n    respond: {body: pair}\n"), 0o644))
 	caDir := filepath.Join(t.TempDir(), "unused")
@@ -562,14 +570,7 @@ func TestReloadSwitchesHTTPS(t *testing.T) {
 // one and says why.
 func TestReloadSwitchesTLSPair(t *testing.T) {
 	dir := t.TempDir()
-	other, err := localca.Open(localca.Options{Dir: t.TempDir()})
-	must(t, err)
-	leaf, err := localca.NewIssuer(other, localca.IssuerOptions{}).Certificate("localhost")
-	must(t, err)
-	keyDER, err := x509.MarshalPKCS8PrivateKey(leaf.PrivateKey)
-	must(t, err)
-	must(t, os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Certificate[0]}), 0o644))
-	must(t, os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600))
+	other := writeKeyPair(t, dir)
 	must(t, os.WriteFile(filepath.Join(dir, "empty.pem"), nil, 0o644))
 	const routes = "routes:\n  /x:\n    respond: {body: hi}\n"
 	file := filepath.Join(dir, "devproxy.yaml")
