@@ -228,20 +228,29 @@ func (p *testProxy) get(t *testing.T, path string) (*http.Response, string) {
 	return p.do(t, http.MethodGet, path, nil, nil)
 }
 
-// rawRequest writes req as it is on a new connection and returns what the
-// server answered up to the end of the response headers and body, read
-// with a deadline.
-func rawRequest(t *testing.T, addr, req string) string {
+// rawSend writes req as it is on a new connection to addr, whose reads
+// and writes fail after waitTimeout, and returns the connection.
+func rawSend(t *testing.T, addr, req string) net.Conn {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(waitTimeout))
 	if _, err := io.WriteString(c, req); err != nil {
+		c.Close()
 		t.Fatal(err)
 	}
+	return c
+}
+
+// rawRequest writes req as it is on a new connection and returns what the
+// server answered up to the end of the response headers and body, read
+// with a deadline.
+func rawRequest(t *testing.T, addr, req string) string {
+	t.Helper()
+	c := rawSend(t, addr, req)
+	defer c.Close()
 	b, _ := io.ReadAll(c)
 	return string(b)
 }
@@ -251,15 +260,8 @@ func rawRequest(t *testing.T, addr, req string) string {
 // until the connection closes would wait out the deadline.
 func rawExchange(t *testing.T, addr, req string) (*http.Response, string) {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := rawSend(t, addr, req)
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(waitTimeout))
-	if _, err := io.WriteString(c, req); err != nil {
-		t.Fatal(err)
-	}
 	res, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
 		t.Fatalf("read the response to %q: %v", firstBytes(req, 200), err)
