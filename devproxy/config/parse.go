@@ -842,49 +842,74 @@ func (p *parser) origin(n *yaml.Node, field, s string) (string, bool) {
 	return "", false
 }
 
-func (p *parser) routes(f field) []Route {
+// keyedMapping describes a block whose keys name its entries, such as
+// routes: (path prefixes) and sites: (host names), for entries.
+type keyedMapping struct {
+	entry     string // what one entry is called: "route", "site"
+	blockHint string // how to write the block when it is not a mapping
+	blockWant string // what the block must be, as in "want a mapping of …"
+	keyHint   string // how to write a key that is not a scalar
+	keyWant   string // what a key must be, as in "want a path prefix"
+	// key checks a key and returns it normalised; false means it is not
+	// usable, and key has said why.
+	key func(k *yaml.Node, field, s string) (string, bool)
+}
+
+// entries reads the block of f as m describes it and calls each for every
+// entry whose key is a scalar, in order: name is the key normalised, ok is
+// false when the key is not usable or names an entry already read (which
+// entries reports once, for both spellings of one name).
+func (p *parser) entries(f field, m keyedMapping, each func(k, v *yaml.Node, fp, name string, ok bool)) {
 	n := resolve(f.val)
 	if isNull(n) {
-		return nil
+		return
 	}
 	if n.Kind != yaml.MappingNode {
-		p.add(n, f.path, `put each route on its own line under routes:, such as "/api: http://localhost:5000"`,
-			"want a mapping of path prefixes to targets, got %s", describe(n))
-		return nil
+		p.add(n, f.path, m.blockHint, "want %s, got %s", m.blockWant, describe(n))
+		return
 	}
-	var out []Route
-	type seenRoute struct {
-		raw  string
-		line int
-	}
-	seen := make(map[string]seenRoute)
+	seen := make(map[string]*yaml.Node)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
-			p.add(k, f.path, `write a path prefix such as "/api"`, "want a path prefix, got %s", describe(k))
+			p.add(k, f.path, m.keyHint, "want %s, got %s", m.keyWant, describe(k))
 			continue
 		}
 		fp := f.path + "." + k.Value
-		prefix, ok := p.routePath(k, fp, k.Value)
+		name, ok := m.key(k, fp, k.Value)
 		if ok {
-			if prev, dup := seen[prefix]; dup {
-				if prev.raw == k.Value {
-					p.add(k, fp, "keep one of them", "route set twice, first on line %d", prev.line)
+			if prev, dup := seen[name]; dup {
+				if prev.Value == k.Value {
+					p.add(k, fp, "keep one of them", "%s set twice, first on line %d", m.entry, prev.Line)
 				} else {
-					p.add(k, fp, "merge them into one route",
-						"%s and %s on line %d are the same route %s", quote(k.Value), quote(prev.raw), prev.line, quote(prefix))
+					p.add(k, fp, "merge them into one "+m.entry,
+						"%s and %s on line %d are the same %s %s", quote(k.Value), quote(prev.Value), prev.Line, m.entry, quote(name))
 				}
 				ok = false
 			} else {
-				seen[prefix] = seenRoute{raw: k.Value, line: k.Line}
+				seen[name] = k
 			}
 		}
+		each(k, v, fp, name, ok)
+	}
+}
+
+func (p *parser) routes(f field) []Route {
+	var out []Route
+	p.entries(f, keyedMapping{
+		entry:     "route",
+		blockHint: `put each route on its own line under routes:, such as "/api: http://localhost:5000"`,
+		blockWant: "a mapping of path prefixes to targets",
+		keyHint:   `write a path prefix such as "/api"`,
+		keyWant:   "a path prefix",
+		key:       p.routePath,
+	}, func(k, v *yaml.Node, fp, prefix string, ok bool) {
 		r := p.route(k, v, fp)
 		r.Path, r.Line = prefix, k.Line
 		if ok {
 			out = append(out, r)
 		}
-	}
+	})
 	return out
 }
 

@@ -60,45 +60,24 @@ type siteRef struct {
 
 // sites reads the sites block: host name -> {frontend, routes}.
 func (p *parser) sites(f field) []Site {
-	n := resolve(f.val)
-	if isNull(n) {
-		return nil
-	}
-	if n.Kind != yaml.MappingNode {
-		p.add(n, f.path, `put each site on its own line under sites:, such as "shop.localhost: {frontend: http://localhost:5173}"`,
-			"want a mapping of host names to sites, got %s", describe(n))
-		return nil
-	}
 	var out []Site
-	seen := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := resolve(n.Content[i]), n.Content[i+1]
-		if k.Kind != yaml.ScalarNode {
-			p.add(k, f.path, `write a host name such as "shop.localhost"`, "want a host name, got %s", describe(k))
-			continue
-		}
-		fp := f.path + "." + k.Value
-		name, ok := p.siteName(k, fp, k.Value)
+	p.entries(f, keyedMapping{
+		entry:     "site",
+		blockHint: `put each site on its own line under sites:, such as "shop.localhost: {frontend: http://localhost:5173}"`,
+		blockWant: "a mapping of host names to sites",
+		keyHint:   `write a host name such as "shop.localhost"`,
+		keyWant:   "a host name",
+		key:       p.siteName,
+	}, func(k, v *yaml.Node, fp, name string, ok bool) {
 		if ok {
-			if prev, dup := seen[name]; dup {
-				if prev.Value == k.Value {
-					p.add(k, fp, "keep one of them", "site set twice, first on line %d", prev.Line)
-				} else {
-					p.add(k, fp, "merge them into one site",
-						"%s and %s on line %d are the same site %s", quote(k.Value), quote(prev.Value), prev.Line, quote(name))
-				}
-				ok = false
-			} else {
-				seen[name] = k
-				p.siteRefs = append(p.siteRefs, siteRef{n: k, path: fp, name: name})
-			}
+			p.siteRefs = append(p.siteRefs, siteRef{n: k, path: fp, name: name})
 		}
 		s := p.site(k, v, fp)
 		s.Name, s.Line = name, k.Line
 		if ok {
 			out = append(out, s)
 		}
-	}
+	})
 	return out
 }
 
