@@ -76,10 +76,11 @@ func TestBinaryProjectsShareAnAddress(t *testing.T) {
 	want("blog", 200, "blog /x")
 
 	// A guest's inspector answers on its name and lists what it served;
-	// the host's lists the request it forwarded, not the guest's own.
-	requests := func(name string) []struct{ URL, Kind, Route string } {
+	// the host's on localhost lists the request it forwarded, not the
+	// guest's own, and the host's on its name only its own site's.
+	requests := func(host string) []struct{ URL, Kind, Route string } {
 		t.Helper()
-		u := "http://" + name + ".localhost:" + port + "/__devproxy/api/requests"
+		u := "http://" + host + ":" + port + "/__devproxy/api/requests"
 		deadline := time.Now().Add(10 * time.Second)
 		for {
 			res, err := client.Get(u)
@@ -99,17 +100,23 @@ func TestBinaryProjectsShareAnAddress(t *testing.T) {
 		}
 	}
 	blogX := "http://blog.localhost:" + port + "/x"
-	if list := requests("blog"); len(list) != 1 || list[0].URL != blogX || list[0].Kind != "frontend" {
+	if list := requests("blog.localhost"); len(list) != 1 || list[0].URL != blogX || list[0].Kind != "frontend" {
 		t.Errorf("the guest's inspector lists %+v, want only %s by its frontend", list, blogX)
 	}
 	var forwarded []string
-	for _, e := range requests("shop") {
+	for _, e := range requests("localhost") {
 		if strings.HasPrefix(e.URL, "http://blog.localhost:") {
 			forwarded = append(forwarded, e.URL+" "+e.Route)
 		}
 	}
 	if len(forwarded) != 1 || forwarded[0] != blogX+" blog.localhost" {
-		t.Errorf("the host's inspector lists %q on blog.localhost, want only %q", forwarded, blogX+" blog.localhost")
+		t.Errorf("the host's inspector on localhost lists %q on blog.localhost, want only %q", forwarded, blogX+" blog.localhost")
+	}
+	want("shop", 200, "shop /x")
+	for _, e := range requests("shop.localhost") {
+		if !strings.HasPrefix(e.URL, "http://shop.localhost:") {
+			t.Errorf("the host's inspector on shop.localhost lists %s, another site's request", e.URL)
+		}
 	}
 
 	// A name served already is refused, saying by whom.

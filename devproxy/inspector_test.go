@@ -26,6 +26,7 @@ type entry struct {
 	Route     string `json:"route"`
 	Target    string `json:"target"`
 	Via       string `json:"via"`
+	Site      string `json:"site"`
 	Status    int    `json:"status"`
 	Size      int64  `json:"size"`
 	Duration  float64

@@ -205,6 +205,12 @@ type dispatch struct {
 	// unknownSite is set when the config has sites and the Host names
 	// none of them: devproxy answers with the list of sites.
 	unknownSite bool
+	// scoped is set when the Host is a separate origin from the
+	// top-level one (localhost, an IP address): its inspector sees the
+	// exchanges of scope only, the site's name ("" for the frontend's
+	// own name, the Host for a name no site has).
+	scoped bool
+	scope  string
 }
 
 // dispatch resolves r's path, routes it by the resolved path and checks it
@@ -227,8 +233,9 @@ func (rt *router) dispatch(r *http.Request) dispatch {
 		host := siteHost(r.Host)
 		switch st := rt.sites.lookup(host); {
 		case host == rt.name:
+			d.scoped = true
 		case st != nil:
-			d.site = st
+			d.site, d.scoped, d.scope = st, true, st.name
 			routes, frontend, g = st.routes, st.frontend, st.guards
 			if st.guest {
 				// The guest's own endpoints are its to answer, and
@@ -237,7 +244,7 @@ func (rt *router) dispatch(r *http.Request) dispatch {
 			}
 		case !rt.topLevelHost(host):
 			// Never another site's app: the page lists the sites.
-			d.unknownSite = true
+			d.unknownSite, d.scoped, d.scope = true, true, host
 			routes, frontend = nil, nil
 		}
 	}

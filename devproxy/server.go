@@ -325,6 +325,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if d.refused != nil {
 			where = inspect.Where{Kind: inspect.KindDevproxy}
 		}
+		if d.site != nil {
+			where.Site = d.site.name
+		}
 		o.ex = rt.capture.Begin(r, where)
 		rec.fallbackWhere = d.fallback
 		d.r.Body = o.ex.TeeRequestBody(d.r.Body)
@@ -346,6 +349,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case d.h != nil:
 		d.h.serve(rec, r, o)
 	case d.own:
+		if d.scoped {
+			r = inspect.ForSite(r, d.scope)
+		}
 		s.serveOwn(rec, r, o, rt, rt.siteConfig(&d))
 	case d.unknownSite:
 		s.serveSites(rec, r, o, rt, true)

@@ -1,6 +1,7 @@
 package devproxy
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -331,8 +333,10 @@ func TestSitesCommands(t *testing.T) {
 }
 
 // TestSitesInspector: the inspector answers on every site's name, guarded
-// as that site, and each exchange keeps the name it was asked on with the
-// site's route and target.
+// as that site, and shows that site's exchanges only: every site is a
+// separate origin, so a page of shop.localhost must not read
+// admin.localhost's headers and cookies through its own inspector. The
+// inspector on localhost sees every exchange, with its site.
 func TestSitesInspector(t *testing.T) {
 	shopAPI, admin := namedBackend(t, "shop-api"), namedBackend(t, "admin")
 	config := fmt.Sprintf(`frontend: %s
@@ -346,40 +350,138 @@ sites:
 	p := startProxy(t, config, nil)
 	c := namedClient(p, nil)
 	_, port, _ := net.SplitHostPort(p.host)
-	shop, adminSite := "http://shop.localhost:"+port, "http://admin.localhost:"+port
-	for _, u := range []string{shop + "/api/orders", adminSite + "/users"} {
-		if res, body := fetch(t, c, "GET", u, nil, nil); res.StatusCode != 200 {
+	shop, adminSite, top := "http://shop.localhost:"+port, "http://admin.localhost:"+port, "http://localhost:"+port
+	for _, u := range []string{shop + "/api/orders", adminSite + "/users", top + "/"} {
+		h := http.Header{}
+		if strings.HasPrefix(u, adminSite) {
+			h.Set("Cookie", "admin_session=secret")
+		}
+		if res, body := fetch(t, c, "GET", u, nil, h); res.StatusCode != 200 {
 			t.Fatalf("GET %s: got %d %q, want 200", u, res.StatusCode, body)
 		}
 	}
 
-	list := shop + "/__devproxy/api/requests"
-	var got []entry
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		res, body := fetch(t, c, "GET", list, nil, nil)
-		if res.StatusCode != 200 {
-			t.Fatalf("GET %s: got %d %q, want 200", list, res.StatusCode, body)
+	// list waits for n finished entries in the inspector on origin.
+	list := func(origin string, n int) []entry {
+		t.Helper()
+		var got []entry
+		for deadline := time.Now().Add(waitTimeout); ; time.Sleep(5 * time.Millisecond) {
+			res, body := fetch(t, c, "GET", origin+"/__devproxy/api/requests", nil, nil)
+			if res.StatusCode != 200 {
+				t.Fatalf("GET %s/__devproxy/api/requests: got %d %q, want 200", origin, res.StatusCode, body)
+			}
+			got = nil
+			must(t, json.Unmarshal([]byte(body), &got))
+			done := len(got) == n
+			for _, e := range got {
+				done = done && e.Status != 0
+			}
+			if done || time.Now().After(deadline) {
+				return got
+			}
 		}
-		got = nil
-		must(t, json.Unmarshal([]byte(body), &got))
-		if len(got) == 2 && got[0].Status != 0 && got[1].Status != 0 || time.Now().After(deadline) {
+	}
+	type want struct{ kind, route, target, site string }
+	all := map[string]want{
+		shop + "/api/orders": {"route", "/api", shopAPI.URL, "shop.localhost"},
+		adminSite + "/users": {"frontend", "", admin.URL, "admin.localhost"},
+		top + "/":            {"frontend", "", "", ""},
+	}
+	ids := map[string]uint64{}
+	for _, tc := range []struct {
+		origin string
+		urls   []string
+	}{
+		{shop, []string{shop + "/api/orders"}},
+		{adminSite, []string{adminSite + "/users"}},
+		// localhost is the top-level origin: it sees every site.
+		{top, []string{shop + "/api/orders", adminSite + "/users", top + "/"}},
+	} {
+		got := list(tc.origin, len(tc.urls))
+		if len(got) != len(tc.urls) {
+			t.Errorf("inspector on %s: %d entries %+v, want %v (the inspector's own requests are not listed)", tc.origin, len(got), got, tc.urls)
+			continue
+		}
+		for _, e := range got {
+			w, ok := all[e.URL]
+			if !ok || !slices.Contains(tc.urls, e.URL) || e.Kind != w.kind || e.Route != w.route || e.Site != w.site ||
+				(w.target != "" && e.Target != w.target) || e.Status != 200 {
+				t.Errorf("inspector on %s: entry %s: kind %q route %q target %q site %q status %d, want %+v", tc.origin, e.URL, e.Kind, e.Route, e.Target, e.Site, e.Status, w)
+			}
+			ids[e.URL] = e.ID
+		}
+	}
+	adminID := ids[adminSite+"/users"]
+
+	// Nothing of admin's reaches a page of shop: not its details, a
+	// replay, the HAR or the event stream.
+	for _, tc := range []struct {
+		method, url string
+		want        int
+		wantIn      string
+	}{
+		{"GET", fmt.Sprintf("%s/__devproxy/api/requests/%d", shop, adminID), 404, ""},
+		{"POST", fmt.Sprintf("%s/__devproxy/api/requests/%d/replay", shop, adminID), 404, ""},
+		{"GET", shop + "/__devproxy/api/har", 200, "/api/orders"},
+		{"GET", fmt.Sprintf("%s/__devproxy/api/requests/%d", adminSite, adminID), 200, "admin_session=secret"},
+		{"GET", fmt.Sprintf("%s/__devproxy/api/requests/%d", top, adminID), 200, "admin_session=secret"},
+		{"GET", top + "/__devproxy/api/har", 200, "/users"},
+	} {
+		res, body := fetch(t, c, tc.method, tc.url, nil, http.Header{"Origin": {strings.SplitN(tc.url, "/__", 2)[0]}, "Sec-Fetch-Site": {"same-origin"}})
+		if res.StatusCode != tc.want || !strings.Contains(body, tc.wantIn) {
+			t.Errorf("%s %s: got %d %.300s, want %d with %q", tc.method, tc.url, res.StatusCode, body, tc.want, tc.wantIn)
+		}
+		if strings.HasPrefix(tc.url, shop) && (strings.Contains(body, "admin_session") || strings.Contains(body, "/users")) {
+			t.Errorf("%s %s: shop's inspector shows admin's exchange: %.300s", tc.method, tc.url, body)
+		}
+	}
+	// shop's event stream tells nothing of admin's requests: admin's
+	// request goes first, so its event would come before shop's.
+	req, err := http.NewRequest("GET", shop+"/__devproxy/api/events?kind=route,frontend", nil)
+	must(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	stream, err := c.Do(req.WithContext(ctx))
+	must(t, err)
+	defer stream.Body.Close()
+	events := bufio.NewReader(stream.Body)
+	if line, err := events.ReadString('\n'); err != nil || !strings.HasPrefix(line, "retry:") {
+		t.Fatalf("event stream on shop: first line %q, %v; want retry:", line, err)
+	}
+	for _, u := range []string{adminSite + "/users?again", shop + "/api/orders?again"} {
+		if res, body := fetch(t, c, "GET", u, nil, nil); res.StatusCode != 200 {
+			t.Fatalf("GET %s: got %d %q, want 200", u, res.StatusCode, body)
+		}
+	}
+	for {
+		line, err := events.ReadString('\n')
+		if err != nil {
+			t.Fatalf("event stream on shop: %v before shop's request", err)
+		}
+		if strings.Contains(line, "/users") {
+			t.Errorf("event stream on shop: %s, an event of admin's request", line)
+		}
+		if strings.Contains(line, "/api/orders?again") {
 			break
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
-	want := map[string]entry{
-		shop + "/api/orders": {Kind: "route", Route: "/api", Target: shopAPI.URL, Status: 200},
-		adminSite + "/users": {Kind: "frontend", Target: admin.URL, Status: 200},
+
+	// A replay from a site's inspector stays on its site.
+	res, body := fetch(t, c, "POST", fmt.Sprintf("%s/__devproxy/api/requests/%d/replay", shop, ids[shop+"/api/orders"]),
+		strings.NewReader(`{"url":"`+adminSite+`/users"}`), http.Header{"Content-Type": {"application/json"}})
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "replays to its own site") {
+		t.Errorf("replay of shop's exchange to admin from shop's inspector: got %d %s, want 403", res.StatusCode, body)
 	}
-	if len(got) != len(want) {
-		t.Fatalf("GET %s: %d entries %+v, want %d (the inspector's own requests are not listed)", list, len(got), got, len(want))
+
+	// Clearing shop's list leaves admin's.
+	if res, body := fetch(t, c, "DELETE", shop+"/__devproxy/api/requests", nil, nil); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE on shop: got %d %s, want 204", res.StatusCode, body)
 	}
-	for _, e := range got {
-		w, ok := want[e.URL]
-		if !ok || e.Kind != w.Kind || e.Route != w.Route || e.Target != w.Target || e.Status != w.Status {
-			t.Errorf("entry %s: kind %q route %q target %q status %d, want %+v", e.URL, e.Kind, e.Route, e.Target, e.Status, w)
-		}
+	if got := list(shop, 0); len(got) != 0 {
+		t.Errorf("shop's inspector after its clear: %+v, want nothing", got)
+	}
+	if got := list(adminSite, 2); len(got) != 2 || got[1].ID != adminID {
+		t.Errorf("admin's inspector after shop's clear: %+v, want its 2 entries, %d the first", got, adminID)
 	}
 
 	for _, tc := range []struct {
@@ -391,11 +493,12 @@ sites:
 		{"page of another site", http.Header{"Origin": {adminSite}, "Sec-Fetch-Site": {"same-site"}}, 403},
 		{"another site, no Sec-Fetch-Site", http.Header{"Origin": {adminSite}}, 403},
 	} {
-		if res, body := fetch(t, c, "GET", list, nil, tc.header); res.StatusCode != tc.want {
-			t.Errorf("%s: GET %s: status = %d, want %d; body %.200s", tc.name, list, res.StatusCode, tc.want, body)
+		u := shop + "/__devproxy/api/requests"
+		if res, body := fetch(t, c, "GET", u, nil, tc.header); res.StatusCode != tc.want {
+			t.Errorf("%s: GET %s: status = %d, want %d; body %.200s", tc.name, u, res.StatusCode, tc.want, body)
 		}
 	}
-	if res, body := fetch(t, c, "DELETE", list, nil, http.Header{"Origin": {adminSite}, "Sec-Fetch-Site": {"same-site"}}); res.StatusCode != 403 {
-		t.Errorf("DELETE %s from a page of admin: status = %d, want 403; body %.200s", list, res.StatusCode, body)
+	if res, body := fetch(t, c, "DELETE", shop+"/__devproxy/api/requests", nil, http.Header{"Origin": {adminSite}, "Sec-Fetch-Site": {"same-site"}}); res.StatusCode != 403 {
+		t.Errorf("DELETE on shop from a page of admin: status = %d, want 403; body %.200s", res.StatusCode, body)
 	}
 }

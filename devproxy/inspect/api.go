@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/devproxy/devproxy/internal/web"
@@ -40,6 +41,33 @@ type HandlerOptions struct {
 	// "dev".
 	Version string
 }
+
+// siteKey marks the context of a request to one named site's inspector.
+type siteKey struct{}
+
+// ForSite returns r addressed to the inspector of the named site: every
+// site is a separate origin, so its inspector lists, shows, replays,
+// streams, exports, imports and clears only the exchanges whose
+// Where.Site is site, and a replay stays on the exchange's host. A
+// request not passed through ForSite is the top-level inspector's, which
+// sees every site's exchanges.
+func ForSite(r *http.Request, site string) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), siteKey{}, site))
+}
+
+// scope is what one request to the inspector may see: one site's
+// exchanges, or all of them.
+type scope struct {
+	site string
+	all  bool
+}
+
+func scopeOf(r *http.Request) scope {
+	site, ok := r.Context().Value(siteKey{}).(string)
+	return scope{site: site, all: !ok}
+}
+
+func (sc scope) sees(v *View) bool { return sc.all || v.Where.Site == sc.site }
 
 // handler serves the inspector's page and API.
 type handler struct {
@@ -150,9 +178,13 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	f := parseFilter(r.URL.Query())
+	sc := scopeOf(r)
 	out := []summary{}
 	for _, ex := range h.store.Snapshot() {
 		v := ex.Snapshot()
+		if !sc.sees(&v) {
+			continue
+		}
 		if s := summarize(&v); f.match(&s) {
 			out = append(out, s)
 		}
@@ -161,27 +193,33 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) clear(w http.ResponseWriter, r *http.Request) {
-	h.store.Clear()
+	if sc := scopeOf(r); sc.all {
+		h.store.Clear()
+	} else {
+		h.store.clearSite(sc.site)
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// lookup finds the exchange named by the path's id or answers 404.
-func (h *handler) lookup(w http.ResponseWriter, r *http.Request) *Exchange {
+// lookup finds the exchange named by the path's id, if r's scope sees
+// it, or answers 404 (another site's exchange is not there for it).
+func (h *handler) lookup(w http.ResponseWriter, r *http.Request) (View, bool) {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("request id %q is not a number", r.PathValue("id")), "ids are the numbers GET api/requests lists")
-		return nil
+		return View{}, false
 	}
-	ex := h.store.Get(id)
-	if ex == nil {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no request %d", id), "it may have been dropped: the inspector keeps the latest requests only")
+	if ex := h.store.Get(id); ex != nil {
+		if v := ex.Snapshot(); scopeOf(r).sees(&v) {
+			return v, true
+		}
 	}
-	return ex
+	writeError(w, http.StatusNotFound, fmt.Sprintf("no request %d", id), "it may have been dropped: the inspector keeps the latest requests only")
+	return View{}, false
 }
 
 func (h *handler) detail(w http.ResponseWriter, r *http.Request) {
-	if ex := h.lookup(w, r); ex != nil {
-		v := ex.Snapshot()
+	if v, ok := h.lookup(w, r); ok {
 		writeJSON(w, detailOf(&v))
 	}
 }
@@ -202,15 +240,14 @@ type replayResult struct {
 }
 
 func (h *handler) replay(w http.ResponseWriter, r *http.Request) {
-	ex := h.lookup(w, r)
-	if ex == nil {
+	v, ok := h.lookup(w, r)
+	if !ok {
 		return
 	}
 	if h.opts.Replay == nil {
 		writeError(w, http.StatusNotImplemented, "replay is not available", "")
 		return
 	}
-	v := ex.Snapshot()
 	var edit replayEdit
 	if b, err := io.ReadAll(io.LimitReader(r.Body, h.store.opts.MaxBody*2+1<<16)); err != nil {
 		writeError(w, http.StatusBadRequest, "read replay body: "+err.Error(), "")
@@ -225,6 +262,13 @@ func (h *handler) replay(w http.ResponseWriter, r *http.Request) {
 	req, msg, hint := buildReplay(r, &v, &edit)
 	if req == nil {
 		writeError(w, http.StatusBadRequest, msg, hint)
+		return
+	}
+	if orig, err := url.Parse(v.URL); err == nil && !scopeOf(r).all && !strings.EqualFold(req.Host, orig.Host) {
+		// A site's page must not reach another site through replay,
+		// past that site's cross-site guards.
+		writeError(w, http.StatusForbidden, fmt.Sprintf("replay: %q is not this site's host %q", req.Host, orig.Host),
+			"a site's inspector replays to its own site; replay from the inspector on localhost to send elsewhere")
 		return
 	}
 	ctx, mark := withReplay(r.Context(), v.ID)
@@ -330,6 +374,7 @@ func (rw *replayWriter) Flush() {}
 // and "reset" when the reader fell behind and must reload the list.
 func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	f := parseFilter(r.URL.Query())
+	sc := scopeOf(r)
 	sub := h.store.subscribe()
 	defer h.store.unsubscribe(sub)
 	rc := http.NewResponseController(w)
@@ -354,7 +399,7 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 		case <-ping.C:
 			_, err = io.WriteString(w, ": ping\n\n")
 		case ev := <-sub.ch:
-			err = h.writeEvent(w, ev, &f)
+			err = h.writeEvent(w, ev, &f, sc)
 		}
 		if err != nil || rc.Flush() != nil {
 			return
@@ -367,16 +412,27 @@ type eventJSON struct {
 	Match bool `json:"match"`
 }
 
-func (h *handler) writeEvent(w io.Writer, ev event, f *filter) error {
+func (h *handler) writeEvent(w io.Writer, ev event, f *filter, sc scope) error {
 	if ev.typ == eventClear {
-		_, err := io.WriteString(w, "event: clear\ndata: {}\n\n")
-		return err
+		switch {
+		case !ev.siteOnly || (!sc.all && ev.site == sc.site):
+			_, err := io.WriteString(w, "event: clear\ndata: {}\n\n")
+			return err
+		case sc.all:
+			// One site's exchanges went: the list reloads.
+			_, err := io.WriteString(w, "event: reset\ndata: {}\n\n")
+			return err
+		}
+		return nil
 	}
 	ex := h.store.Get(ev.id)
 	if ex == nil {
 		return nil
 	}
 	v := ex.Snapshot()
+	if !sc.sees(&v) {
+		return nil
+	}
 	s := summarize(&v)
 	b, err := json.Marshal(eventJSON{summary: s, Match: f.match(&s)})
 	if err != nil {
@@ -390,10 +446,14 @@ func (h *handler) harExport(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := parseFilter(q)
 	secrets := q.Get("secrets") == "1"
+	sc := scopeOf(r)
 	var views []View
 	list := h.store.Snapshot()
 	for i := len(list) - 1; i >= 0; i-- { // HAR lists oldest first
 		v := list[i].Snapshot()
+		if !sc.sees(&v) {
+			continue
+		}
 		if s := summarize(&v); f.match(&s) {
 			views = append(views, v)
 		}
@@ -416,7 +476,7 @@ func (h *handler) harImport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "import HAR: "+err.Error(), "")
 		return
 	}
-	n, err := importHAR(h.store, b)
+	n, err := importHAR(h.store, b, scopeOf(r).site)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "import HAR: "+err.Error(), "a HAR 1.2 file as browsers and devproxy export it")
 		return

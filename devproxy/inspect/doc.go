@@ -30,7 +30,7 @@
 //
 //	GET  /__devproxy/                      the page (embedded, no build step)
 //	GET  /__devproxy/api/requests          the list, newest first; filters q, route, status (2xx…5xx, failed), kind
-//	DELETE /__devproxy/api/requests        forget everything
+//	DELETE /__devproxy/api/requests        forget everything (a site's inspector: that site's)
 //	GET  /__devproxy/api/requests/{id}     one exchange with headers, query, bodies (base64 unless text), messages
 //	POST /__devproxy/api/requests/{id}/replay   send it again through devproxy; a JSON body may override method, url, headers, body
 //	GET  /__devproxy/api/events            server-sent events: new, update, done (the entry's summary), clear, reset
@@ -40,4 +40,10 @@
 // It answers its own origin only (Origin and Sec-Fetch-Site are checked on
 // everything but a navigation to the page) and sends no CORS headers; the
 // core's Host guard runs before it. Its own requests never reach Begin.
+//
+// Each named site is a separate origin: the core marks an exchange with
+// its site (Where.Site) and passes a request to a site's inspector through
+// ForSite, and that inspector then lists, shows, replays, streams, exports,
+// imports and clears the site's exchanges only. The top-level origin
+// (localhost) sees them all.
 package inspect

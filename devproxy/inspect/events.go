@@ -17,6 +17,9 @@ func (t eventType) String() string { return eventNames[t] }
 type event struct {
 	typ eventType
 	id  uint64
+	// site and siteOnly: a clear of one site's exchanges only.
+	site     string
+	siteOnly bool
 }
 
 // subscriber is one open event stream. Its channel is buffered so that a
@@ -49,6 +52,16 @@ func (s *Store) unsubscribe(sub *subscriber) {
 
 // publish tells every subscriber, without waiting for any.
 func (s *Store) publish(typ eventType, id uint64) {
+	s.send(event{typ: typ, id: id})
+}
+
+// publishSite tells every subscriber of an event that concerns one
+// site's exchanges only.
+func (s *Store) publishSite(typ eventType, id uint64, site string) {
+	s.send(event{typ: typ, id: id, site: site, siteOnly: true})
+}
+
+func (s *Store) send(ev event) {
 	if s.subsN.Load() == 0 {
 		return
 	}
@@ -56,7 +69,7 @@ func (s *Store) publish(typ eventType, id uint64) {
 	defer s.subMu.Unlock()
 	for sub := range s.subs {
 		select {
-		case sub.ch <- event{typ, id}:
+		case sub.ch <- ev:
 		default:
 			if !sub.once {
 				sub.once = true

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -101,5 +102,86 @@ func TestEvents(t *testing.T) {
 	case <-done:
 	case <-time.After(waitTimeout):
 		t.Fatal("the event stream did not end on shutdown")
+	}
+}
+
+// TestSiteScopedEvents: a site's event stream gets its own site's events
+// only; a clear of one site clears that site's list, resets the
+// top-level one's and tells the other sites nothing.
+func TestSiteScopedEvents(t *testing.T) {
+	store := New(Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	h := NewHandler(ctx, store, HandlerOptions{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if site, ok := strings.CutPrefix(r.Host, "site-"); ok {
+			r = ForSite(r, strings.Split(site, ":")[0])
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close) // after the streams' bodies are closed
+	open := func(host string) *sseReader {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+DefaultPrefix+"/api/events?kind=route", nil)
+		req.Host = host
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		r := &sseReader{br: bufio.NewReader(res.Body)}
+		if line, err := r.br.ReadString('\n'); err != nil || !strings.HasPrefix(line, "retry:") {
+			t.Fatalf("events on %s: first line %q, %v", host, line, err)
+		}
+		return r
+	}
+	top, a, b := open("localhost"), open("site-a"), open("site-b")
+	begin := func(site, path string) {
+		r, _ := http.NewRequest("GET", "http://x"+path, nil)
+		store.Begin(r, Where{Kind: KindRoute, Site: site}).Finish(0, nil)
+	}
+	// expect reads the events each stream should have got by now.
+	expect := func(when string, want map[*sseReader]string) {
+		t.Helper()
+		for _, r := range []*sseReader{top, a, b} {
+			name := map[*sseReader]string{top: "top-level", a: "site a", b: "site b"}[r]
+			var got []string
+			for w := want[r]; len(got) < strings.Count(w, ",")+1; {
+				ev, data, err := r.next()
+				if err != nil {
+					t.Fatalf("%s, %s: events %v: %v", when, name, got, err)
+				}
+				var s summary
+				_ = json.Unmarshal([]byte(data), &s)
+				got = append(got, strings.TrimSpace(ev+" "+s.Path))
+			}
+			if s := strings.Join(got, ", "); s != want[r] {
+				t.Errorf("%s, %s: events = %s\nwant %s", when, name, s, want[r])
+			}
+		}
+	}
+	begin("a", "/of-a")
+	begin("b", "/of-b")
+	expect("two requests", map[*sseReader]string{
+		top: "new /of-a, done /of-a, new /of-b, done /of-b",
+		a:   "new /of-a, done /of-a",
+		b:   "new /of-b, done /of-b",
+	})
+	clearA, _ := http.NewRequest("DELETE", srv.URL+DefaultPrefix+"/api/requests", nil)
+	clearA.Host = "site-a"
+	res, err := http.DefaultClient.Do(clearA)
+	if err != nil || res.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE api/requests on site a: %v %v", res, err)
+	}
+	res.Body.Close()
+	begin("b", "/end")
+	begin("a", "/end")
+	expect("site a's clear", map[*sseReader]string{
+		top: "reset",
+		a:   "clear, new /end, done /end",
+		b:   "new /end, done /end",
+	})
+	if n := len(store.Snapshot()); n != 3 {
+		t.Errorf("after site a's clear: %d exchanges kept, want 3 (b's two, a's new one)", n)
 	}
 }

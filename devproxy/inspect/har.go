@@ -257,8 +257,9 @@ func harEntryOf(v *View, secrets bool) harEntry {
 }
 
 // importHAR adds the entries of a HAR file to the store, marked as
-// imported, and returns how many.
-func importHAR(s *Store, b []byte) (int, error) {
+// imported, to site's exchanges ("" the top-level one's), and returns
+// how many.
+func importHAR(s *Store, b []byte, site string) (int, error) {
 	var f harFile
 	if err := json.Unmarshal(b, &f); err != nil {
 		return 0, fmt.Errorf("not HAR JSON: %v", err)
@@ -272,6 +273,7 @@ func importHAR(s *Store, b []byte) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("log.entries[%d]: %v", i, err)
 		}
+		ex.Where.Site, ex.site = site, site
 		exs = append(exs, ex)
 	}
 	for i, ex := range exs {

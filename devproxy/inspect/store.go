@@ -99,6 +99,10 @@ type Where struct {
 	// fallback, or the recording file of replay, as the log names it; ""
 	// when Target (or the mock, or the folder) answered.
 	Via string
+	// Site is the named site whose host the request came to; "" for the
+	// top-level one. The inspector on a site shows only its exchanges
+	// (ForSite); Retarget keeps it.
+	Site string
 }
 
 // Store keeps the last exchanges devproxy carried, within bounded memory.
@@ -162,6 +166,7 @@ func (s *Store) Begin(r *http.Request, where Where) *Exchange {
 		Method: r.Method,
 		Proto:  r.Proto,
 		Where:  where,
+		site:   where.Site,
 		// Kept, not copied: a copy was one of the capture's four
 		// allocations on a small GET, and its dearest.
 		reqHdr: r.Header,
@@ -300,6 +305,27 @@ func (s *Store) Clear() {
 	s.publish(eventClear, 0)
 }
 
+// clearSite drops the exchanges of one site and keeps the others'.
+func (s *Store) clearSite(site string) {
+	s.mu.Lock()
+	var gone []*Exchange
+	kept := s.list[:0]
+	for _, ex := range s.list {
+		if ex.site == site {
+			gone = append(gone, ex)
+		} else {
+			kept = append(kept, ex)
+		}
+	}
+	clear(s.list[len(kept):])
+	s.list = kept
+	s.mu.Unlock()
+	for _, ex := range gone {
+		ex.drop()
+	}
+	s.publishSite(eventClear, 0, site)
+}
+
 // Get returns the exchange with the id, or nil.
 func (s *Store) Get(id uint64) *Exchange {
 	s.mu.Lock()
@@ -409,6 +435,7 @@ type Exchange struct {
 	Imported bool
 	reqHdr   http.Header // the request's own map, never changed
 	upgrade  bool
+	site     string // Where.Site, which Retarget keeps
 	// The URL asked for, in parts (see URL).
 	scheme, host, uri string
 
@@ -578,6 +605,7 @@ func (ex *Exchange) Retarget(where Where) {
 		return
 	}
 	ex.mu.Lock()
+	where.Site = ex.site
 	ex.Where = where
 	ex.mu.Unlock()
 }

@@ -27,6 +27,7 @@ type summary struct {
 	Route       string  `json:"route,omitempty"`
 	Target      string  `json:"target,omitempty"`
 	Via         string  `json:"via,omitempty"`
+	Site        string  `json:"site,omitempty"` // the named site; "" for the top-level one
 	Status      int     `json:"status"`
 	Size        int64   `json:"size"`
 	TTFB        float64 `json:"ttfbMs"`     // -1 before the response header
@@ -47,7 +48,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 func summarize(v *View) summary {
 	s := summary{
 		ID: v.ID, Start: v.Start.UTC().Format(time.RFC3339Nano), Method: v.Method, URL: v.URL,
-		Proto: v.Proto, Kind: v.Where.Kind, Route: v.Where.Route, Target: v.Where.Target, Via: v.Where.Via,
+		Proto: v.Proto, Kind: v.Where.Kind, Route: v.Where.Route, Target: v.Where.Target, Via: v.Where.Via, Site: v.Where.Site,
 		Status: v.Status, Size: v.Size, TTFB: -1, Duration: -1, Open: v.Open(),
 		WebSocket: v.WebSocket, Stream: v.Stream, Failure: v.Failure, Hint: v.Hint, Error: v.Error,
 		ReplayOf: v.ReplayOf, Imported: v.Imported,

@@ -58,6 +58,7 @@ function fmtMs(ms) {
 }
 
 function where(s) {
+  if (s.site) return s.site + ': ' + where({ ...s, site: '' });
   if (s.kind === 'route') return `${s.route} → ${s.via || s.target}`;
   if (s.kind === 'mock') return `${s.route} (mock)`;
   if (s.kind === 'frontend') return `frontend → ${s.target}`;
@@ -227,6 +228,7 @@ function detailOf(d) {
     out.push(el('div', { class: 'failure', id: 'failure' }, d.failure || d.error, d.hint ? el('div', { class: 'hint' }, 'hint: ' + d.hint) : null));
   }
   const up = [['kind', d.kind]];
+  if (d.site) up.push(['site', d.site]);
   if (d.route) up.push(['route', d.route]);
   if (d.via) up.push(['answered by', d.via]);
   if (d.target) up.push([d.via ? 'target (refused)' : 'upstream', d.target]);
