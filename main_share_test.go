@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/devproxy/devproxy/devproxy/localca"
 	"github.com/devproxy/devproxy/internal/testnet"
 )
 
@@ -172,5 +175,100 @@ func TestBinaryProjectsShareAnAddress(t *testing.T) {
 	// Without a devproxy on it, a busy address is still an error.
 	if code, _, stderr := runCLI(t, "ls", "-listen", addr); code != 1 || !strings.Contains(stderr, "no devproxy is listening on "+addr) {
 		t.Errorf("devproxy ls after both left: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestBinaryGuestBehindHTTPS runs a guest behind a host that serves its
+// address over https: the host tells the guest so over the registration,
+// and the guest treats what the host forwards as https. Its cross-site
+// checks accept a page of its own https origin (they refused it when it
+// saw plain HTTP), its target gets X-Forwarded-Proto https, a redirect to
+// the target comes back as https, and its inspector lists https URLs. A
+// browser's X-Forwarded-Proto changes nothing.
+func TestBinaryGuestBehindHTTPS(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", "")
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	bin := buildBinary(t)
+	addr := "127.0.0.1:" + testnet.ClosedPort(t)
+	_, port, _ := net.SplitHostPort(addr)
+	shop := project(t, "shop")
+	var app *httptest.Server
+	app = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/go" {
+			http.Redirect(w, r, app.URL+"/next", http.StatusFound)
+			return
+		}
+		fmt.Fprintf(w, "blog %s %s proto=%s", r.Method, r.URL.Path, r.Header.Get("X-Forwarded-Proto"))
+	}))
+	t.Cleanup(app.Close)
+	blog := filepath.Join(t.TempDir(), "blog")
+	must(t, os.MkdirAll(blog, 0o755))
+	must(t, os.WriteFile(filepath.Join(blog, "devproxy.yaml"), []byte("name: blog\nfrontend: "+app.URL+"\n"), 0o644))
+
+	first := startWithCommand(t, bin, shop, "-listen", addr, "-https")
+	first.waitFor(t, "➜ open https://shop.localhost:"+port, 60*time.Second)
+	second := startWithCommand(t, bin, blog, "-listen", addr)
+	second.waitFor(t, "➜ open https://blog.localhost:"+port, 30*time.Second)
+	second.waitFor(t, "➜ inspect https://blog.localhost:"+port+"/__devproxy/", 5*time.Second)
+	first.waitFor(t, "blog.localhost │ joined", 5*time.Second)
+	t.Cleanup(func() {
+		for _, p := range []*commandProcess{second, first} {
+			_ = p.cmd.Process.Signal(syscall.SIGINT)
+			<-p.done
+		}
+	})
+
+	ca, err := localca.Load(localca.Options{Dir: filepath.Join(home, ".config", "devproxy")})
+	must(t, err)
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	var d net.Dialer
+	tr := &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{RootCAs: roots},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, addr)
+		}}
+	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	blogURL := "https://blog.localhost:" + port
+	for _, tc := range []struct {
+		name, method, path string
+		header             http.Header
+		status             int
+		body, location     string
+	}{
+		{"POST from a page of the guest's https origin", "POST", "/form",
+			http.Header{"Origin": {blogURL}, "Sec-Fetch-Site": {"same-origin"}}, 200, "blog POST /form proto=https", ""},
+		{"POST from the guest's name over http", "POST", "/form",
+			http.Header{"Origin": {"http://blog.localhost:" + port}, "Sec-Fetch-Site": {"same-site"}}, 403, "", ""},
+		{"a browser's X-Forwarded-Proto is not believed", "GET", "/x",
+			http.Header{"X-Forwarded-Proto": {"http"}}, 200, "blog GET /x proto=https", ""},
+		{"redirect to the target", "GET", "/go", nil, 302, "", blogURL + "/next"},
+	} {
+		req, err := http.NewRequest(tc.method, blogURL+tc.path, nil)
+		must(t, err)
+		for k, v := range tc.header {
+			req.Header[k] = v
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %s %s: %v", tc.name, tc.method, tc.path, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tc.status || tc.body != "" && string(b) != tc.body || res.Header.Get("Location") != tc.location {
+			t.Errorf("%s: %s %s: got %d %q Location %q, want %d %q Location %q", tc.name, tc.method, tc.path,
+				res.StatusCode, b, res.Header.Get("Location"), tc.status, tc.body, tc.location)
+		}
+	}
+
+	res, err := client.Get(blogURL + "/__devproxy/api/requests")
+	if err != nil {
+		t.Fatalf("GET the guest's inspector: %v", err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"url":"`+blogURL+`/form"`) || strings.Contains(string(b), `"url":"http://`) {
+		t.Errorf("the guest's inspector: got %d %.400s, want its requests as %s URLs", res.StatusCode, b, blogURL)
 	}
 }

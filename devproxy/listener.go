@@ -183,7 +183,9 @@ func (s *Server) startListener(sock *socket) {
 	}
 	var serveLn net.Listener = &refusedListener{Listener: ln, s: s}
 	var redirectDone chan struct{}
-	if h := s.https.Load(); h != nil {
+	// A guest's listener is its host's to reach, in plain HTTP: the
+	// host serves the browser, over TLS or not (guestLink.public).
+	if h := s.https.Load(); h != nil && s.guest == nil {
 		cfg := tlsConfig(h.certs)
 		l.srv.TLSConfig = cfg.Clone()
 		l.srv.Protocols = new(http.Protocols)
@@ -279,8 +281,15 @@ func (s *Server) listenNow() string {
 // localhost for loopback and wildcard hosts.
 func URL(listen string) string { return schemeURL("http", listen) }
 
-// url is URL with https when devproxy serves https.
+// url is URL with https when devproxy serves https, or for a guest, when
+// its host does.
 func (s *Server) url(listen string) string {
+	if s.guest != nil {
+		if s.guest.https.Load() {
+			return schemeURL("https", listen)
+		}
+		return URL(listen)
+	}
 	if s.https.Load() != nil {
 		return schemeURL("https", listen)
 	}

@@ -90,6 +90,12 @@ func isInspectorPath(path string) bool {
 
 // inspectorURL is the inspector's page on devproxy at addr.
 func (s *Server) inspectorURL(addr string) string {
+	if s.guest != nil {
+		// A guest is reached by its names only, on the shared address.
+		if name := s.router.Load().name; name != "" {
+			return strings.TrimSuffix(s.siteURL(name), "/") + status.InspectorPath
+		}
+	}
 	return strings.TrimSuffix(s.url(addr), "/") + status.InspectorPath
 }
 

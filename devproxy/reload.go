@@ -262,6 +262,9 @@ func (s *Server) apply(ctx context.Context, data []byte) error {
 		// The listener made below, for a listen change or a switch on
 		// the same socket, serves with these.
 		s.https.Store(certs)
+		if (certs != nil) != wasHTTPS {
+			s.tellScheme()
+		}
 	}
 	relistened := false
 	switch {

@@ -299,6 +299,9 @@ func (s *Server) ListenAddr() string {
 
 // ServeHTTP serves one request with the router current when it arrives.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.guest != nil {
+		r = s.guest.public(r)
+	}
 	if s.cameBack(r) {
 		s.sendBack(w)
 		return

@@ -3,16 +3,19 @@ package devproxy
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/devproxy/devproxy/devproxy/config"
 	"github.com/devproxy/devproxy/internal/web"
@@ -58,10 +61,15 @@ type shareMsg struct {
 	PID    int      `json:"pid,omitempty"`
 }
 
-// shareReply is the host's answer to a register or list.
+// shareReply is the host's answer to a register or list, and what it
+// tells a registered guest later (its scheme, when https is switched).
 type shareReply struct {
 	Error string       `json:"error,omitempty"`
 	Sites []SharedSite `json:"sites,omitempty"`
+	// Scheme is the scheme the browser reaches the shared address with:
+	// "https" when the host serves TLS there, else "http". The host
+	// forwards plain HTTP to its guests either way.
+	Scheme string `json:"scheme,omitempty"`
 }
 
 // SharedSite is one name served on a shared listen address, as devproxy
@@ -87,6 +95,8 @@ type guest struct {
 	target *url.URL
 	config string
 	pid    int
+	// tell sends the guest a message on its registration's connection.
+	tell func(shareReply)
 }
 
 // guestSet holds the guests of a host.
@@ -222,14 +232,27 @@ func (s *Server) serveGuest(ctx context.Context, c net.Conn) {
 		return
 	}
 	g, err := s.newGuest(m)
-	if err == nil {
-		err = s.addGuest(g, m.Names)
-	}
 	if err != nil {
 		_ = enc.Encode(shareReply{Error: err.Error()})
 		return
 	}
-	if err := enc.Encode(shareReply{}); err != nil {
+	var encMu sync.Mutex
+	encMu.Lock() // until the answer is sent: it goes first
+	g.tell = func(rep shareReply) {
+		encMu.Lock()
+		defer encMu.Unlock()
+		_ = enc.Encode(rep)
+	}
+	if err := s.addGuest(g, m.Names); err != nil {
+		_ = enc.Encode(shareReply{Error: err.Error()})
+		encMu.Unlock()
+		return
+	}
+	// The scheme is read after the guest was added, so that a switch of
+	// https from now on is told to it (tellScheme) after this answer.
+	err = enc.Encode(shareReply{Scheme: s.publicScheme()})
+	encMu.Unlock()
+	if err != nil {
 		s.dropGuest(g)
 		return
 	}
@@ -300,6 +323,23 @@ func (s *Server) addGuest(g *guest, names []string) error {
 	s.guests.mu.Unlock()
 	s.rebuild()
 	return nil
+}
+
+// publicScheme is the scheme browsers reach this devproxy with.
+func (s *Server) publicScheme() string {
+	if s.https.Load() != nil {
+		return "https"
+	}
+	return "http"
+}
+
+// tellScheme tells every guest the scheme after https was switched on or
+// off.
+func (s *Server) tellScheme() {
+	guests, _ := s.guests.snapshot()
+	for _, g := range guests {
+		g.tell(shareReply{Scheme: s.publicScheme()})
+	}
 }
 
 // dropGuest forgets g and rebuilds the router without its names.
@@ -390,6 +430,33 @@ type guestLink struct {
 	enc  *json.Encoder
 	dec  *json.Decoder
 	mu   sync.Mutex // serialises writes
+	// https is set while the host serves the shared address over TLS,
+	// as it says over this connection; ready is closed once the host
+	// answered the registration.
+	https atomic.Bool
+	ready chan struct{}
+}
+
+// public returns r, which the host forwarded from the shared address, as
+// the browser sent it: over TLS when the host serves https there, so that
+// the guest's guards, its rewriting of Location and cookies and its
+// X-Forwarded-Proto see the browser's scheme. That comes from the host
+// over the registration, never from a header of the request, which any
+// local client could send. Requests wait for the host's answer.
+func (g *guestLink) public(r *http.Request) *http.Request {
+	select {
+	case <-g.ready:
+	case <-r.Context().Done():
+		return r
+	}
+	if !g.https.Load() || r.TLS != nil {
+		return r
+	}
+	r = r.WithContext(r.Context())
+	// The host did the handshake with the browser; this is its outcome
+	// as far as the guest needs it.
+	r.TLS = &tls.ConnectionState{HandshakeComplete: true, ServerName: siteHost(r.Host)}
+	return r
 }
 
 // Join prepares s to serve as a guest of the devproxy that listens on
@@ -410,7 +477,7 @@ func (s *Server) Join(addr string) (net.Listener, error) {
 		c.Close()
 		return nil, err
 	}
-	s.guest = &guestLink{addr: addr, conn: c, enc: json.NewEncoder(c), dec: json.NewDecoder(bufio.NewReader(c))}
+	s.guest = &guestLink{addr: addr, conn: c, enc: json.NewEncoder(c), dec: json.NewDecoder(bufio.NewReader(c)), ready: make(chan struct{})}
 	return ln, nil
 }
 
@@ -438,6 +505,8 @@ func (s *Server) register(target string) error {
 	if rep.Error != "" {
 		return fmt.Errorf("the devproxy on %s refused this one's names: %s", s.guest.addr, rep.Error)
 	}
+	s.guest.https.Store(rep.Scheme == "https")
+	close(s.guest.ready)
 	return nil
 }
 
@@ -451,16 +520,20 @@ func (s *Server) updateNames() {
 	_ = s.guest.enc.Encode(shareMsg{Op: "update", Names: s.guestNames()})
 }
 
-// watchHost ends the guest with an error when its host goes away.
+// watchHost follows the host's scheme, and ends the guest with an error
+// when its host goes away.
 func (s *Server) watchHost(errc chan<- error) {
-	var discard shareMsg
 	for {
-		if err := s.guest.dec.Decode(&discard); err != nil {
+		var rep shareReply
+		if err := s.guest.dec.Decode(&rep); err != nil {
 			select {
 			case errc <- fmt.Errorf("the devproxy on %s that served this one's names has stopped", s.guest.addr):
 			default:
 			}
 			return
+		}
+		if rep.Scheme != "" {
+			s.guest.https.Store(rep.Scheme == "https")
 		}
 	}
 }
