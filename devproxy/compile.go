@@ -277,7 +277,11 @@ func (s *Server) compileSite(rt *router, cfg *config.Config, name string, plan *
 func (s *Server) offline(cfg *config.Config, r *config.Route, u *upstream, pool func(*url.URL, bool, time.Duration) *upstreamTransport) handler {
 	last := u
 	if r.Fallback != nil {
-		fb := newUpstream(upstreamOptions{name: r.Path, route: r, target: r.Fallback, key: "routes." + r.Path + ".fallback",
+		key := "routes." + r.Path + ".fallback"
+		if u.site != "" {
+			key = "sites." + u.site + "." + key
+		}
+		fb := newUpstream(upstreamOptions{name: r.Path, route: r, target: r.Fallback, key: key,
 			transport: pool(r.Fallback, r.Insecure, r.Timeout), timeout: r.Timeout,
 			buffers: s.buffers, streams: s.streams, hop: s.hop})
 		u.down, last = fb, fb

@@ -502,3 +502,32 @@ sites:
 		t.Errorf("DELETE on shop from a page of admin: status = %d, want 403; body %.200s", res.StatusCode, body)
 	}
 }
+
+// TestSitesRouteFallbackField: the hint of a route fallback that fails
+// names its key with the site, as the frontend's fallback_api's does.
+func TestSitesRouteFallbackField(t *testing.T) {
+	// The fallback speaks something else than HTTP.
+	fallback := startRawBackend(t, func(c net.Conn, _ *bufio.Reader) {
+		_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n"))
+	}).url
+	down := "http://127.0.0.1:" + closedPort(t)
+	config := fmt.Sprintf(`frontend: %s
+routes:
+  /api: {target: %s, fallback: %s}
+sites:
+  shop.localhost:
+    routes:
+      /api: {target: %s, fallback: %s}
+`, namedBackend(t, "top").URL, down, fallback, down, fallback)
+	p := startProxy(t, config, nil)
+	c := namedClient(p, nil)
+	for _, tc := range []struct{ host, want string }{
+		{"localhost", "is it an HTTP server? check its code, or fix routes./api.fallback\""},
+		{"shop.localhost", "is it an HTTP server? check its code, or fix sites.shop.localhost.routes./api.fallback\""},
+	} {
+		res, body := fetch(t, c, "GET", p.siteURL(tc.host, "/api/x"), nil, http.Header{"Accept": {"application/json"}})
+		if res.StatusCode != http.StatusBadGateway || !strings.Contains(body, tc.want) {
+			t.Errorf("GET /api/x on %s with a fallback that is no HTTP server: got %d %s, want 502 with %q", tc.host, res.StatusCode, body, tc.want)
+		}
+	}
+}
