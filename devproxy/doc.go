@@ -31,7 +31,9 @@
 // request body; the recorder hands it the response header and each write
 // after it is made, and the frames of a hijacked WebSocket; finish ends it
 // with the failure the log reports. The store outlives routers; a router
-// points at it, or at nil when inspect: false.
+// points at it, or at nil when inspect: false. Each exchange records the
+// site it came in on; a site's inspector (inspect.ForSite) sees only that
+// site's exchanges, the one on localhost sees them all.
 //
 // # Where each behaviour lives
 //
