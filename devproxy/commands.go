@@ -24,6 +24,15 @@ const frontendKey = "/"
 // frontendKey) of the site named site, "" for the top-level one.
 func commandKey(site, path string) string { return site + path }
 
+// siteField is the config key field as written in the site named site:
+// under sites.NAME. for a named site, as is for the top level ("").
+func siteField(site, field string) string {
+	if site == "" {
+		return field
+	}
+	return "sites." + site + "." + field
+}
+
 // splitCommandKey is the site and path of a key made by commandKey: a
 // site's name holds no "/", a path starts with one.
 func splitCommandKey(key string) (site, path string) {
@@ -163,9 +172,7 @@ func (cs *commandSet) newSupervised(key string, sp commandSpec) (*supervised, er
 	if path == frontendKey {
 		sv.field, name = "frontend.command", ""
 	}
-	if site != "" {
-		sv.field = "sites." + site + "." + sv.field
-	}
+	sv.field = siteField(site, sv.field)
 	rc, err := runner.New(runner.Options{
 		Name: name, Command: sp.text, Args: sp.args, Dir: sp.dir, Env: sp.env, URL: sp.url,
 		Output: func(l runner.Line) { cs.log.commandLine(sv.label, sv.key, l) },

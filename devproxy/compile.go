@@ -251,11 +251,7 @@ func (s *Server) compileSite(rt *router, cfg *config.Config, name string, plan *
 		fe := &compiledFrontend{handler: u, kind: kindFrontend, dest: u.hostport,
 			where: inspect.Where{Kind: inspect.KindFrontend, Target: f.URL.String()}}
 		if fb := f.FallbackAPI; fb != nil {
-			key := "frontend.fallback_api"
-			if name != "" {
-				key = "sites." + name + "." + key
-			}
-			api := newUpstream(upstreamOptions{name: kindFallback.String(), key: key, target: fb,
+			api := newUpstream(upstreamOptions{name: kindFallback.String(), key: siteField(name, "frontend.fallback_api"), target: fb,
 				transport: pool(fb, false, config.DefaultTimeout), timeout: config.DefaultTimeout,
 				buffers: s.buffers, streams: s.streams, hop: s.hop})
 			fe.handler = &fallbackHandler{dev: u, api: api}
@@ -277,11 +273,7 @@ func (s *Server) compileSite(rt *router, cfg *config.Config, name string, plan *
 func (s *Server) offline(cfg *config.Config, r *config.Route, u *upstream, pool func(*url.URL, bool, time.Duration) *upstreamTransport) handler {
 	last := u
 	if r.Fallback != nil {
-		key := "routes." + r.Path + ".fallback"
-		if u.site != "" {
-			key = "sites." + u.site + "." + key
-		}
-		fb := newUpstream(upstreamOptions{name: r.Path, route: r, target: r.Fallback, key: key,
+		fb := newUpstream(upstreamOptions{name: r.Path, route: r, target: r.Fallback, key: siteField(u.site, "routes."+r.Path+".fallback"),
 			transport: pool(r.Fallback, r.Insecure, r.Timeout), timeout: r.Timeout,
 			buffers: s.buffers, streams: s.streams, hop: s.hop})
 		u.down, last = fb, fb

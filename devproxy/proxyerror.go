@@ -62,10 +62,7 @@ func (u *upstream) field() string {
 	if u.frontend {
 		f = "frontend"
 	}
-	if u.site != "" {
-		f = "sites." + u.site + "." + f
-	}
-	return f
+	return siteField(u.site, f)
 }
 
 // classify turns a transport error into words a person can act on.
