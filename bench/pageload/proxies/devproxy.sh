@@ -12,7 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/proc.sh"
 NAME=${DEVPROXY_VARIANT:-devproxy}
 PIDFILE="$RUN_DIR/$NAME.pid"
 SRC="${DEVPROXY_SRC:-${PAGELOAD_CALLER_DIR:-$PWD}}"
-BIN="$RUN_DIR/bin/devproxy"
+BIN="$RUN_DIR/bin/${DEVPROXY_BIN:-devproxy}"
 CFG="$RUN_DIR/$NAME.yaml"
 HOST=${PL_HOST:-127.0.0.1}
 HTTPS=${DEVPROXY_HTTPS:-false}
@@ -24,8 +24,8 @@ case "${1:-}" in
     command -v go >/dev/null || { echo "go not found" >&2; exit 1; }
     [[ -d $SRC ]] || { echo "DEVPROXY_SRC=$SRC is not a directory" >&2; exit 1; }
     mkdir -p "$RUN_DIR/bin" "$RUN_DIR/home"
-    if ! (cd "$SRC" && timeout 300 go build -o "$BIN.new" .) >"$RUN_DIR/devproxy-build.log" 2>&1; then
-      echo "go build failed in $SRC: $(grep -v '^#' "$RUN_DIR/devproxy-build.log" | head -n 1) (log: .run/devproxy-build.log)" >&2
+    if ! (cd "$SRC" && timeout 300 go build -o "$BIN.new" .) >"$RUN_DIR/$NAME-build.log" 2>&1; then
+      echo "go build failed in $SRC: $(grep -v '^#' "$RUN_DIR/$NAME-build.log" | head -n 1) (log: .run/$NAME-build.log)" >&2
       exit 1
     fi
     mv "$BIN.new" "$BIN"
