@@ -27,7 +27,10 @@ type listener struct {
 	// redirect answers plain http:// requests on an https listener with
 	// a redirect to https; nil for plain http.
 	redirect *http.Server
-	done     chan struct{} // closed when srv.Serve (and redirect's) returned
+	// h1 serves plain HTTP/1.1 GETs and HEADs itself and hands srv the
+	// other connections (h1.go); nil over https.
+	h1   *h1Listener
+	done chan struct{} // closed when srv.Serve (and redirect's) returned
 }
 
 // Serve accepts connections on ln and applies every saved change of the
@@ -206,6 +209,9 @@ func (s *Server) startListener(sock *socket) {
 			defer close(redirectDone)
 			_ = l.redirect.Serve(half{l: sn, ch: sn.plain})
 		}()
+	} else {
+		l.h1 = newH1Listener(ln, l.srv)
+		serveLn = &refusedListener{Listener: l.h1, s: s}
 	}
 	addr := ln.Addr().String()
 	s.mu.Lock()
@@ -263,9 +269,17 @@ func (s *Server) stop(ctx context.Context, l *listener) {
 			}
 		}()
 	}
+	h1Done := make(chan struct{})
+	go func() {
+		defer close(h1Done)
+		if l.h1 != nil {
+			l.h1.shutdown(ctx)
+		}
+	}()
 	if err := l.srv.Shutdown(ctx); err != nil {
 		_ = l.srv.Close()
 	}
+	<-h1Done
 	<-l.done
 }
 
