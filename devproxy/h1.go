@@ -345,6 +345,12 @@ func (c *h1Conn) readRequest() (*http.Request, int) {
 	if len(head) > c.l.srv.MaxHeaderBytes {
 		return nil, 0
 	}
+	if req, ok := parseRequestHead(head); ok {
+		if !servedHere(req) {
+			return nil, 0
+		}
+		return req, len(head)
+	}
 	c.head.Reset(head)
 	c.hr.Reset(&c.head)
 	req, err := http.ReadRequest(c.hr)

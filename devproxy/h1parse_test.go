@@ -1,0 +1,159 @@
+package devproxy
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"reflect"
+	"testing"
+)
+
+// chromiumHead is a module request as Chromium sends it over HTTP/1.1.
+const chromiumHead = "GET /src/components/c042.jsx?t=1764590000000 HTTP/1.1\r\n" +
+	"Host: localhost:8080\r\n" +
+	"Connection: keep-alive\r\n" +
+	"sec-ch-ua-platform: \"Linux\"\r\n" +
+	"User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36\r\n" +
+	"sec-ch-ua: \"Chromium\";v=\"156\", \"Not_A Brand\";v=\"24\"\r\n" +
+	"sec-ch-ua-mobile: ?0\r\n" +
+	"Accept: */*\r\n" +
+	"Origin: http://localhost:8080\r\n" +
+	"Sec-Fetch-Site: same-origin\r\n" +
+	"Sec-Fetch-Mode: cors\r\n" +
+	"Sec-Fetch-Dest: script\r\n" +
+	"Referer: http://localhost:8080/src/main.jsx\r\n" +
+	"Accept-Encoding: gzip, deflate, br, zstd\r\n" +
+	"Accept-Language: en-US,en;q=0.9\r\n" +
+	"Cookie: session=abc123; theme=dark\r\n" +
+	"If-None-Match: W/\"2aab-18ed14c963c5425a\"\r\n" +
+	"Pragma: no-cache\r\n" +
+	"\r\n"
+
+// sameRequest reports how parseRequestHead's request differs from
+// ReadRequest's (with Host taken out of the header, as the server does),
+// or "".
+func sameRequest(fast *http.Request, raw []byte) string {
+	std, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(raw)))
+	if err != nil {
+		return "ReadRequest refuses it: " + err.Error()
+	}
+	type view struct {
+		Method, RequestURI, URL, Proto, Host string
+		Major, Minor                         int
+		Header                               http.Header
+		Close, NoBody                        bool
+		ContentLength                        int64
+	}
+	v := func(r *http.Request) view {
+		return view{r.Method, r.RequestURI, r.URL.String(), r.Proto, r.Host, r.ProtoMajor, r.ProtoMinor,
+			r.Header, r.Close, r.Body == http.NoBody, r.ContentLength}
+	}
+	if a, b := v(fast), v(std); !reflect.DeepEqual(a, b) {
+		return fmt.Sprintf("fast:        %+v\n  ReadRequest: %+v", a, b)
+	}
+	return ""
+}
+
+// TestParseRequestHeadMatchesReadRequest: wherever the fast parser takes a
+// header block, ReadRequest takes it too and gives the same request. Each
+// case is also mutated a few thousand times at random (seeded, so a
+// failure repeats).
+func TestParseRequestHeadMatchesReadRequest(t *testing.T) {
+	cases := []struct {
+		head string
+		fast bool // the fast parser takes it
+	}{
+		{chromiumHead, true},
+		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", true},
+		{"HEAD /a?b=c HTTP/1.1\r\nhost: x:1\r\nconnection: Close\r\n\r\n", true},
+		{"GET /%7Euser/a%20b HTTP/1.1\r\nHost: [::1]:8080\r\nX-Empty:\r\nX-Two: a\r\nx-two: b\r\n\r\n", true},
+		{"GET / HTTP/1.1\r\nHost: x\r\nPragma: no-cache\r\nCache-Control: max-age=0\r\n\r\n", true},
+		{"GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, close\r\n\r\n", true},
+		{"GET / HTTP/1.1\r\nHost: x\r\nX-Obs: caf\xc3\xa9\r\n\r\n", true},
+		{"GET / HTTP/1.1\r\nHost: x\r\nX-Tab: \ta\tb \t\r\n\r\n", true},
+		{"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", false},
+		{"GET / HTTP/1.1\r\n\r\n", false},
+		{"GET / HTTP/1.1\nHost: x\n\n", false},
+		{"GET / HTTP/1.1\r\nHost: x\r\nX-Fold: a\r\n b\r\n\r\n", false},
+		{"GET / HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n", false},
+		{"GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n", false},
+		{"GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n", false},
+		{"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", false},
+		{"GET / HTTP/1.0\r\nHost: x\r\n\r\n", false},
+		{"POST / HTTP/1.1\r\nHost: x\r\n\r\n", false},
+		{"GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n", false},
+		{"GET /a b HTTP/1.1\r\nHost: x\r\n\r\n", false},
+		{"GET / HTTP/1.1\r\nHost: x\r\n: empty name\r\n\r\n", false},
+	}
+	rng := rand.New(rand.NewPCG(22, 1))
+	alphabet := []byte(" \t:\r\n\x00\x7f\x80,;=\"/?%Aa0-")
+	checked := 0
+	for _, tc := range cases {
+		req, ok := parseRequestHead([]byte(tc.head))
+		if ok != tc.fast {
+			t.Errorf("%q: fast parser takes it %v, want %v", tc.head, ok, tc.fast)
+		}
+		if ok {
+			if d := sameRequest(req, []byte(tc.head)); d != "" {
+				t.Errorf("%q:\n  %s", tc.head, d)
+			}
+		}
+		for range 3000 {
+			m := []byte(tc.head)
+			for range 1 + rng.IntN(3) {
+				i := rng.IntN(len(m))
+				switch rng.IntN(3) {
+				case 0: // replace
+					m[i] = alphabet[rng.IntN(len(alphabet))]
+				case 1: // insert
+					m = append(m[:i], append([]byte{alphabet[rng.IntN(len(alphabet))]}, m[i:]...)...)
+				default: // delete
+					m = append(m[:i], m[i+1:]...)
+				}
+			}
+			// the caller hands over a block that ends the headers
+			end := bytes.Index(m, []byte("\r\n\r\n"))
+			if end < 0 {
+				continue
+			}
+			m = m[:end+4]
+			req, ok := parseRequestHead(m)
+			if !ok {
+				continue
+			}
+			checked++
+			if d := sameRequest(req, m); d != "" {
+				t.Fatalf("mutated %q:\n  %s", m, d)
+			}
+		}
+	}
+	if checked < 1000 {
+		t.Fatalf("only %d mutated blocks taken by the fast parser: the test checks too little", checked)
+	}
+}
+
+func BenchmarkParseRequestHead(b *testing.B) {
+	raw := []byte(chromiumHead)
+	b.Run("fast", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := parseRequestHead(raw); !ok {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("ReadRequest", func(b *testing.B) {
+		b.ReportAllocs()
+		var r bytes.Reader
+		br := bufio.NewReader(&r)
+		for b.Loop() {
+			r.Reset(raw)
+			br.Reset(&r)
+			if _, err := http.ReadRequest(br); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
