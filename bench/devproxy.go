@@ -226,16 +226,10 @@ func (in *instance) cpuTime() (time.Duration, error) {
 // procCPU returns the user plus system CPU time of process pid, from
 // /proc/PID/stat (utime and stime, in clock ticks of ticks per second).
 func procCPU(pid int, ticks int64) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	f, err := procStat(pid)
 	if err != nil {
 		return 0, err
 	}
-	// The command name, field 2, may hold spaces: count from its ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, errors.New("cannot parse /proc/PID/stat")
-	}
-	f := strings.Fields(string(b[i+1:]))
 	if len(f) < 13 {
 		return 0, errors.New("cannot parse /proc/PID/stat")
 	}
@@ -246,6 +240,20 @@ func procCPU(pid int, ticks int64) (time.Duration, error) {
 		return 0, err
 	}
 	return time.Duration(ut+st) * time.Second / time.Duration(ticks), nil
+}
+
+// procStat returns the fields of /proc/PID/stat from field 3 (state) on.
+func procStat(pid int) ([]string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil, err
+	}
+	// The command name, field 2, may hold spaces: count from its ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil, errors.New("cannot parse /proc/PID/stat")
+	}
+	return strings.Fields(string(b[i+1:])), nil
 }
 
 // resetPeak makes VmHWM start again from the current RSS (Linux 4.0+), so

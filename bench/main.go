@@ -9,6 +9,7 @@
 //	go run ./bench -log compare           add devproxy with its log sent to /dev/null
 //	go run ./bench -inspect compare       add devproxy with the inspector's capture off
 //	go run ./bench -only pageload -rounds 5 -against ../before   A/B against another checkout
+//	go run ./bench -only pageload -nginx -think 1ms   nginx beside devproxy, paced as a browser
 //	go run ./bench -pin -only small -cpuprofile cpu.prof -memprofile mem.prof
 //	go tool pprof -top cpu.prof
 //
@@ -28,7 +29,11 @@
 // connections in the module graph's waves, cache disabled and F5 with the
 // cache primed (pageload.go). Their dev server runs as a process of its
 // own, and a second table gives CPU per load of devproxy and of the dev
-// server, and the connections opened per load.
+// server, and the connections opened per load. -nginx adds nginx, as the
+// page-load harness configures it, to the page-load scenarios, its CPU per
+// load being that of its master and workers; -think makes each page-load
+// connection wait after every response before its next request, as a
+// browser parses and runs a module before it asks for more.
 //
 // Profiles are devproxy's, from the start of the first scenario to the end
 // of the last (it idles while the backend is hit directly). With a profile
@@ -87,6 +92,11 @@ type bench struct {
 	against string
 	// page is the page-load scenarios' dev server; nil when none runs.
 	page *pageBackend
+	// nginx is the path of the nginx measured in the page-load scenarios
+	// (-nginx); "" for none.
+	nginx string
+	// think is the page-load connections' wait after each response.
+	think time.Duration
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -101,6 +111,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logMode := fset.String("log", "file", "devproxy's request log: file, off (/dev/null) or compare (both, side by side)")
 	inspectMode := fset.String("inspect", "on", "the inspector's capture: on, off (-inspect=false) or compare (both, side by side)")
 	against := fset.String("against", "", "also measure the devproxy of the module in `dir` (say a git worktree of the commit before a change), interleaved with this one")
+	withNginx := fset.Bool("nginx", false, "also measure nginx, as the page-load harness configures it, in the page-load scenarios (needs nginx on PATH)")
+	think := fset.Duration("think", 0, "in the page-load scenarios, how long a connection waits after each response before its next request, as a browser parsing modules (0: back to back)")
 	pin := fset.Bool("pin", false, "pin devproxy to CPU 1 and the load generator and backend to CPU 0 (taskset)")
 	cpuProfile := fset.String("cpuprofile", "", "write a CPU profile of devproxy to `file`")
 	memProfile := fset.String("memprofile", "", "write devproxy's allocs profile to `file`")
@@ -119,6 +131,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *duration <= 0 || *warmup < 0 || *rounds < 1 || *conns < 1 || *bigConns < 1 {
 		return usage("-duration, -rounds, -conns and -bigconns must be positive, -warmup not negative")
+	}
+	if *think < 0 {
+		return usage("-think %s: must not be negative (0 sends a page load's requests back to back)", *think)
 	}
 	if *logMode != "file" && *logMode != "off" && *logMode != "compare" {
 		return usage("-log %q: want file, off or compare", *logMode)
@@ -144,7 +159,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		proxyPin = proxyCPU
 	}
 
-	b := &bench{duration: *duration, warmup: *warmup, rounds: *rounds, conns: *conns, bigConns: *bigConns, against: absPath(*against)}
+	b := &bench{duration: *duration, warmup: *warmup, rounds: *rounds, conns: *conns, bigConns: *bigConns, against: absPath(*against), think: *think}
+	if *withNginx {
+		paged := slices.ContainsFunc(selected, func(s scenario) bool { return s.group == "pageload" })
+		path, err := exec.LookPath("nginx")
+		switch {
+		case !paged:
+			fmt.Fprintln(stderr, "bench: -nginx: nginx is measured in the page-load scenarios only, and none runs (-only pageload)")
+		case err != nil:
+			fmt.Fprintln(stderr, "bench: -nginx: nginx is not on PATH: measuring without it (Debian: apt-get install nginx)")
+		default:
+			b.nginx = path
+		}
+	}
 	if err := b.run(ctx, stdout, stderr, selected, variants(*logMode, *inspectMode), proxyPin, absPath(*cpuProfile), absPath(*memProfile)); err != nil {
 		fmt.Fprintf(stderr, "bench: error: %v\n", err)
 		return 1
@@ -301,6 +328,14 @@ func (b *bench) run(ctx context.Context, stdout, stderr io.Writer, selected []sc
 		}
 		instances = append(instances, in)
 	}
+	var ng *nginx
+	if b.nginx != "" {
+		fmt.Fprintf(stderr, "starting %s\n", b.nginx)
+		if ng, err = startNginx(ctx, b.nginx, b.page.url, b.backend.url, proxyPin); err != nil {
+			return fmt.Errorf("-nginx: %v", err)
+		}
+		defer ng.stop()
+	}
 	profiled := instances[0]
 
 	if cpuProfile != "" {
@@ -321,6 +356,9 @@ func (b *bench) run(ctx context.Context, stdout, stderr io.Writer, selected []sc
 			}
 			targets = append(targets, target{name: in.name, url: in.url, in: in})
 		}
+		if ng != nil && sc.group == "pageload" {
+			targets = append(targets, target{name: ng.name, url: ng.url, ng: ng})
+		}
 		// Rounds interleave the targets, each round starting with the
 		// next one, so that a slow spell of a shared machine does not
 		// land on one target only.
@@ -339,7 +377,7 @@ func (b *bench) run(ctx context.Context, stdout, stderr io.Writer, selected []sc
 		var direct *row
 		for i, t := range targets {
 			r := median(runs[i])
-			if t.in == nil {
+			if !t.proxied() {
 				direct = &r
 			} else {
 				r.direct = direct
@@ -367,7 +405,7 @@ func (b *bench) run(ctx context.Context, stdout, stderr io.Writer, selected []sc
 		cpus = n
 	}
 	fmt.Fprintf(stdout, "%s (%s), %s %s/%s, %d CPUs, %s\n", strings.TrimSpace(string(version)), root, runtime.Version(), runtime.GOOS, runtime.GOARCH, cpus, time.Now().Format("2006-01-02 15:04"))
-	fmt.Fprintf(stdout, "%s; per target: %s warm-up, %s measured, %s; devproxy's request log: %s; the inspector: %s\n\n", pinDesc, b.warmup, b.duration, roundsDesc(b.rounds), logDesc(vs), inspectDesc(vs))
+	fmt.Fprintf(stdout, "%s; per target: %s warm-up, %s measured, %s; devproxy's request log: %s; the inspector: %s%s\n\n", pinDesc, b.warmup, b.duration, roundsDesc(b.rounds), logDesc(vs), inspectDesc(vs), b.pageDesc(selected))
 	writeTable(stdout, rows)
 	writePageTable(stdout, rows)
 	var peak int64 = -1
@@ -384,6 +422,22 @@ func (b *bench) run(ctx context.Context, stdout, stderr io.Writer, selected []sc
 		fmt.Fprintf(stdout, "allocs profile of devproxy: %s (go tool pprof -sample_index=alloc_space -top %s)\n", memProfile, memProfile)
 	}
 	return nil
+}
+
+// pageDesc is what the header line says of the page-load scenarios: the
+// think time, and nginx when it runs; "" when none of them runs.
+func (b *bench) pageDesc(selected []scenario) string {
+	if !slices.ContainsFunc(selected, func(s scenario) bool { return s.group == "pageload" }) {
+		return ""
+	}
+	s := "; page loads: no think time, each connection's requests back to back (-think)"
+	if b.think > 0 {
+		s = fmt.Sprintf("; page loads: %s think time after each response, per connection", b.think)
+	}
+	if b.nginx != "" {
+		s += ", nginx beside devproxy"
+	}
+	return s
 }
 
 func roundsDesc(n int) string {
@@ -444,7 +498,7 @@ func inspectDesc(vs []variant) string {
 // the measured window and its peak RSS after it.
 func (b *bench) measure(ctx context.Context, sc scenario, t target, peakWarned *bool, stderr io.Writer) row {
 	title := strings.NewReplacer("-bigconns", strconv.Itoa(b.bigConns)+" conns", "-conns", strconv.Itoa(b.conns)+" conns").Replace(sc.title)
-	r := row{scenario: sc, title: title, target: t.name, proxied: t.in != nil, cpu: -1, rss: -1}
+	r := row{scenario: sc, title: title, target: t.name, proxied: t.proxied(), nginx: t.ng != nil, cpu: -1, rss: -1}
 	if t.in != nil {
 		if err := t.in.resetPeak(); err != nil && !*peakWarned {
 			*peakWarned = true
@@ -461,9 +515,9 @@ func (b *bench) measure(ctx context.Context, sc scenario, t target, peakWarned *
 	mark := func(start bool) {
 		conns := b.backend.accepted.Load()
 		var c, pc time.Duration
-		if t.in != nil {
+		if t.proxied() {
 			var err error
-			c, err = t.in.cpuTime()
+			c, err = t.cpuTime()
 			cpuErr = errors.Join(cpuErr, err)
 		}
 		if paged {
@@ -484,10 +538,10 @@ func (b *bench) measure(ctx context.Context, sc scenario, t target, peakWarned *
 	if paged && pageErr == nil {
 		r.pageCPU = page1 - page0
 	}
+	if t.proxied() && cpuErr == nil {
+		r.cpu = cpu1 - cpu0
+	}
 	if t.in != nil {
-		if cpuErr == nil {
-			r.cpu = cpu1 - cpu0
-		}
 		if rss, err := t.in.peakRSS(); err == nil {
 			r.rss = rss
 		}

@@ -353,6 +353,10 @@ type pageClient struct {
 	client    *http.Client
 	page, api string // base URLs of the document and of /api
 	waves     [][]pageRequest
+	// think is how long a connection waits after a response before its
+	// next request, as a browser parses and runs a module before it asks
+	// for the next; 0 sends the next one at once.
+	think time.Duration
 }
 
 func newPageClient(page, api string) *pageClient {
@@ -386,6 +390,9 @@ func (pc *pageClient) load(ctx context.Context, cold bool) (int64, error) {
 					read.Add(n)
 					if err != nil {
 						errs[w] = err
+						return
+					}
+					if pc.think > 0 && !sleepUntil(ctx, time.Now().Add(pc.think)) {
 						return
 					}
 				}
@@ -449,10 +456,11 @@ func (pc *pageClient) get(ctx context.Context, pr pageRequest, cold bool) (int64
 func pageload(cold bool) func(*bench, context.Context, target, func(bool)) window {
 	return func(b *bench, ctx context.Context, t target, mark func(bool)) window {
 		page, api := t.url, t.url
-		if t.in == nil {
+		if !t.proxied() {
 			page, api = b.page.url, b.backend.url
 		}
 		pc := newPageClient(page, api)
+		pc.think = b.think
 		defer pc.client.CloseIdleConnections()
 		return drive(ctx, 1, b.warmup, b.duration, mark, func(ctx context.Context, _ int) (int64, error) {
 			return pc.load(ctx, cold)

@@ -38,11 +38,25 @@ type scenario struct {
 	run  func(b *bench, ctx context.Context, t target, mark func(start bool)) window
 }
 
-// target is where a scenario's load goes: the backend itself or a devproxy.
+// target is where a scenario's load goes: the backend itself, a devproxy
+// or nginx.
 type target struct {
 	name string
 	url  string
-	in   *instance // nil for the backend hit directly
+	in   *instance // devproxy; nil for the backend hit directly and for nginx
+	ng   *nginx    // nil but for nginx
+}
+
+// proxied is false for the backend hit directly.
+func (t target) proxied() bool { return t.in != nil || t.ng != nil }
+
+// cpuTime returns the CPU time the proxy has used: devproxy's, or that of
+// nginx's master and workers.
+func (t target) cpuTime() (time.Duration, error) {
+	if t.ng != nil {
+		return t.ng.cpuTime()
+	}
+	return t.in.cpuTime()
 }
 
 func scenarios() []scenario {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,11 +15,14 @@ type row struct {
 	title    string // the scenario's title with its connection counts
 	target   string
 	proxied  bool
+	nginx    bool // the target is nginx (-nginx), not a devproxy
 	direct   *row // the same scenario hit directly, when measured
 	w        window
-	cpu      time.Duration // devproxy's CPU time in the window; -1 unknown
-	rss      int64         // devproxy's peak RSS in bytes; -1 unknown
-	conns    int64         // connections the backend accepted in the window
+	// cpu is the proxy's CPU time in the window (nginx's: its master's
+	// and workers'); -1 unknown.
+	cpu   time.Duration
+	rss   int64 // devproxy's peak RSS in bytes; -1 unknown and for nginx
+	conns int64 // connections the backend accepted in the window
 	// pageCPU is the page-load dev server's CPU time in the window; -1
 	// unknown, 0 outside the page-load scenarios.
 	pageCPU time.Duration
@@ -139,7 +143,7 @@ func writeTable(w io.Writer, rows []row) {
 	writeCells(w, cells)
 	fmt.Fprintln(w, "\nrate: operations per second in the window; spread: (max - min) / median over the rounds (of p50 for latency-only rows)")
 	fmt.Fprintln(w, "vs direct: rate / direct's rate (latency-only rows: added median)")
-	fmt.Fprintln(w, "CPU µs/op: devproxy's user+sys time per operation; peak RSS: devproxy's VmHWM during the scenario")
+	fmt.Fprintln(w, "CPU µs/op: the proxy's user+sys time per operation (nginx: master and workers); peak RSS: devproxy's VmHWM during the scenario")
 	fmt.Fprintln(w, "conns/1k: TCP connections the backend accepted per 1000 operations (devproxy rows: devproxy's upstream connections)")
 	for i := range rows {
 		if r := &rows[i]; r.w.err != nil {
@@ -199,7 +203,7 @@ func writePageTable(w io.Writer, rows []row) {
 	if len(page) == 0 {
 		return
 	}
-	cells := [][]string{{"page load", "via", "requests", "wall p50", "× direct", "devproxy CPU/load", "dev server CPU/load", "× dev server", "conns/load", "errors"}}
+	cells := [][]string{{"page load", "via", "requests", "wall p50", "× direct", "proxy CPU/load", "dev server CPU/load", "× dev server", "conns/load", "errors"}}
 	ms := func(d time.Duration) string {
 		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + " ms"
 	}
@@ -231,6 +235,51 @@ func writePageTable(w io.Writer, rows []row) {
 	}
 	fmt.Fprintln(w)
 	writeCells(w, cells)
-	fmt.Fprintln(w, "\nwall p50: median time of one load; × direct: that / direct's; CPU/load: user+sys time per load (the dev server runs as a process of its own)")
-	fmt.Fprintln(w, "× dev server: devproxy's CPU / the dev server's in the same window; conns/load: TCP connections the dev server and the API accepted per load")
+	fmt.Fprintln(w, "\nwall p50: median time of one load; × direct: that / direct's; CPU/load: user+sys time per load (the dev server runs as a process of its own; nginx: master and workers)")
+	fmt.Fprintln(w, "× dev server: the proxy's CPU / the dev server's in the same window; conns/load: TCP connections the dev server and the API accepted per load")
+	writeNginxRatios(w, page)
+}
+
+// writeNginxRatios prints, for each devproxy of the page-load rows, its
+// CPU per load divided by nginx's in the same scenario of the same run,
+// when nginx was measured.
+func writeNginxRatios(w io.Writer, page []*row) {
+	perLoad := func(r *row) float64 {
+		if r.cpu < 0 || r.w.ops == 0 {
+			return -1
+		}
+		return float64(r.cpu) / float64(r.w.ops)
+	}
+	nginx := map[string]*row{} // by scenario
+	var names []string         // the devproxy targets, in table order
+	for _, r := range page {
+		switch {
+		case r.nginx:
+			nginx[r.scenario.name] = r
+		case r.proxied && !slices.Contains(names, r.target):
+			names = append(names, r.target)
+		}
+	}
+	if len(nginx) == 0 {
+		return
+	}
+	for _, name := range names {
+		var parts []string
+		for _, r := range page {
+			n := nginx[r.scenario.name]
+			if r.target != name || n == nil {
+				continue
+			}
+			kind := "warm"
+			if r.scenario.cold {
+				kind = "cold"
+			}
+			ratio := "–"
+			if d, g := perLoad(r), perLoad(n); d >= 0 && g > 0 {
+				ratio = strconv.FormatFloat(d/g, 'f', 2, 64)
+			}
+			parts = append(parts, kind+" "+ratio)
+		}
+		fmt.Fprintf(w, "%s CPU ÷ nginx CPU per load, same run: %s\n", name, strings.Join(parts, ", "))
+	}
 }
