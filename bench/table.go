@@ -144,7 +144,7 @@ func writeTable(w io.Writer, rows []row) {
 	fmt.Fprintln(w, "\nrate: operations per second in the window; spread: (max - min) / median over the rounds (of p50 for latency-only rows)")
 	fmt.Fprintln(w, "vs direct: rate / direct's rate (latency-only rows: added median)")
 	fmt.Fprintln(w, "CPU µs/op: the proxy's user+sys time per operation (nginx: master and workers); peak RSS: devproxy's VmHWM during the scenario")
-	fmt.Fprintln(w, "conns/1k: TCP connections the backend accepted per 1000 operations (devproxy rows: devproxy's upstream connections)")
+	fmt.Fprintln(w, "conns/1k: TCP connections the backend accepted per 1000 operations (proxied rows: the proxy's upstream connections)")
 	for i := range rows {
 		if r := &rows[i]; r.w.err != nil {
 			fmt.Fprintf(w, "%s via %s: %d errors, first: %v\n", r.scenario.name, r.target, r.w.errs, r.w.err)
