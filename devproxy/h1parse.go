@@ -1,6 +1,8 @@
 package devproxy
 
 import (
+	"bufio"
+	"io"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -18,7 +20,7 @@ import (
 func parseRequestHead(head []byte) (req *http.Request, ok bool) {
 	s := string(head)
 	line, rest, found := strings.Cut(s, "\r\n")
-	if !found {
+	if !found || strings.IndexByte(line, '\n') >= 0 {
 		return nil, false
 	}
 	method, target, _ := strings.Cut(line, " ")
@@ -30,53 +32,13 @@ func parseRequestHead(head []byte) (req *http.Request, ok bool) {
 	if err != nil {
 		return nil, false
 	}
-	n := strings.Count(rest, "\r\n")
-	h := make(http.Header, n)
-	vals := make([]string, 0, n) // one backing array for the single values
-	host, hosts := "", 0
-	for {
-		line, rest, found = strings.Cut(rest, "\r\n")
-		if !found {
-			return nil, false
-		}
-		if line == "" {
-			break
-		}
-		if line[0] == ' ' || line[0] == '\t' || strings.IndexByte(line, '\n') >= 0 {
-			return nil, false
-		}
-		name, value, found := strings.Cut(line, ":")
-		if !found || !validFieldName(name) {
-			return nil, false
-		}
-		value = strings.Trim(value, " \t")
-		for i := 0; i < len(value); i++ {
-			if c := value[i]; c < ' ' && c != '\t' || c == 0x7f {
-				return nil, false
-			}
-		}
-		key := http.CanonicalHeaderKey(name)
-		switch key {
-		case "Host":
-			host, hosts = value, hosts+1
-			continue
-		case "Content-Length", "Transfer-Encoding", "Trailer", "Expect", "Upgrade", "Http2-Settings":
-			return nil, false
-		}
-		if vv, seen := h[key]; seen {
-			h[key] = append(vv, value)
-			continue
-		}
-		vals = append(vals, value)
-		h[key] = vals[len(vals)-1 : len(vals) : len(vals)]
-	}
-	if rest != "" || hosts != 1 {
+	h, host, hosts, ok := parseFields(rest, true)
+	if !ok || hosts != 1 {
 		return nil, false
 	}
-	if p := h["Pragma"]; len(p) > 0 && p[0] == "no-cache" {
-		// as net/http does (RFC 7234, 5.4)
-		if _, cc := h["Cache-Control"]; !cc {
-			h["Cache-Control"] = []string{"no-cache"}
+	for _, k := range [...]string{"Content-Length", "Transfer-Encoding", "Trailer", "Expect", "Upgrade", "Http2-Settings"} {
+		if _, has := h[k]; has {
+			return nil, false
 		}
 	}
 	return &http.Request{
@@ -86,6 +48,162 @@ func parseRequestHead(head []byte) (req *http.Request, ok bool) {
 		Close: hasToken(h["Connection"], "close"),
 	}, true
 }
+
+// parseFields parses the header lines of a block, up to the empty line
+// that must end it, as textproto's ReadMIMEHeader does: ok is false for
+// what it would refuse or read differently. With request set, Host is
+// taken out of the header and counted, as ReadRequest and the server do.
+func parseFields(rest string, request bool) (h http.Header, host string, hosts int, ok bool) {
+	n := strings.Count(rest, "\r\n")
+	h = make(http.Header, n)
+	vals := make([]string, 0, n) // one backing array for the single values
+	for {
+		line, after, found := strings.Cut(rest, "\r\n")
+		if !found {
+			return nil, "", 0, false
+		}
+		rest = after
+		if line == "" {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' || strings.IndexByte(line, '\n') >= 0 {
+			return nil, "", 0, false
+		}
+		name, value, found := strings.Cut(line, ":")
+		if !found || !validFieldName(name) {
+			return nil, "", 0, false
+		}
+		value = strings.Trim(value, " \t")
+		for i := 0; i < len(value); i++ {
+			if c := value[i]; c < ' ' && c != '\t' || c == 0x7f {
+				return nil, "", 0, false
+			}
+		}
+		key := http.CanonicalHeaderKey(name)
+		if request && key == "Host" {
+			host, hosts = value, hosts+1
+			continue
+		}
+		if vv, seen := h[key]; seen {
+			h[key] = append(vv, value)
+			continue
+		}
+		vals = append(vals, value)
+		h[key] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	if rest != "" {
+		return nil, "", 0, false
+	}
+	if p := h["Pragma"]; len(p) > 0 && p[0] == "no-cache" {
+		// as net/http does (RFC 7234, 5.4)
+		if _, cc := h["Cache-Control"]; !cc {
+			h["Cache-Control"] = []string{"no-cache"}
+		}
+	}
+	return h, host, hosts, true
+}
+
+// parseResponseHead parses a target's response head as http.ReadResponse
+// does, for the responses it handles the same way in fewer allocations: a
+// final status, and a body framed by one Content-Length or none at all (a
+// HEAD, a 204 or a 304). br holds the head at its start; the body is read
+// from br after the caller discards the head's n bytes. ok is false for
+// the rest (1xx, chunked, a body that ends with the connection, trailers,
+// several lengths, ...), which the caller reads with ReadResponse.
+func parseResponseHead(head []byte, req *http.Request, br *bufio.Reader) (res *http.Response, ok bool) {
+	s := string(head)
+	line, rest, found := strings.Cut(s, "\r\n")
+	if !found || strings.IndexByte(line, '\n') >= 0 {
+		return nil, false
+	}
+	proto, status, _ := strings.Cut(line, " ")
+	status = strings.TrimLeft(status, " ")
+	code3, _, _ := strings.Cut(status, " ")
+	if proto != "HTTP/1.1" || len(code3) != 3 || code3[0] < '2' || code3[0] > '9' ||
+		code3[1] < '0' || code3[1] > '9' || code3[2] < '0' || code3[2] > '9' {
+		return nil, false
+	}
+	code := int(code3[0]-'0')*100 + int(code3[1]-'0')*10 + int(code3[2]-'0')
+	h, _, _, ok := parseFields(rest, false)
+	if !ok {
+		return nil, false
+	}
+	if _, te := h["Transfer-Encoding"]; te {
+		return nil, false
+	}
+	if _, tr := h["Trailer"]; tr {
+		return nil, false
+	}
+	cl := int64(-1)
+	switch v := h["Content-Length"]; len(v) {
+	case 0:
+	case 1:
+		if len(v[0]) == 0 || len(v[0]) > 18 {
+			return nil, false
+		}
+		cl = 0
+		for i := 0; i < len(v[0]); i++ {
+			c := v[0][i]
+			if c < '0' || c > '9' {
+				return nil, false
+			}
+			cl = cl*10 + int64(c-'0')
+		}
+	default:
+		return nil, false
+	}
+	res = &http.Response{
+		Status: status, StatusCode: code,
+		Proto: proto, ProtoMajor: 1, ProtoMinor: 1,
+		Header: h, Request: req, Body: http.NoBody,
+	}
+	if hasToken(h["Connection"], "close") {
+		// ReadResponse takes it out, and says Close
+		res.Close = true
+		delete(h, "Connection")
+	}
+	switch {
+	case req.Method == http.MethodHead:
+		res.ContentLength = cl
+		if cl < 0 {
+			return nil, false
+		}
+	case code == http.StatusNoContent || code == http.StatusNotModified:
+	case cl < 0:
+		return nil, false // the body ends with the connection
+	case cl > 0:
+		res.ContentLength = cl
+		res.Body = &lengthBody{r: br, n: cl}
+	}
+	return res, true
+}
+
+// lengthBody reads a body of n bytes from r, as net/http's does: io.EOF
+// with the last bytes, io.ErrUnexpectedEOF if the connection ends first.
+type lengthBody struct {
+	r *bufio.Reader
+	n int64
+}
+
+func (b *lengthBody) Read(p []byte) (int, error) {
+	if b.n <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.n {
+		p = p[:b.n]
+	}
+	n, err := b.r.Read(p)
+	b.n -= int64(n)
+	switch {
+	case err == io.EOF && b.n > 0:
+		err = io.ErrUnexpectedEOF
+	case err == nil && b.n == 0:
+		err = io.EOF
+	}
+	return n, err
+}
+
+func (b *lengthBody) Close() error { return nil }
 
 // hasToken reports whether a comma-separated header value lists token,
 // in any case.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"reflect"
@@ -152,6 +153,155 @@ func BenchmarkParseRequestHead(b *testing.B) {
 			r.Reset(raw)
 			br.Reset(&r)
 			if _, err := http.ReadRequest(br); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// viteHead is a module response as Vite's dev server sends it.
+const viteHead = "HTTP/1.1 200 OK\r\n" +
+	"Vary: Origin\r\n" +
+	"Content-Type: text/javascript\r\n" +
+	"Cache-Control: no-cache\r\n" +
+	"Etag: W/\"2aab-18ed14c963c5425a\"\r\n" +
+	"Date: Tue, 01 Dec 2026 14:00:00 GMT\r\n" +
+	"Connection: keep-alive\r\n" +
+	"Keep-Alive: timeout=5\r\n" +
+	"Content-Length: 12\r\n" +
+	"\r\n"
+
+// sameResponse reports how parseResponseHead's response to method differs
+// from ReadResponse's, body included (raw holds the head, then the body
+// and more), or "".
+func sameResponse(head, raw []byte, method string) string {
+	req := &http.Request{Method: method}
+	fastBR := bufio.NewReader(bytes.NewReader(raw))
+	if _, err := fastBR.Peek(len(head)); err != nil {
+		return err.Error()
+	}
+	fast, ok := parseResponseHead(head, req, fastBR)
+	if !ok {
+		return "not taken"
+	}
+	_, _ = fastBR.Discard(len(head))
+	stdBR := bufio.NewReader(bytes.NewReader(raw))
+	std, err := http.ReadResponse(stdBR, req)
+	if err != nil {
+		return "ReadResponse refuses it: " + err.Error()
+	}
+	type view struct {
+		Status, Proto                  string
+		Code, Major, Minor             int
+		Header                         http.Header
+		ContentLength                  int64
+		Close, NoBody                  bool
+		TransferEncoding               []string
+		Body, BodyErr, After, AfterErr string
+	}
+	v := func(r *http.Response, br *bufio.Reader) view {
+		b, err := io.ReadAll(r.Body)
+		after, err2 := io.ReadAll(br)
+		return view{r.Status, r.Proto, r.StatusCode, r.ProtoMajor, r.ProtoMinor, r.Header, r.ContentLength,
+			r.Close, r.Body == http.NoBody, r.TransferEncoding, string(b), fmt.Sprint(err), string(after), fmt.Sprint(err2)}
+	}
+	if a, b := v(fast, fastBR), v(std, stdBR); !reflect.DeepEqual(a, b) {
+		return fmt.Sprintf("fast:         %+v\n  ReadResponse: %+v", a, b)
+	}
+	return ""
+}
+
+// TestParseResponseHeadMatchesReadResponse: wherever the fast parser takes
+// a response head, ReadResponse reads the same response, and the same
+// body up to the same byte.
+func TestParseResponseHeadMatchesReadResponse(t *testing.T) {
+	cases := []struct {
+		head   string
+		method string
+		fast   bool
+	}{
+		{viteHead, "GET", true},
+		{viteHead, "HEAD", true},
+		{"HTTP/1.1 304 Not Modified\r\nEtag: W/\"1\"\r\nDate: x\r\n\r\n", "GET", true},
+		{"HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n", "GET", true},
+		{"HTTP/1.1 204 No Content\r\n\r\n", "GET", true},
+		{"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "GET", true},
+		{"HTTP/1.1 404\r\nContent-Length: 3\r\nConnection: close\r\n\r\n", "GET", true},
+		{"HTTP/1.1 200  OK\r\nContent-Length: 5\r\nPragma: no-cache\r\nSet-Cookie: a=1\r\nset-cookie: b=2\r\n\r\n", "GET", true},
+		{"HTTP/1.1 599 Whatever Else\r\nContent-Length: 1\r\nX-Obs: \xc3\xa9\r\n\r\n", "GET", true},
+		{"HTTP/1.1 200 OK\r\n\r\n", "GET", false},
+		{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "GET", false},
+		{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n", "GET", false},
+		{"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\n", "GET", false},
+		{"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", "GET", false},
+		{"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\n", "GET", false},
+		{"HTTP/1.1 200 OK\r\nX-Fold: a\r\n b\r\nContent-Length: 5\r\n\r\n", "GET", false},
+		{"HTTP/1.1 200 OK\r\nX: a\rb\r\nContent-Length: 5\r\n\r\n", "GET", false},
+		{"HTTP/1.1 200 OK\r\nHEAD: no\r\n\r\n", "HEAD", false},
+	}
+	const body = "0123456789abcdefghij" // more than any Content-Length above: the rest is the next response
+	rng := rand.New(rand.NewPCG(22, 2))
+	alphabet := []byte(" \t:\r\n\x00\x7f\x80,;=\"/?%Aa0-9")
+	checked := 0
+	for _, tc := range cases {
+		if d := sameResponse([]byte(tc.head), []byte(tc.head+body), tc.method); (d != "not taken") != tc.fast || tc.fast && d != "" {
+			t.Errorf("%s %q: %s (fast parser should take it: %v)", tc.method, tc.head, d, tc.fast)
+		}
+		for range 3000 {
+			m := []byte(tc.head)
+			for range 1 + rng.IntN(3) {
+				i := rng.IntN(len(m))
+				switch rng.IntN(3) {
+				case 0:
+					m[i] = alphabet[rng.IntN(len(alphabet))]
+				case 1:
+					m = append(m[:i], append([]byte{alphabet[rng.IntN(len(alphabet))]}, m[i:]...)...)
+				default:
+					m = append(m[:i], m[i+1:]...)
+				}
+			}
+			end := bytes.Index(m, []byte("\r\n\r\n"))
+			if end < 0 {
+				continue
+			}
+			head := m[:end+4]
+			d := sameResponse(head, append(append([]byte(nil), head...), body...), tc.method)
+			if d == "not taken" {
+				continue
+			}
+			checked++
+			if d != "" {
+				t.Fatalf("%s, mutated %q:\n  %s", tc.method, head, d)
+			}
+		}
+	}
+	if checked < 1000 {
+		t.Fatalf("only %d mutated heads taken by the fast parser: the test checks too little", checked)
+	}
+}
+
+func BenchmarkParseResponseHead(b *testing.B) {
+	raw := []byte(viteHead + "0123456789ab")
+	req := &http.Request{Method: http.MethodGet}
+	var r bytes.Reader
+	br := bufio.NewReader(&r)
+	b.Run("fast", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r.Reset(raw)
+			br.Reset(&r)
+			_, _ = br.Peek(len(viteHead))
+			if _, ok := parseResponseHead(raw[:len(viteHead)], req, br); !ok {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("ReadResponse", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r.Reset(raw)
+			br.Reset(&r)
+			if _, err := http.ReadResponse(br, req); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,6 +1,7 @@
 package devproxy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -142,7 +143,7 @@ func (t *upstreamTransport) roundTrip(c *upConn, req *http.Request) (res *http.R
 	c.lr.limited = true
 	trace := httptrace.ContextClientTrace(ctx)
 	for n1xx := 0; ; n1xx++ {
-		res, err = http.ReadResponse(c.br, req)
+		res, err = c.readResponse(req)
 		if err != nil {
 			return fail(err)
 		}
@@ -182,6 +183,26 @@ func (t *upstreamTransport) roundTrip(c *upConn, req *http.Request) (res *http.R
 	}
 	res.Body = b
 	return res, true, nil
+}
+
+// readResponse reads a response head from c: in one parse when the first
+// read brought all of it and parseResponseHead takes it, else with
+// http.ReadResponse.
+func (c *upConn) readResponse(req *http.Request) (*http.Response, error) {
+	if _, err := c.br.Peek(1); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF // as ReadResponse says it
+		}
+		return nil, err
+	}
+	buf, _ := c.br.Peek(c.br.Buffered())
+	if end := bytes.Index(buf, crlf2); end >= 0 {
+		if res, ok := parseResponseHead(buf[:end+len(crlf2)], req, c.br); ok {
+			_, _ = c.br.Discard(end + len(crlf2))
+			return res, nil
+		}
+	}
+	return http.ReadResponse(c.br, req)
 }
 
 // badResponseError is a response from a target that is not HTTP as
