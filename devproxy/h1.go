@@ -588,7 +588,8 @@ type h1Response struct {
 
 func (w *h1Response) Header() http.Header {
 	if w.header == nil {
-		w.header = make(http.Header)
+		// room for a dev server's response headers without growing
+		w.header = make(http.Header, 12)
 	}
 	return w.header
 }
