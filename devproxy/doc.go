@@ -3,7 +3,8 @@
 //
 // A request takes this path:
 //
-//	client ─▶ listener (listener.go, headerlimit.go) ─▶ Server.ServeHTTP (server.go)
+//	client ─▶ listener (listener.go, headerlimit.go; plain HTTP/1.1 GET and HEAD
+//	  on devproxy's own connection loop, h1.go; the rest on net/http) ─▶ Server.ServeHTTP (server.go)
 //	  ─▶ recorder (recorder.go) ─▶ router.dispatch (router.go: path rule, site by Host,
 //	     match, the site's guards)
 //	      ├─ /__devproxy/…  devproxy's own endpoints (own.go), the inspector
@@ -62,6 +63,9 @@
 //	                sweep, retire; the set of pools kept across reloads
 //	roundtrip.go    the short path: a body-less GET, HEAD or OPTIONS written
 //	                and read over a kept connection; its retry on a closed one
+//	h1parse.go      request and response heads parsed in a few allocations,
+//	                as ReadRequest and ReadResponse parse them (the cases
+//	                they handle; the rest goes to net/http's parsers)
 //	reqwrite.go     the short path's request writer: Request.Write's bytes
 //	                without its sort and exclusion map
 //	transport.go    the http.Transport for everything else; localhost dialled
@@ -117,6 +121,10 @@
 //	listener.go     Serve, start, relisten on a listen change, a new
 //	                listener on the same socket when https or tls
 //	                changes, drain, stop
+//	h1.go           plain HTTP/1.1 GETs and HEADs served on the connection's
+//	                goroutine with a ResponseWriter of net/http's rules (one
+//	                write for a small response); other requests hand the
+//	                connection to net/http; shutdown of its connections
 //	commands.go     the commands of the frontend and routes (runner): planned
 //	                with the config, their URLs filling in missing targets,
 //	                started by Serve, restarted when changed by a reload,
