@@ -67,7 +67,7 @@ type h1Listener struct {
 
 	mu       sync.Mutex
 	conns    map[*h1Conn]struct{}
-	shutting bool
+	shutting atomic.Bool   // set under mu; read without it by the connections
 	gone     chan struct{} // closed when conns empties during shutdown
 	ended    chan struct{} // closed when the accept loop returned
 }
@@ -135,7 +135,7 @@ func (l *h1Listener) Addr() net.Addr { return l.in.Addr() }
 func (l *h1Listener) track(c *h1Conn) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.shutting {
+	if l.shutting.Load() {
 		return false
 	}
 	l.conns[c] = struct{}{}
@@ -146,7 +146,7 @@ func (l *h1Listener) untrack(c *h1Conn) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.conns, c)
-	if l.shutting && len(l.conns) == 0 && l.gone != nil {
+	if l.shutting.Load() && len(l.conns) == 0 && l.gone != nil {
 		close(l.gone)
 		l.gone = nil
 	}
@@ -158,7 +158,7 @@ func (l *h1Listener) untrack(c *h1Conn) {
 func (l *h1Listener) shutdown(ctx context.Context) {
 	l.Close()
 	l.mu.Lock()
-	l.shutting = true
+	l.shutting.Store(true)
 	gone := make(chan struct{})
 	if len(l.conns) == 0 {
 		close(gone)
@@ -182,11 +182,7 @@ func (l *h1Listener) shutdown(ctx context.Context) {
 	<-l.ended
 }
 
-func (l *h1Listener) isShutting() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.shutting
-}
+func (l *h1Listener) isShutting() bool { return l.shutting.Load() }
 
 // handOff gives c to net/http; nothing of it is consumed here.
 func (l *h1Listener) handOff(c net.Conn) {
@@ -357,6 +353,12 @@ func (c *h1Conn) readRequest() (*http.Request, int) {
 	if err != nil || c.hr.Buffered() != 0 || c.head.Len() != 0 || hostFields(head) != 1 || !servedHere(req) {
 		return nil, 0
 	}
+	for k := range req.Header {
+		if !validFieldName(k) {
+			// textproto keeps such a name as it came; net/http refuses it
+			return nil, 0
+		}
+	}
 	return req, len(head)
 }
 
@@ -412,10 +414,6 @@ func servedHere(req *http.Request) bool {
 	for k := range req.Header {
 		switch k {
 		case "Content-Length", "Transfer-Encoding", "Expect", "Upgrade", "Http2-Settings", "Trailer":
-			return false
-		}
-		if !validFieldName(k) {
-			// textproto keeps such a name as it came; net/http refuses it
 			return false
 		}
 	}
