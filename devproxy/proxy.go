@@ -202,7 +202,11 @@ func (u *upstream) forward(w http.ResponseWriter, r *http.Request, o *outcome, f
 	if u.down != nil {
 		out = c.hold(r)
 	}
-	c.proxy.ServeHTTP(w, out)
+	if t, ok := c.proxy.Transport.(*upstreamTransport); ok && u.down == nil && t.shortIn(out) {
+		c.forwardShort(w, out, t)
+	} else {
+		c.proxy.ServeHTTP(w, out)
+	}
 	c.o, c.fallback, c.in, c.held, c.prior = nil, nil, nil, nil, nil
 	u.calls.Put(c)
 	if o.status == http.StatusRequestHeaderFieldsTooLarge && o.err == nil {

@@ -66,13 +66,23 @@ func (t *upstreamTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		}
 		return res, nil
 	}
+	var got1xx func(int, textproto.MIMEHeader) error
+	if trace := httptrace.ContextClientTrace(req.Context()); trace != nil {
+		got1xx = trace.Got1xxResponse
+	}
+	return t.roundTripShort(req, got1xx)
+}
+
+// roundTripShort sends req on the short path; got1xx, if not nil, gets
+// each informational response.
+func (t *upstreamTransport) roundTripShort(req *http.Request, got1xx func(int, textproto.MIMEHeader) error) (*http.Response, error) {
 	ctx := req.Context()
 	for {
 		c, reused, err := t.get(ctx)
 		if err != nil {
 			return nil, err
 		}
-		res, answered, err := t.roundTrip(c, req)
+		res, answered, err := t.roundTrip(c, req, got1xx)
 		if err == nil {
 			return res, nil
 		}
@@ -112,9 +122,25 @@ func (t *upstreamTransport) short(req *http.Request) bool {
 	return !upgrade
 }
 
+// shortIn reports whether the client's request in goes by the short
+// path once rewritten for this pool's target: the same test as short, on
+// what the rewrite does not change.
+func (t *upstreamTransport) shortIn(in *http.Request) bool {
+	if t.scheme != "http" || in.ContentLength != 0 || in.Body != nil && in.Body != http.NoBody {
+		return false
+	}
+	switch in.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default:
+		return false
+	}
+	_, upgrade := in.Header["Upgrade"]
+	return !upgrade
+}
+
 // roundTrip sends req on c and reads the response headers. answered says
 // whether the target sent anything back, which makes a failure final.
-func (t *upstreamTransport) roundTrip(c *upConn, req *http.Request) (res *http.Response, answered bool, err error) {
+func (t *upstreamTransport) roundTrip(c *upConn, req *http.Request, got1xx func(int, textproto.MIMEHeader) error) (res *http.Response, answered bool, err error) {
 	ctx := req.Context()
 	// A client that goes away ends the request: closing the connection
 	// wakes the read below or the body copy later.
@@ -141,7 +167,6 @@ func (t *upstreamTransport) roundTrip(c *upConn, req *http.Request) (res *http.R
 		}
 	}
 	c.lr.limited = true
-	trace := httptrace.ContextClientTrace(ctx)
 	for n1xx := 0; ; n1xx++ {
 		res, err = c.readResponse(req)
 		if err != nil {
@@ -154,8 +179,8 @@ func (t *upstreamTransport) roundTrip(c *upConn, req *http.Request) (res *http.R
 		if n1xx == max1xxResponses {
 			return fail(errors.New("the target sent too many 1xx informational responses"))
 		}
-		if trace != nil && trace.Got1xxResponse != nil {
-			if err := trace.Got1xxResponse(code, textproto.MIMEHeader(res.Header)); err != nil {
+		if got1xx != nil {
+			if err := got1xx(code, textproto.MIMEHeader(res.Header)); err != nil {
 				return fail(err)
 			}
 		}

@@ -1,0 +1,255 @@
+package devproxy
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"net/textproto"
+	"net/url"
+	"strings"
+)
+
+// forwardShort forwards a request that takes the short path (a plain-HTTP
+// GET, HEAD or OPTIONS without a body or an upgrade) as
+// httputil.ReverseProxy.ServeHTTP does, step for step, with its Rewrite,
+// ModifyResponse and ErrorHandler (the call's), but without its fixed
+// costs: the outgoing request is copied once with its headers filtered in
+// the same pass instead of cloned and then cleaned, a 1xx reaches the
+// client without a client trace in a new context, the response headers
+// are handed over instead of added one by one, and the flush decision
+// reads Content-Type without parsing it. Every other request goes through
+// ReverseProxy itself.
+func (c *proxyCall) forwardShort(w http.ResponseWriter, in *http.Request, t *upstreamTransport) {
+	out := new(http.Request)
+	*out = *in
+	u := new(url.URL)
+	*u = *in.URL
+	out.URL = u
+	out.Body = nil // as ReverseProxy does for a request without a body
+	out.Close = false
+	out.Header = forwardHeader(in.Header)
+	u.RawQuery = cleanQuery(u.RawQuery)
+	c.proxy.Rewrite(&httputil.ProxyRequest{In: in, Out: out})
+	if _, ok := out.Header["User-Agent"]; !ok {
+		out.Header.Set("User-Agent", "") // no Go default User-Agent
+	}
+
+	done := false
+	got1xx := func(code int, h textproto.MIMEHeader) error {
+		if done {
+			return nil
+		}
+		wh := w.Header()
+		for k, vv := range h {
+			wh[k] = append(wh[k], vv...)
+		}
+		w.WriteHeader(code)
+		clear(wh)
+		return nil
+	}
+	res, err := t.roundTripShort(out, got1xx)
+	done = true
+	if err != nil {
+		c.errorHandler(w, out, err)
+		return
+	}
+	if res.StatusCode == http.StatusSwitchingProtocols {
+		// Not asked for (the request has no Upgrade): modifyResponse
+		// refuses it, as ReverseProxy's upgrade handling would.
+		err := c.modifyResponse(res)
+		res.Body.Close()
+		if err == nil {
+			err = fmt.Errorf("the target switched protocols to %q, which the request did not ask for", res.Header.Get("Upgrade"))
+		}
+		c.errorHandler(w, out, err)
+		return
+	}
+	stripHopByHop(res.Header, false)
+	if err := c.modifyResponse(res); err != nil {
+		res.Body.Close()
+		c.errorHandler(w, out, err)
+		return
+	}
+	wh := w.Header()
+	for k, vv := range res.Header {
+		if prior, ok := wh[k]; ok {
+			wh[k] = append(prior, vv...)
+		} else {
+			wh[k] = vv
+		}
+	}
+	announced := len(res.Trailer)
+	if announced > 0 {
+		keys := make([]string, 0, announced)
+		for k := range res.Trailer {
+			keys = append(keys, k)
+		}
+		wh.Add("Trailer", strings.Join(keys, ", "))
+	}
+	w.WriteHeader(res.StatusCode)
+	stream := res.ContentLength == -1 || isEventStreamType(res.Header.Get("Content-Type"))
+	if stream {
+		// As ReverseProxy's: the headers go out at once, then each
+		// write as it is made.
+		_ = http.NewResponseController(w).Flush()
+	}
+	if err := c.copyBody(w, res.Body, stream); err != nil {
+		defer res.Body.Close()
+		if in.Context().Value(http.ServerContextKey) == nil {
+			return
+		}
+		panic(http.ErrAbortHandler)
+	}
+	res.Body.Close()
+	if len(res.Trailer) > 0 {
+		_ = http.NewResponseController(w).Flush()
+	}
+	if len(res.Trailer) == announced {
+		for k, vv := range res.Trailer {
+			wh[k] = append(wh[k], vv...)
+		}
+		return
+	}
+	for k, vv := range res.Trailer {
+		k = http.TrailerPrefix + k
+		wh[k] = append(wh[k], vv...)
+	}
+}
+
+// copyBody copies a response body as ReverseProxy's copyResponse does:
+// with a pooled buffer, flushing after each write when stream is set.
+func (c *proxyCall) copyBody(w http.ResponseWriter, body io.Reader, stream bool) error {
+	var buf []byte
+	if bp := c.proxy.BufferPool; bp != nil {
+		buf = bp.Get()
+		defer bp.Put(buf)
+	}
+	if len(buf) == 0 {
+		buf = make([]byte, 32<<10)
+	}
+	flush := func() error { return nil }
+	if stream {
+		rc := http.NewResponseController(w)
+		flush = rc.Flush
+	}
+	for {
+		nr, rerr := body.Read(buf)
+		if nr > 0 {
+			nw, werr := w.Write(buf[:nr])
+			if werr != nil {
+				return werr
+			}
+			if nw != nr {
+				return io.ErrShortWrite
+			}
+			_ = flush()
+		}
+		if rerr != nil {
+			if rerr == io.EOF {
+				return nil
+			}
+			return rerr
+		}
+	}
+}
+
+// isEventStreamType reports whether a Content-Type is text/event-stream,
+// with or without parameters, as mime.ParseMediaType would read it.
+func isEventStreamType(ct string) bool {
+	const es = "text/event-stream"
+	ct = strings.TrimLeft(ct, " \t")
+	if len(ct) < len(es) || !strings.EqualFold(ct[:len(es)], es) {
+		return false
+	}
+	rest := strings.TrimLeft(ct[len(es):], " \t")
+	return rest == "" || rest[0] == ';'
+}
+
+// hopHeaders are the headers ReverseProxy removes from every request
+// besides those the Connection header names.
+func isHopHeader(k string) bool {
+	switch k {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+		"Te", "Trailer", "Transfer-Encoding", "Upgrade",
+		// ReverseProxy drops these when Rewrite is set; setForwarded drops
+		// the rest of the family
+		"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto":
+		return true
+	}
+	return false
+}
+
+// forwardHeader copies the request header h without the hop-by-hop
+// headers and those its Connection header names, the values in one
+// backing array, as ReverseProxy's clone and clean-up leave it (Te:
+// trailers kept).
+func forwardHeader(h http.Header) http.Header {
+	var named []string
+	for _, v := range h["Connection"] {
+		for f := range strings.SplitSeq(v, ",") {
+			if f = textproto.TrimString(f); f != "" {
+				named = append(named, http.CanonicalHeaderKey(f))
+			}
+		}
+	}
+	n := 0
+	for _, vv := range h {
+		n += len(vv)
+	}
+	vals := make([]string, 0, n)
+	out := make(http.Header, len(h)+6) // room for the forwarding headers
+	for k, vv := range h {
+		if isHopHeader(k) || contains(named, k) {
+			continue
+		}
+		start := len(vals)
+		vals = append(vals, vv...)
+		out[k] = vals[start:len(vals):len(vals)]
+	}
+	for _, v := range h["Te"] {
+		if hasToken([]string{v}, "trailers") {
+			out["Te"] = []string{"trailers"}
+			break
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanQuery is ReverseProxy's query clean-up: a query that
+// url.ParseQuery would not take whole (a semicolon, a bad escape) is
+// re-encoded from what it does take.
+func cleanQuery(s string) string {
+	for i := 0; i < len(s); {
+		switch s[i] {
+		case ';':
+			return reencodeQuery(s)
+		case '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return reencodeQuery(s)
+			}
+			i += 3
+		default:
+			i++
+		}
+	}
+	return s
+}
+
+func reencodeQuery(s string) string {
+	v, _ := url.ParseQuery(s)
+	return v.Encode()
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
