@@ -147,15 +147,9 @@ func start(ctx context.Context, bin, dir, frontend, backend string, v variant, c
 		in.control = "127.0.0.1:" + cport
 		in.cmd.Env = append(in.cmd.Env, profileEnv+"="+in.control)
 	}
-	// Its own process group, and killed with bench should bench die first.
-	in.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := in.cmd.Start(); err != nil {
+	if err := startProc(in.cmd, in.exited); err != nil {
 		return nil, err
 	}
-	go func() {
-		_ = in.cmd.Wait()
-		close(in.exited)
-	}()
 	if err := in.waitReady(ctx, 20*time.Second); err != nil {
 		in.stop()
 		return nil, err
@@ -165,26 +159,48 @@ func start(ctx context.Context, bin, dir, frontend, backend string, v variant, c
 
 // waitReady polls until devproxy answers /api/small through to the backend.
 func (in *instance) waitReady(ctx context.Context, timeout time.Duration) error {
+	return waitAnswers(ctx, in.name, in.url, in.exited, timeout, "its output", in.logTail)
+}
+
+// startProc starts cmd in a process group of its own, killed with bench
+// should bench die first, and closes exited when it has exited.
+func startProc(cmd *exec.Cmd, exited chan struct{}) error {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	return nil
+}
+
+// waitAnswers polls url/api/small until it answers 200 through the proxy
+// named name to the backend, the proxy's process exits (exited closes) or
+// timeout passes; the errors quote what logTail returns, as what.
+func waitAnswers(ctx context.Context, name, url string, exited <-chan struct{}, timeout time.Duration, what string, logTail func() string) error {
 	deadline := time.Now().Add(timeout)
 	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil}}
 	defer client.CloseIdleConnections()
 	for {
-		res, err := client.Get(in.url + "/api/small")
+		res, err := client.Get(url + "/api/small")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
 				return nil
 			}
+			err = errors.New(res.Status)
 		}
 		select {
-		case <-in.exited:
-			return fmt.Errorf("%s exited before it answered; its output:\n%s", in.name, in.logTail())
+		case <-exited:
+			return fmt.Errorf("%s exited before it answered; %s:\n%s", name, what, logTail())
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not answer GET /api/small within %s (last error: %v); its output:\n%s", in.name, timeout, err, in.logTail())
+			return fmt.Errorf("%s did not answer GET /api/small within %s (last error: %v); %s:\n%s", name, timeout, err, what, logTail())
 		}
 	}
 }

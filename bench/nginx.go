@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -131,15 +130,10 @@ func startNginx(ctx context.Context, path, page, backend string, cpu int) (*ngin
 	// Not CommandContext: stop ends it, by its PID, as it ends devproxy.
 	ng.cmd = exec.Command(argv[0], argv[1:]...)
 	ng.cmd.Stdout, ng.cmd.Stderr = out, out
-	ng.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := ng.cmd.Start(); err != nil {
+	if err := startProc(ng.cmd, ng.exited); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	go func() {
-		_ = ng.cmd.Wait()
-		close(ng.exited)
-	}()
 	if err := ng.waitReady(ctx, 20*time.Second); err != nil {
 		ng.stop()
 		return nil, err
@@ -149,29 +143,7 @@ func startNginx(ctx context.Context, path, page, backend string, cpu int) (*ngin
 
 // waitReady polls until nginx answers /api/small through to the backend.
 func (ng *nginx) waitReady(ctx context.Context, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil}}
-	defer client.CloseIdleConnections()
-	for {
-		res, err := client.Get(ng.url + "/api/small")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = errors.New(res.Status)
-		}
-		select {
-		case <-ng.exited:
-			return fmt.Errorf("%s exited before it answered; its error log:\n%s", ng.name, ng.logTail())
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not answer GET /api/small within %s (last error: %v); its error log:\n%s", ng.name, timeout, err, ng.logTail())
-		}
-	}
+	return waitAnswers(ctx, ng.name, ng.url, ng.exited, timeout, "its error log", ng.logTail)
 }
 
 func (ng *nginx) logTail() string {

@@ -1,9 +1,9 @@
 package devproxy
 
 import (
-	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -30,13 +30,7 @@ func TestForwardShortMatchesReverseProxy(t *testing.T) {
 	var seen []string // what the target saw of each request, in order
 	target := http.NewServeMux()
 	target.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		keys := slices.Sorted(func(yield func(string) bool) {
-			for k := range r.Header {
-				if !yield(k) {
-					return
-				}
-			}
-		})
+		keys := slices.Sorted(maps.Keys(r.Header))
 		var b strings.Builder
 		fmt.Fprintf(&b, "%s %s host=%s", r.Method, r.RequestURI, r.Host)
 		for _, k := range keys {
@@ -148,16 +142,8 @@ func TestForwardShortMatchesReverseProxy(t *testing.T) {
 // reads until the final one, headers sorted, Date left out.
 func forwardExchange(t *testing.T, addr, raw, method string) string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, br := sendRaw(t, addr, raw)
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c, raw); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(c)
 	var b strings.Builder
 	for {
 		res, err := http.ReadResponse(br, &http.Request{Method: method})
@@ -167,13 +153,7 @@ func forwardExchange(t *testing.T, addr, raw, method string) string {
 		}
 		body, err := io.ReadAll(res.Body)
 		delete(res.Header, "Date")
-		keys := slices.Sorted(func(yield func(string) bool) {
-			for k := range res.Header {
-				if !yield(k) {
-					return
-				}
-			}
-		})
+		keys := slices.Sorted(maps.Keys(res.Header))
 		fmt.Fprintf(&b, "%s", res.Status)
 		for _, k := range keys {
 			fmt.Fprintf(&b, " %s=%q", k, res.Header[k])

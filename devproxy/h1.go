@@ -354,7 +354,7 @@ func (c *h1Conn) readRequest() (*http.Request, int) {
 		return nil, 0
 	}
 	for k := range req.Header {
-		if !validFieldName(k) {
+		if !validHeaderName(k) {
 			// textproto keeps such a name as it came; net/http refuses it
 			return nil, 0
 		}
@@ -377,23 +377,6 @@ func hostFields(head []byte) int {
 		}
 	}
 	return n
-}
-
-// validFieldName reports whether k is an RFC 9110 token.
-func validFieldName(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		c := k[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // servedHere reports whether req is a request served here: HTTP/1.1 GET

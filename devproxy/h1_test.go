@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -64,13 +65,7 @@ type h1Answer struct {
 }
 
 func (a h1Answer) String() string {
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for k := range a.header {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	keys := slices.Sorted(maps.Keys(a.header))
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s cl=%d chunked=%v open=%v err=%q body=%q trailer=%v\n", a.status, a.contentLength, a.chunked, a.open, a.err, a.body, a.trailer)
 	for _, k := range keys {
@@ -79,21 +74,31 @@ func (a h1Answer) String() string {
 	return b.String()
 }
 
-// h1Exchange sends raw on a new connection to addr, reads one response to
-// method and then sends a plain GET to see whether the connection lives
-// on.
-func h1Exchange(t *testing.T, addr, raw, method string) h1Answer {
+// sendRaw dials addr and writes raw (if any); the connection, closed when
+// the test ends if not before, has a 10 s deadline and a reader.
+func sendRaw(t *testing.T, addr, raw string) (net.Conn, *bufio.Reader) {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c, raw); err != nil {
-		t.Fatal(err)
+	if raw != "" {
+		if _, err := io.WriteString(c, raw); err != nil {
+			t.Fatal(err)
+		}
 	}
-	br := bufio.NewReader(c)
+	return c, bufio.NewReader(c)
+}
+
+// h1Exchange sends raw on a new connection to addr, reads one response to
+// method and then sends a plain GET to see whether the connection lives
+// on.
+func h1Exchange(t *testing.T, addr, raw, method string) h1Answer {
+	t.Helper()
+	c, br := sendRaw(t, addr, raw)
+	defer c.Close()
 	res, err := http.ReadResponse(br, &http.Request{Method: method})
 	if err != nil {
 		return h1Answer{err: err.Error()}
@@ -300,13 +305,7 @@ func TestH1HandsOverMidConnection(t *testing.T) {
 		b, _ := io.ReadAll(r.Body)
 		fmt.Fprintf(w, "%s %s %q", r.Method, r.URL.Path, b)
 	}))
-	c, err := net.Dial("tcp", pair.own)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(c)
+	c, br := sendRaw(t, pair.own, "")
 	send := func(raw, want string) {
 		t.Helper()
 		if _, err := io.WriteString(c, raw); err != nil {
@@ -340,13 +339,7 @@ func TestH1PipelinedAndSplit(t *testing.T) {
 	pair := startH1Pair(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, r.URL.Path)
 	}))
-	c, err := net.Dial("tcp", pair.own)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	br := bufio.NewReader(c)
+	c, br := sendRaw(t, pair.own, "")
 	read := func(want string) {
 		t.Helper()
 		res, err := http.ReadResponse(br, nil)

@@ -70,7 +70,7 @@ func parseFields(rest string, request bool) (h http.Header, host string, hosts i
 			return nil, "", 0, false
 		}
 		name, value, found := strings.Cut(line, ":")
-		if !found || !validFieldName(name) {
+		if !found || !validHeaderName(name) {
 			return nil, "", 0, false
 		}
 		value = strings.Trim(value, " \t")
