@@ -63,6 +63,8 @@
 //	                sweep, retire; the set of pools kept across reloads
 //	roundtrip.go    the short path: a body-less GET, HEAD or OPTIONS written
 //	                and read over a kept connection; its retry on a closed one
+//	forward.go      the short path's forwarding, ReverseProxy's steps without
+//	                its clone and header copies (the rest uses ReverseProxy)
 //	h1parse.go      request and response heads parsed in a few allocations,
 //	                as ReadRequest and ReadResponse parse them (the cases
 //	                they handle; the rest goes to net/http's parsers)

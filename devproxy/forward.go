@@ -166,8 +166,8 @@ func isEventStreamType(ct string) bool {
 	return rest == "" || rest[0] == ';'
 }
 
-// hopHeaders are the headers ReverseProxy removes from every request
-// besides those the Connection header names.
+// isHopHeader reports whether k is one of the headers ReverseProxy
+// removes from every request, besides those the Connection header names.
 func isHopHeader(k string) bool {
 	switch k {
 	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
