@@ -66,14 +66,15 @@ func parseFields(rest string, request bool) (h http.Header, host string, hosts i
 		if line == "" {
 			break
 		}
-		if line[0] == ' ' || line[0] == '\t' || strings.IndexByte(line, '\n') >= 0 {
+		// A bare LF fails the checks below: no token or value holds one.
+		if line[0] == ' ' || line[0] == '\t' {
 			return nil, "", 0, false
 		}
 		name, value, found := strings.Cut(line, ":")
 		if !found || !validHeaderName(name) {
 			return nil, "", 0, false
 		}
-		value = strings.Trim(value, " \t")
+		value = trimOWS(value)
 		for i := 0; i < len(value); i++ {
 			if c := value[i]; c < ' ' && c != '\t' || c == 0x7f {
 				return nil, "", 0, false

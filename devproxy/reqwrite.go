@@ -89,6 +89,11 @@ func headerValue(v string) string {
 	if strings.IndexByte(v, '\n') >= 0 || strings.IndexByte(v, '\r') >= 0 {
 		v = strings.NewReplacer("\n", " ", "\r", " ").Replace(v)
 	}
+	return trimOWS(v)
+}
+
+// trimOWS trims the spaces and tabs around a header value.
+func trimOWS(v string) string {
 	i, j := 0, len(v)
 	for i < j && (v[i] == ' ' || v[i] == '\t') {
 		i++
@@ -135,8 +140,8 @@ func validHeaderName(k string) bool {
 	for i := 0; i < len(k); i++ {
 		c := k[i]
 		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-':
+		case strings.IndexByte("!#$%&'*+.^_`|~", c) >= 0:
 		default:
 			return false
 		}
