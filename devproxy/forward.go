@@ -7,6 +7,7 @@ import (
 	"net/http/httputil"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -200,29 +201,17 @@ func forwardHeader(h http.Header) http.Header {
 	vals := make([]string, 0, n)
 	out := make(http.Header, len(h)+6) // room for the forwarding headers
 	for k, vv := range h {
-		if isHopHeader(k) || contains(named, k) {
+		if isHopHeader(k) || slices.Contains(named, k) {
 			continue
 		}
 		start := len(vals)
 		vals = append(vals, vv...)
 		out[k] = vals[start:len(vals):len(vals)]
 	}
-	for _, v := range h["Te"] {
-		if hasToken([]string{v}, "trailers") {
-			out["Te"] = []string{"trailers"}
-			break
-		}
+	if hasToken(h["Te"], "trailers") {
+		out["Te"] = []string{"trailers"}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // cleanQuery is ReverseProxy's query clean-up: a query that
@@ -234,7 +223,7 @@ func cleanQuery(s string) string {
 		case ';':
 			return reencodeQuery(s)
 		case '%':
-			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+			if i+2 >= len(s) || !ishex(s[i+1]) || !ishex(s[i+2]) {
 				return reencodeQuery(s)
 			}
 			i += 3
@@ -248,8 +237,4 @@ func cleanQuery(s string) string {
 func reencodeQuery(s string) string {
 	v, _ := url.ParseQuery(s)
 	return v.Encode()
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }

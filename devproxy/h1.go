@@ -286,9 +286,9 @@ func (c *h1Conn) serve() {
 		c.l.untrack(c)
 	}()
 	for {
-		if c.l.isShutting() {
-			return
-		}
+		// Idle first, then the flag: a shutdown that set the flag
+		// before finds the connection idle and closes it, or this
+		// check sees the flag.
 		c.state.Store(h1Idle)
 		if c.l.isShutting() {
 			return
