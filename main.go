@@ -9,6 +9,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/devproxy/devproxy/internal/procs"
 )
 
 const usage = `devproxy serves your frontend and your APIs on one origin, so the browser
@@ -52,6 +54,9 @@ func main() {
 		<-ctx.Done()
 		stop() // a second signal ends the process at once
 	}()
+	// One P while the load is light, all of them when it is not
+	// (internal/procs); off when GOMAXPROCS is set.
+	go procs.New(os.Getenv).Run(ctx)
 	os.Exit(run(ctx, env{started: started, stdin: os.Stdin}, os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -138,7 +138,7 @@ func start(ctx context.Context, bin, dir, frontend, backend string, v variant, c
 	// Not CommandContext: the process is stopped by stop, gracefully.
 	in.cmd = exec.Command(argv[0], argv[1:]...)
 	in.cmd.Stdout, in.cmd.Stderr = out, out
-	in.cmd.Env = os.Environ()
+	in.cmd.Env = append(os.Environ(), v.env...)
 	if profile {
 		cport, err := freePort()
 		if err != nil {

@@ -9,6 +9,7 @@
 //	go run ./bench -log compare           add devproxy with its log sent to /dev/null
 //	go run ./bench -inspect compare       add devproxy with the inspector's capture off
 //	go run ./bench -only pageload -rounds 5 -against ../before   A/B against another checkout
+//	go run ./bench -only pageload -think 1ms -against . -against-env GOMAXPROCS=2   the same build, governor off
 //	go run ./bench -only pageload -nginx -think 1ms   nginx beside devproxy, paced as a browser
 //	go run ./bench -pin -only small -cpuprofile cpu.prof -memprofile mem.prof
 //	go tool pprof -top cpu.prof
@@ -88,8 +89,10 @@ type bench struct {
 	conns, bigConns  int
 	backend          *backend
 	// against is the module folder of a second devproxy measured beside
-	// this one (-against); "" for none.
-	against string
+	// this one (-against); "" for none. againstEnv is added to its
+	// environment (-against-env).
+	against    string
+	againstEnv []string
 	// page is the page-load scenarios' dev server; nil when none runs.
 	page *pageBackend
 	// nginx is the path of the nginx measured in the page-load scenarios
@@ -111,6 +114,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logMode := fset.String("log", "file", "devproxy's request log: file, off (/dev/null) or compare (both, side by side)")
 	inspectMode := fset.String("inspect", "on", "the inspector's capture: on, off (-inspect=false) or compare (both, side by side)")
 	against := fset.String("against", "", "also measure the devproxy of the module in `dir` (say a git worktree of the commit before a change), interleaved with this one")
+	againstEnv := fset.String("against-env", "", "`VAR=value ...` added to the environment of the -against devproxy (say GOMAXPROCS=2 to compare the same build without its scheduler governor)")
 	withNginx := fset.Bool("nginx", false, "also measure nginx, as the page-load harness configures it, in the page-load scenarios (needs nginx on PATH)")
 	think := fset.Duration("think", 0, "in the page-load scenarios, how long a connection waits after each response before its next request, as a browser parsing modules (0: back to back)")
 	pin := fset.Bool("pin", false, "pin devproxy to CPU 1 and the load generator and backend to CPU 0 (taskset)")
@@ -159,7 +163,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		proxyPin = proxyCPU
 	}
 
-	b := &bench{duration: *duration, warmup: *warmup, rounds: *rounds, conns: *conns, bigConns: *bigConns, against: absPath(*against), think: *think}
+	b := &bench{duration: *duration, warmup: *warmup, rounds: *rounds, conns: *conns, bigConns: *bigConns, against: absPath(*against), againstEnv: strings.Fields(*againstEnv), think: *think}
 	if *withNginx {
 		paged := slices.ContainsFunc(selected, func(s scenario) bool { return s.group == "pageload" })
 		path, err := exec.LookPath("nginx")
@@ -233,9 +237,10 @@ func absPath(p string) string {
 
 // variant is how one devproxy instance runs.
 type variant struct {
-	logOff     bool   // its request log goes to /dev/null, not a file
-	inspectOff bool   // -inspect=false
-	label      string // the name in the tables; "" for "devproxy"
+	logOff     bool     // its request log goes to /dev/null, not a file
+	inspectOff bool     // -inspect=false
+	label      string   // the name in the tables; "" for "devproxy"
+	env        []string // added to its environment (-against-env)
 }
 
 func (v variant) name() string {
@@ -245,6 +250,9 @@ func (v variant) name() string {
 	}
 	if v.logOff {
 		name += ", log off"
+	}
+	if len(v.env) > 0 {
+		name += " " + strings.Join(v.env, " ")
 	}
 	if v.inspectOff {
 		name += ", inspect off"
@@ -322,6 +330,7 @@ func (b *bench) run(ctx context.Context, stdout, stderr io.Writer, selected []sc
 		}
 		av := vs[0]
 		av.label = "devproxy " + filepath.Base(b.against)
+		av.env = b.againstEnv
 		in, err := start(ctx, abin, filepath.Join(tmp, "devproxy-against"), frontend, b.backend.url, av, proxyPin, false)
 		if err != nil {
 			return err
