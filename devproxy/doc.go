@@ -169,6 +169,8 @@
 //	internal/gitname      the name of a git checkout: REPO, or BRANCH.REPO in a
 //	                      linked worktree or on another branch than the default
 //	internal/hostsfile    devproxy's block of /etc/hosts (devproxy hosts)
+//	internal/procs        GOMAXPROCS from the load: one P while devproxy uses
+//	                      little CPU, every P when it is busy (main starts it)
 //
 // The command line is package main: main.go wires, cli.go writes every
 // error: and hint: line, and each command has its file (serve.go,
