@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -660,7 +659,7 @@ func (c *h1Conn) appendHeaders(b []byte, h http.Header, skip func(string) bool) 
 			keys = append(keys, k)
 		}
 	}
-	slices.Sort(keys)
+	sortHeaderKeys(keys)
 	for _, k := range keys {
 		for _, v := range h[k] {
 			b = appendField(b, k, v)

@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -165,6 +167,60 @@ func BenchmarkWriteRequest(b *testing.B) {
 				if err := c.write(); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// TestSortHeaderKeysAsSlicesSort pins sortHeaderKeys to slices.Sort's
+// order: the names of a browser's request, and random names that share
+// long prefixes, are shorter than eight bytes, hold zero bytes or are
+// longer than the prefix array.
+func TestSortHeaderKeysAsSlicesSort(t *testing.T) {
+	browser := []string{"Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform", "User-Agent", "Accept", "Sec-Fetch-Site",
+		"Sec-Fetch-Mode", "Sec-Fetch-Dest", "Referer", "Accept-Encoding", "Accept-Language", "Cookie", "If-None-Match",
+		"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Devproxy-Hop", "Te", "A"}
+	rng := rand.New(rand.NewPCG(22, 3))
+	alphabet := "AaBb-\x00Zz"
+	cases := [][]string{nil, {"X"}, browser}
+	for range 2000 {
+		n := rng.IntN(60)
+		keys := make([]string, n)
+		for i := range keys {
+			b := make([]byte, rng.IntN(12))
+			for j := range b {
+				b[j] = alphabet[rng.IntN(len(alphabet))]
+			}
+			keys[i] = string(b)
+		}
+		cases = append(cases, keys)
+	}
+	for _, keys := range cases {
+		got, want := slices.Clone(keys), slices.Clone(keys)
+		rng.Shuffle(len(got), func(i, j int) { got[i], got[j] = got[j], got[i] })
+		sortHeaderKeys(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("sortHeaderKeys(%q)\n= %q\nwant %q", keys, got, want)
+		}
+	}
+}
+
+func BenchmarkSortHeaderKeys(b *testing.B) {
+	browser := []string{"Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform", "User-Agent", "Accept", "Sec-Fetch-Site",
+		"Sec-Fetch-Mode", "Sec-Fetch-Dest", "Referer", "Accept-Encoding", "Accept-Language", "Cookie", "If-None-Match",
+		"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Devproxy-Hop", "Connection"}
+	rng := rand.New(rand.NewPCG(22, 4))
+	keys := slices.Clone(browser)
+	for _, c := range []struct {
+		name string
+		sort func([]string)
+	}{{"sortHeaderKeys", sortHeaderKeys}, {"slices.Sort", slices.Sort[[]string]}, {"shuffle only", func([]string) {}}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				copy(keys, browser)
+				rng.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+				c.sort(keys)
 			}
 		})
 	}
