@@ -7,7 +7,6 @@ import (
 	"net/http/httputil"
 	"net/textproto"
 	"net/url"
-	"slices"
 	"strings"
 )
 
@@ -186,11 +185,14 @@ func isHopHeader(k string) bool {
 // backing array, as ReverseProxy's clone and clean-up leave it (Te:
 // trailers kept).
 func forwardHeader(h http.Header) http.Header {
-	var named []string
+	var buf [4]string // a browser names one: keep-alive
+	named := buf[:0]
 	for _, v := range h["Connection"] {
-		for f := range strings.SplitSeq(v, ",") {
+		for v != "" {
+			var f string
+			f, v, _ = strings.Cut(v, ",")
 			if f = textproto.TrimString(f); f != "" {
-				named = append(named, http.CanonicalHeaderKey(f))
+				named = append(named, f)
 			}
 		}
 	}
@@ -201,7 +203,7 @@ func forwardHeader(h http.Header) http.Header {
 	vals := make([]string, 0, n)
 	out := make(http.Header, len(h)+6) // room for the forwarding headers
 	for k, vv := range h {
-		if isHopHeader(k) || slices.Contains(named, k) {
+		if isHopHeader(k) || len(named) > 0 && connectionNames(named, k) {
 			continue
 		}
 		start := len(vals)
@@ -212,6 +214,33 @@ func forwardHeader(h http.Header) http.Header {
 		out["Te"] = []string{"trailers"}
 	}
 	return out
+}
+
+// connectionNames reports whether one of names, the tokens of a
+// Connection header, names the header k of a parsed request: whether its
+// canonical form is k, compared without making it.
+func connectionNames(names []string, k string) bool {
+	for _, n := range names {
+		if validHeaderName(n) && asciiFold(n, k) || n == k {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiFold reports whether a and b are equal with ASCII letters compared
+// without case.
+func asciiFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x != y && x|0x20 != y|0x20 || x != y && (x|0x20 < 'a' || x|0x20 > 'z') {
+			return false
+		}
+	}
+	return true
 }
 
 // cleanQuery is ReverseProxy's query clean-up: a query that

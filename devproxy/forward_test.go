@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -162,5 +163,39 @@ func forwardExchange(t *testing.T, addr, raw, method string) string {
 		if res.StatusCode >= 200 {
 			return b.String()
 		}
+	}
+}
+
+// TestConnectionNamesAsCanonicalKeys pins connectionNames to what it
+// replaces: a Connection token names the header k of a parsed request
+// when its canonical form is k. Tokens and names are drawn from letters of
+// both cases, '-', '_', a space, a non-ASCII letter that folds to 'k' in
+// Unicode (U+212A) and a byte of a UTF-8 sequence.
+func TestConnectionNamesAsCanonicalKeys(t *testing.T) {
+	parts := []string{"k", "K", "e", "E", "-", "_", " ", "\u212a", "\xe2", "a", "A", "ep", "Ep"}
+	rng := rand.New(rand.NewPCG(22, 5))
+	word := func() string {
+		var b strings.Builder
+		for range 1 + rng.IntN(5) {
+			b.WriteString(parts[rng.IntN(len(parts))])
+		}
+		return b.String()
+	}
+	checked := 0
+	for range 200_000 {
+		n, k := word(), http.CanonicalHeaderKey(word())
+		if rng.IntN(2) == 0 {
+			k = http.CanonicalHeaderKey(n) // often the same name
+		}
+		want := http.CanonicalHeaderKey(n) == k
+		if got := connectionNames([]string{n}, k); got != want {
+			t.Fatalf("connectionNames([%q], %q) = %v, want %v (canonical %q)", n, k, got, want, http.CanonicalHeaderKey(n))
+		}
+		if want {
+			checked++
+		}
+	}
+	if checked < 1000 {
+		t.Fatalf("only %d matching pairs: the test checks too little", checked)
 	}
 }

@@ -300,7 +300,12 @@ func (u *upstream) setForwarded(pr *httputil.ProxyRequest) {
 			delete(out.Header, k)
 		}
 	}
-	pr.SetXForwarded()
+	// What ProxyRequest.SetXForwarded sets, with the port and the prefix,
+	// the values in one backing array: five allocations less per request.
+	f := fieldSetter{h: out.Header, vals: make([]string, 0, 5)}
+	if ip, _, err := net.SplitHostPort(in.RemoteAddr); err == nil {
+		f.set("X-Forwarded-For", ip)
+	}
 	host := in.Host
 	if host == "" {
 		// An HTTP/1.0 request without Host: the address it came in on is
@@ -308,19 +313,36 @@ func (u *upstream) setForwarded(pr *httputil.ProxyRequest) {
 		if a, ok := in.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 			host = a.String()
 		}
-		out.Header.Set("X-Forwarded-Host", host)
-		if host == "" {
-			delete(out.Header, "X-Forwarded-Host")
-		}
 	}
-	port := web.DefaultPort(out.Header.Get("X-Forwarded-Proto"))
+	if host != "" {
+		f.set("X-Forwarded-Host", host)
+	}
+	proto := "http"
+	if in.TLS != nil {
+		proto = "https"
+	}
+	f.set("X-Forwarded-Proto", proto)
+	port := web.DefaultPort(proto)
 	if _, p, err := net.SplitHostPort(host); err == nil && p != "" {
 		port = p
 	}
-	out.Header.Set("X-Forwarded-Port", port)
+	f.set("X-Forwarded-Port", port)
 	if u.prefix != "" {
-		out.Header.Set("X-Forwarded-Prefix", u.prefix)
+		f.set("X-Forwarded-Prefix", u.prefix)
 	}
+}
+
+// fieldSetter sets header fields of one value each, the values taken from
+// one backing array.
+type fieldSetter struct {
+	h    http.Header
+	vals []string
+}
+
+func (f *fieldSetter) set(k, v string) {
+	f.vals = append(f.vals, v)
+	n := len(f.vals)
+	f.h[k] = f.vals[n-1 : n : n]
 }
 
 // isForwardingHeader reports whether the header name k, compared without
@@ -612,8 +634,13 @@ func (bp *bufferPool) Put(b []byte) {
 // client needs.
 func stripHopByHop(h http.Header, upgrade bool) {
 	for _, v := range h["Connection"] {
-		for name := range strings.SplitSeq(v, ",") {
-			if name = textproto.TrimString(name); name != "" && !(upgrade && strings.EqualFold(name, "Upgrade")) {
+		for v != "" {
+			var name string
+			name, v, _ = strings.Cut(v, ",")
+			// keep-alive and upgrade, the tokens of a kept-alive response
+			// and of an upgrade, cost no canonical copy: both go below
+			// anyway, or stay for an upgrade.
+			if name = textproto.TrimString(name); name != "" && !asciiFold(name, "keep-alive") && !asciiFold(name, "upgrade") {
 				h.Del(name)
 			}
 		}
