@@ -71,14 +71,17 @@ func (c *proxyCall) forwardShort(w http.ResponseWriter, in *http.Request, t *ups
 		c.errorHandler(w, out, err)
 		return
 	}
-	wh := w.Header()
-	for k, vv := range res.Header {
-		if prior, ok := wh[k]; ok {
-			wh[k] = append(prior, vv...)
-		} else {
-			wh[k] = vv
+	if a, ok := w.(headerAdopter); !ok || !a.adoptHeader(res.Header) {
+		wh := w.Header()
+		for k, vv := range res.Header {
+			if prior, ok := wh[k]; ok {
+				wh[k] = append(prior, vv...)
+			} else {
+				wh[k] = vv
+			}
 		}
 	}
+	wh := w.Header()
 	announced := len(res.Trailer)
 	if announced > 0 {
 		keys := make([]string, 0, announced)
@@ -115,6 +118,14 @@ func (c *proxyCall) forwardShort(w http.ResponseWriter, in *http.Request, t *ups
 		k = http.TrailerPrefix + k
 		wh[k] = append(wh[k], vv...)
 	}
+}
+
+// headerAdopter is a ResponseWriter that can take a header map as its
+// own: the target's response headers, with no copy into a second map.
+// adoptHeader reports whether it did, which it does only before any
+// header was set and the header written.
+type headerAdopter interface {
+	adoptHeader(h http.Header) bool
 }
 
 // copyBody copies a response body as ReverseProxy's copyResponse does:

@@ -1,6 +1,7 @@
 package devproxy
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -90,20 +91,34 @@ func TestForwardShortMatchesReverseProxy(t *testing.T) {
 	t.Cleanup(pool.CloseIdleConnections)
 	short := newUpstream(upstreamOptions{name: "/api", route: route, target: targetURL, transport: pool, buffers: newBufferPool()})
 	std := newUpstream(upstreamOptions{name: "/api", route: route, target: targetURL, transport: viaReverseProxy{pool}, buffers: newBufferPool()})
-	serveWith := func(u *upstream) string {
+	serveWith := func(u *upstream, loop bool) string {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
 		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r.URL.Path = strings.TrimPrefix(r.URL.Path, "/x")
+			if r.URL.Query().Has("pre") {
+				// A header set before the proxy's: the writer cannot
+				// take the target's map as its own.
+				w.Header().Set("X-Pre", "1")
+				w.Header().Set("Etag", `"pre"`)
+			}
 			u.serve(w, r, &outcome{})
 		})}
-		go srv.Serve(ln)
-		t.Cleanup(func() { srv.Close() })
+		if loop {
+			// devproxy's own connection loop, whose writer takes the
+			// target's header map instead of a copy.
+			h1 := newH1Listener(ln, srv)
+			go srv.Serve(h1)
+			t.Cleanup(func() { go h1.shutdown(context.Background()); srv.Close() })
+		} else {
+			go srv.Serve(ln)
+			t.Cleanup(func() { srv.Close() })
+		}
 		return ln.Addr().String()
 	}
-	addrs := map[string]string{"short": serveWith(short), "ReverseProxy": serveWith(std)}
+	vias := []string{"short", "short on devproxy's loop", "ReverseProxy"}
+	addrs := map[string]string{vias[0]: serveWith(short, false), vias[1]: serveWith(short, true), vias[2]: serveWith(std, false)}
 
 	requests := []string{
 		"GET /api/mod.js?t=1 HTTP/1.1\r\nHost: localhost\r\nUser-Agent: test\r\nAccept: */*\r\n\r\n",
@@ -120,11 +135,15 @@ func TestForwardShortMatchesReverseProxy(t *testing.T) {
 		"GET /api/big HTTP/1.1\r\nHost: localhost\r\n\r\n",
 		"GET /api/switch HTTP/1.1\r\nHost: localhost\r\n\r\n",
 		"GET /api/mod.js HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+		"GET /api/mod.js?pre HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		"GET /api/hop?pre HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		"GET /api/hints?pre HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		"GET /api/trailers?pre HTTP/1.1\r\nHost: localhost\r\nTe: trailers\r\n\r\n",
 	}
 	for _, raw := range requests {
 		method, _, _ := strings.Cut(raw, " ")
 		got := map[string]string{}
-		for _, via := range []string{"short", "ReverseProxy"} {
+		for _, via := range vias {
 			mu.Lock()
 			seen = nil
 			mu.Unlock()
@@ -133,8 +152,10 @@ func TestForwardShortMatchesReverseProxy(t *testing.T) {
 			got[via] = fmt.Sprintf("target saw %q\nclient got %s", seen, answer)
 			mu.Unlock()
 		}
-		if got["short"] != got["ReverseProxy"] {
-			t.Errorf("%q\nshort path:\n%s\nReverseProxy:\n%s", raw, got["short"], got["ReverseProxy"])
+		for _, via := range vias[:2] {
+			if got[via] != got["ReverseProxy"] {
+				t.Errorf("%q\n%s:\n%s\nReverseProxy:\n%s", raw, via, got[via], got["ReverseProxy"])
+			}
 		}
 	}
 }

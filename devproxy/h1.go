@@ -337,7 +337,11 @@ func (c *h1Conn) readRequest() (*http.Request, int) {
 		return nil, 0
 	}
 	head := buf[:end+len(crlf2)]
-	if len(head) > c.l.srv.MaxHeaderBytes {
+	limit := c.l.srv.MaxHeaderBytes
+	if limit <= 0 {
+		limit = http.DefaultMaxHeaderBytes // as net/http reads 0
+	}
+	if len(head) > limit {
 		return nil, 0
 	}
 	if req, ok := parseRequestHead(head); ok {
@@ -572,6 +576,14 @@ func (w *h1Response) Header() http.Header {
 		w.header = make(http.Header, 12)
 	}
 	return w.header
+}
+
+func (w *h1Response) adoptHeader(h http.Header) bool {
+	if w.wroteHeader || len(w.header) > 0 {
+		return false
+	}
+	w.header = h
+	return true
 }
 
 func (w *h1Response) WriteHeader(code int) {

@@ -89,6 +89,11 @@ type recorder struct {
 	conn *countingConn
 }
 
+func (rec *recorder) adoptHeader(h http.Header) bool {
+	a, ok := rec.ResponseWriter.(headerAdopter)
+	return ok && !rec.wroteHeader && !rec.hijacked && a.adoptHeader(h)
+}
+
 func (rec *recorder) WriteHeader(code int) {
 	switch {
 	case code < 200:
