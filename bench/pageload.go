@@ -314,9 +314,11 @@ func setChromeHeaders(req *http.Request, pr pageRequest, origin string, cold, re
 	} else if reload && pr.kind == "document" {
 		h.Set("Cache-Control", "max-age=0")
 	}
-	h.Set("sec-ch-ua", chromeCHUA)
-	h.Set("sec-ch-ua-mobile", "?0")
-	h.Set("sec-ch-ua-platform", `"Linux"`)
+	// Lower case, as Chromium sends the client hints over HTTP/1.1 (Set
+	// would make them Sec-Ch-Ua).
+	h["sec-ch-ua"] = []string{chromeCHUA}
+	h["sec-ch-ua-mobile"] = []string{"?0"}
+	h["sec-ch-ua-platform"] = []string{`"Linux"`}
 	h.Set("User-Agent", chromeUA)
 	switch pr.kind {
 	case "document":

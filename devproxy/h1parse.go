@@ -80,7 +80,7 @@ func parseFields(rest string, request bool) (h http.Header, host string, hosts i
 				return nil, "", 0, false
 			}
 		}
-		key := http.CanonicalHeaderKey(name)
+		key := canonicalName(name)
 		if request && key == "Host" {
 			host, hosts = value, hosts+1
 			continue
@@ -102,6 +102,21 @@ func parseFields(rest string, request bool) (h http.Header, host string, hosts i
 		}
 	}
 	return h, host, hosts, true
+}
+
+// canonicalName is http.CanonicalHeaderKey(name), without a copy for the
+// client hints Chromium sends in lower case with every request over
+// HTTP/1.1 (three allocations per request).
+func canonicalName(name string) string {
+	switch name {
+	case "sec-ch-ua":
+		return "Sec-Ch-Ua"
+	case "sec-ch-ua-mobile":
+		return "Sec-Ch-Ua-Mobile"
+	case "sec-ch-ua-platform":
+		return "Sec-Ch-Ua-Platform"
+	}
+	return http.CanonicalHeaderKey(name)
 }
 
 // parseResponseHead parses a target's response head as http.ReadResponse

@@ -307,3 +307,12 @@ func BenchmarkParseResponseHead(b *testing.B) {
 		}
 	})
 }
+
+func TestCanonicalNameAsCanonicalHeaderKey(t *testing.T) {
+	for _, name := range []string{"sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform", "Sec-Ch-Ua", "SEC-CH-UA",
+		"sec-ch-ua-arch", "accept", "Accept", "x_y", "a b", "\u212aeep-alive", ""} {
+		if got, want := canonicalName(name), http.CanonicalHeaderKey(name); got != want {
+			t.Errorf("canonicalName(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
