@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -212,9 +213,11 @@ type h1Conn struct {
 	l      *h1Listener
 	nc     net.Conn
 	remote string
-	ctx    context.Context // ends when the connection does
-	cancel context.CancelFunc
-	state  atomic.Int32
+	// base is the requests' parent context: the server, the local
+	// address and the connection. It never ends: a request's own
+	// context ends with the request, or before when the client goes.
+	base  context.Context
+	state atomic.Int32
 
 	cr      h1ConnReader
 	br      *bufio.Reader
@@ -232,8 +235,16 @@ type h1Conn struct {
 	watch      int
 	watchTimer *time.Timer
 	watchDone  chan struct{}
-	reqCancel  context.CancelFunc
+	// The request's context, its end, and what is closed when it ends
+	// before the request does (the short path's connection to the
+	// target; see closeOnCancel), in place of a context.AfterFunc.
+	reqCtx  context.Context
+	reqEnd  context.CancelFunc
+	upClose io.Closer
 }
+
+// h1ConnKey is the context key of the *h1Conn serving a request.
+type h1ConnKey struct{}
 
 // h1ConnReader is what the connection's bufio.Reader reads: a byte the
 // background read took first, then the connection.
@@ -259,7 +270,7 @@ func newH1Conn(l *h1Listener, nc net.Conn) *h1Conn {
 	c := &h1Conn{l: l, nc: nc, remote: nc.RemoteAddr().String()}
 	ctx := context.WithValue(context.Background(), http.ServerContextKey, l.srv)
 	ctx = context.WithValue(ctx, http.LocalAddrContextKey, nc.LocalAddr())
-	c.ctx, c.cancel = context.WithCancel(ctx)
+	c.base = context.WithValue(ctx, h1ConnKey{}, c)
 	c.cr.c = c
 	c.br = bufio.NewReaderSize(&c.cr, h1ReadBuffer)
 	c.bw = bufio.NewWriterSize(nc, h1WriteBuffer)
@@ -278,7 +289,6 @@ func (c *h1Conn) closeIfIdle() {
 func (c *h1Conn) serve() {
 	handed := false
 	defer func() {
-		c.cancel()
 		if !handed {
 			_ = c.nc.Close()
 		}
@@ -414,12 +424,13 @@ func servedHere(req *http.Request) bool {
 // serveRequest runs the handler for req and finishes its response. It
 // reports whether the connection may serve another request.
 func (c *h1Conn) serveRequest(req *http.Request) (keep bool) {
-	ctx, cancel := context.WithCancel(c.ctx)
-	defer cancel()
+	// A child of a context that never ends: no parent to register with.
+	ctx, end := context.WithCancel(c.base)
+	defer c.endRequest(ctx, end)
 	req = req.WithContext(ctx)
 	req.RemoteAddr = c.remote
-	w := &h1Response{c: c, req: req, cancel: cancel, cl: -1, closeAfter: req.Close}
-	c.armWatch(cancel)
+	w := &h1Response{c: c, req: req, ctx: ctx, end: end, cl: -1, closeAfter: req.Close}
+	c.armWatch(ctx, end)
 	defer func() {
 		c.endWatch()
 		if v := recover(); v != nil {
@@ -437,16 +448,67 @@ func (c *h1Conn) serveRequest(req *http.Request) (keep bool) {
 	return !w.closeAfter
 }
 
-// armWatch starts the timer after which the connection is read in the
-// background while the handler runs.
-func (c *h1Conn) armWatch(cancel context.CancelFunc) {
+// endRequest ends the request's context ctx with end and closes what
+// closeOnCancel registered for it, under c.mu: a registration either
+// comes before and is closed here, or sees the context ended.
+func (c *h1Conn) endRequest(ctx context.Context, end context.CancelFunc) {
+	c.mu.Lock()
+	end()
+	var up io.Closer
+	if c.reqCtx == ctx {
+		up = c.upClose
+		c.reqCtx, c.reqEnd, c.upClose = nil, nil, nil
+	}
+	c.mu.Unlock()
+	if up != nil {
+		_ = up.Close()
+	}
+}
+
+// closeOnCancel closes cl when ctx, the context of the request the loop
+// serves now, ends, until unwatchClose(cl). It reports false, having done
+// nothing, for any other context or when something else is registered;
+// the caller then uses context.AfterFunc. A context that has ended
+// already closes cl at once.
+func (c *h1Conn) closeOnCancel(ctx context.Context, cl io.Closer) bool {
+	c.mu.Lock()
+	if c.reqCtx != ctx || c.upClose != nil {
+		c.mu.Unlock()
+		return false
+	}
+	if ctx.Err() != nil {
+		c.mu.Unlock()
+		_ = cl.Close()
+		return true
+	}
+	c.upClose = cl
+	c.mu.Unlock()
+	return true
+}
+
+// unwatchClose stops closeOnCancel's watch of cl. It reports whether it
+// stopped it before the context ended (false: cl is closed, or being).
+func (c *h1Conn) unwatchClose(cl io.Closer) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.upClose != cl {
+		return false
+	}
+	c.upClose = nil
+	return true
+}
+
+// armWatch starts the timer after which the connection is read in the
+// background while the handler runs.
+func (c *h1Conn) armWatch(ctx context.Context, end context.CancelFunc) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reqCtx, c.reqEnd = ctx, end
 	if c.br.Buffered() > 0 {
 		// The next request is already here: the client is there too.
 		return
 	}
-	c.watch, c.reqCancel = watchArmed, cancel
+	c.watch = watchArmed
 	if c.watchTimer == nil {
 		c.watchTimer = time.AfterFunc(h1WatchAfter, c.backgroundRead)
 	} else {
@@ -467,7 +529,7 @@ func (c *h1Conn) backgroundRead() {
 	// that has passed after this, under the same lock.
 	_ = c.nc.SetReadDeadline(time.Time{})
 	c.watch = watchReading
-	cancel := c.reqCancel
+	ctx, end := c.reqCtx, c.reqEnd
 	done := make(chan struct{})
 	c.watchDone = done
 	c.mu.Unlock()
@@ -482,7 +544,7 @@ func (c *h1Conn) backgroundRead() {
 	c.mu.Unlock()
 	var ne net.Error
 	if err != nil && !(aborted && errors.As(err, &ne) && ne.Timeout()) {
-		cancel()
+		c.endRequest(ctx, end)
 	}
 }
 
@@ -549,7 +611,8 @@ func (c *handedConn) CloseWrite() error {
 type h1Response struct {
 	c      *h1Conn
 	req    *http.Request
-	cancel context.CancelFunc
+	ctx    context.Context // the request's
+	end    context.CancelFunc
 	header http.Header
 
 	wroteHeader bool // WriteHeader ran with a final status
@@ -841,7 +904,7 @@ func (w *h1Response) fail(err error) {
 	if w.err == nil {
 		w.err = err
 		w.closeAfter = true
-		w.cancel()
+		w.c.endRequest(w.ctx, w.end)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/textproto"
@@ -144,9 +145,9 @@ func (t *upstreamTransport) roundTrip(c *upConn, req *http.Request, got1xx func(
 	ctx := req.Context()
 	// A client that goes away ends the request: closing the connection
 	// wakes the read below or the body copy later.
-	stop := context.AfterFunc(ctx, func() { c.nc.Close() })
+	watch := watchCancel(ctx, c.nc)
 	fail := func(err error) (*http.Response, bool, error) {
-		stop()
+		watch.stop()
 		c.nc.Close()
 		answered := c.lr.n > 0
 		if ctx.Err() != nil {
@@ -201,7 +202,7 @@ func (t *upstreamTransport) roundTrip(c *upConn, req *http.Request, got1xx func(
 	// A 101 here was not asked for (upgrades take http.Transport): what
 	// follows on the connection is not HTTP, so it is not kept.
 	keep := !res.Close && res.StatusCode != http.StatusSwitchingProtocols
-	b := &upBody{t: t, c: c, rc: res.Body, stop: stop, keep: keep}
+	b := &upBody{t: t, c: c, rc: res.Body, watch: watch, keep: keep}
 	if res.Body == http.NoBody {
 		b.release(bodyEnded, keep)
 		return res, true, nil
@@ -248,6 +249,33 @@ func checkResponse(res *http.Response) error {
 	return nil
 }
 
+// cancelWatch closes a connection to the target when the request's context
+// ends before the exchange does. On a request of devproxy's connection
+// loop the loop does it when it ends the context (h1Conn.closeOnCancel),
+// which costs no allocation; on any other, context.AfterFunc, which cost
+// five per request.
+type cancelWatch struct {
+	h1        *h1Conn
+	nc        net.Conn
+	stopAfter func() bool
+}
+
+func watchCancel(ctx context.Context, nc net.Conn) cancelWatch {
+	if h, ok := ctx.Value(h1ConnKey{}).(*h1Conn); ok && h.closeOnCancel(ctx, nc) {
+		return cancelWatch{h1: h, nc: nc}
+	}
+	return cancelWatch{nc: nc, stopAfter: context.AfterFunc(ctx, func() { nc.Close() })}
+}
+
+// stop ends the watch. It reports whether it did so before the context
+// ended; false means the connection is closed, or being closed.
+func (w cancelWatch) stop() bool {
+	if w.h1 != nil {
+		return w.h1.unwatchClose(w.nc)
+	}
+	return w.stopAfter()
+}
+
 // upBody is a response body on the short path: at its end the connection
 // goes back to the pool. Close may come from another goroutine while a Read
 // is blocked (a shutdown ending an event stream): it closes the
@@ -256,7 +284,7 @@ type upBody struct {
 	t     *upstreamTransport
 	c     *upConn
 	rc    io.ReadCloser
-	stop  func() bool
+	watch cancelWatch
 	keep  bool
 	state atomic.Int32 // bodyOpen, then bodyEnded or bodyClosed
 }
@@ -298,7 +326,7 @@ func (b *upBody) release(state int32, keep bool) {
 	if !b.state.CompareAndSwap(bodyOpen, state) {
 		return
 	}
-	if b.stop() && keep && b.c.br.Buffered() == 0 {
+	if b.watch.stop() && keep && b.c.br.Buffered() == 0 {
 		b.t.put(b.c)
 		return
 	}
