@@ -246,9 +246,10 @@ func asciiFold(a, b string) bool {
 		return false
 	}
 	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if x != y && x|0x20 != y|0x20 || x != y && (x|0x20 < 'a' || x|0x20 > 'z') {
-			return false
+		if x, y := a[i], b[i]; x != y {
+			if lx := x | 0x20; lx != y|0x20 || lx < 'a' || lx > 'z' {
+				return false
+			}
 		}
 	}
 	return true

@@ -467,22 +467,16 @@ func (c *h1Conn) endRequest(ctx context.Context, end context.CancelFunc) {
 
 // closeOnCancel closes cl when ctx, the context of the request the loop
 // serves now, ends, until unwatchClose(cl). It reports false, having done
-// nothing, for any other context or when something else is registered;
-// the caller then uses context.AfterFunc. A context that has ended
-// already closes cl at once.
+// nothing, for any other context (one that has ended among them: ending
+// it took it off c.reqCtx) or when something else is registered; the
+// caller then uses context.AfterFunc.
 func (c *h1Conn) closeOnCancel(ctx context.Context, cl io.Closer) bool {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.reqCtx != ctx || c.upClose != nil {
-		c.mu.Unlock()
 		return false
 	}
-	if ctx.Err() != nil {
-		c.mu.Unlock()
-		_ = cl.Close()
-		return true
-	}
 	c.upClose = cl
-	c.mu.Unlock()
 	return true
 }
 

@@ -301,7 +301,7 @@ func (u *upstream) setForwarded(pr *httputil.ProxyRequest) {
 		}
 	}
 	// What ProxyRequest.SetXForwarded sets, with the port and the prefix,
-	// the values in one backing array: five allocations less per request.
+	// the values in one backing array: one allocation, not one per field.
 	f := fieldSetter{h: out.Header, vals: make([]string, 0, 5)}
 	if ip, _, err := net.SplitHostPort(in.RemoteAddr); err == nil {
 		f.set("X-Forwarded-For", ip)

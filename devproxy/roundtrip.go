@@ -114,12 +114,18 @@ func (t *upstreamTransport) short(req *http.Request) bool {
 	if req.Body != nil && req.Body != http.NoBody {
 		return false
 	}
-	switch req.Method {
+	return shortMethod(req)
+}
+
+// shortMethod reports whether r's method may be sent again (GET, HEAD,
+// OPTIONS) and r asks for no upgrade: what short and shortIn share.
+func shortMethod(r *http.Request) bool {
+	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 	default:
 		return false
 	}
-	_, upgrade := req.Header["Upgrade"]
+	_, upgrade := r.Header["Upgrade"]
 	return !upgrade
 }
 
@@ -130,13 +136,7 @@ func (t *upstreamTransport) shortIn(in *http.Request) bool {
 	if t.scheme != "http" || in.ContentLength != 0 || in.Body != nil && in.Body != http.NoBody {
 		return false
 	}
-	switch in.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions:
-	default:
-		return false
-	}
-	_, upgrade := in.Header["Upgrade"]
-	return !upgrade
+	return shortMethod(in)
 }
 
 // roundTrip sends req on c and reads the response headers. answered says
