@@ -28,9 +28,11 @@ func (c *proxyCall) forwardShort(w http.ResponseWriter, in *http.Request, t *ups
 	out.URL = u
 	out.Body = nil // as ReverseProxy does for a request without a body
 	out.Close = false
-	out.Header = forwardHeader(in.Header)
+	out.Header = c.scratch.forward(in.Header)
 	u.RawQuery = cleanQuery(u.RawQuery)
-	c.proxy.Rewrite(&httputil.ProxyRequest{In: in, Out: out})
+	// c.proxy.Rewrite is c.u.rewrite; this is the same rewrite told that
+	// the forwarding headers are gone and where their values go.
+	c.u.rewriteOut(&httputil.ProxyRequest{In: in, Out: out}, &c.scratch)
 	if _, ok := out.Header["User-Agent"]; !ok {
 		out.Header.Set("User-Agent", "") // no Go default User-Agent
 	}
@@ -191,11 +193,27 @@ func isHopHeader(k string) bool {
 	return false
 }
 
-// forwardHeader copies the request header h without the hop-by-hop
-// headers and those its Connection header names, the values in one
-// backing array, as ReverseProxy's clone and clean-up leave it (Te:
-// trailers kept).
-func forwardHeader(h http.Header) http.Header {
+// headerScratch is the outgoing request's header on the short path,
+// kept with its proxyCall for the call's next request: the map, and the
+// backing array of its values. Nothing keeps the outgoing request past
+// the call (the hooks are devproxy's own), so the next one can take both
+// over; the map and the array were a third of the allocations of a
+// proxied request.
+type headerScratch struct {
+	h    http.Header
+	vals []string
+}
+
+// maxScratchFields bounds the header a call keeps for its next request;
+// a request with more fields gets a map of its own.
+const maxScratchFields = 64
+
+// forward fills the scratch header with h's fields without the hop-by-hop
+// headers, those its Connection header names and the forwarding headers
+// (isForwardingHeader), as ReverseProxy's clone and clean-up and
+// setForwarded's removal leave it (Te: trailers kept). It leaves room in
+// the values' array for the fields rewriteOut sets.
+func (s *headerScratch) forward(h http.Header) http.Header {
 	var buf [4]string // a browser names one: keep-alive
 	named := buf[:0]
 	for _, v := range h["Connection"] {
@@ -211,19 +229,32 @@ func forwardHeader(h http.Header) http.Header {
 	for _, vv := range h {
 		n += len(vv)
 	}
-	vals := make([]string, 0, n)
-	out := make(http.Header, len(h)+6) // room for the forwarding headers
+	const room = 8 // X-Forwarded-For, -Host, -Proto, -Port, -Prefix, the hop, Te
+	out, vals := s.h, s.vals[:0]
+	if out == nil || len(h) > maxScratchFields {
+		out = make(http.Header, len(h)+room)
+	} else {
+		clear(out)
+	}
+	if cap(vals) < n+room || len(h) > maxScratchFields {
+		vals = make([]string, 0, n+room)
+	}
 	for k, vv := range h {
-		if isHopHeader(k) || len(named) > 0 && connectionNames(named, k) {
+		if isHopHeader(k) || isForwardingHeader(k) || len(named) > 0 && connectionNames(named, k) {
 			continue
 		}
 		start := len(vals)
 		vals = append(vals, vv...)
 		out[k] = vals[start:len(vals):len(vals)]
 	}
+	f := fieldSetter{h: out, vals: vals}
 	if hasToken(h["Te"], "trailers") {
-		out["Te"] = []string{"trailers"}
+		f.set("Te", "trailers")
 	}
+	if len(h) <= maxScratchFields {
+		s.h = out
+	}
+	s.vals = f.vals
 	return out
 }
 

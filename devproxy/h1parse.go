@@ -54,9 +54,16 @@ func parseRequestHead(head []byte) (req *http.Request, ok bool) {
 // what it would refuse or read differently. With request set, Host is
 // taken out of the header and counted, as ReadRequest and the server do.
 func parseFields(rest string, request bool) (h http.Header, host string, hosts int, ok bool) {
-	n := strings.Count(rest, "\r\n")
-	h = make(http.Header, n)
-	vals := make([]string, 0, n) // one backing array for the single values
+	// One line per field and the empty one; a request's Host is not kept.
+	// The exact size keeps a map of up to eight fields in one group (a
+	// target's response, mostly) instead of a table.
+	n := strings.Count(rest, "\r\n") - 1
+	size := n
+	if request {
+		size--
+	}
+	h = make(http.Header, max(size, 0))
+	vals := make([]string, 0, max(n, 0)) // one backing array for the single values
 	for {
 		line, after, found := strings.Cut(rest, "\r\n")
 		if !found {
@@ -71,7 +78,11 @@ func parseFields(rest string, request bool) (h http.Header, host string, hosts i
 			return nil, "", 0, false
 		}
 		name, value, found := strings.Cut(line, ":")
-		if !found || !validHeaderName(name) {
+		if !found {
+			return nil, "", 0, false
+		}
+		key, valid := headerKey(name)
+		if !valid {
 			return nil, "", 0, false
 		}
 		value = trimOWS(value)
@@ -80,7 +91,6 @@ func parseFields(rest string, request bool) (h http.Header, host string, hosts i
 				return nil, "", 0, false
 			}
 		}
-		key := canonicalName(name)
 		if request && key == "Host" {
 			host, hosts = value, hosts+1
 			continue
@@ -102,6 +112,35 @@ func parseFields(rest string, request bool) (h http.Header, host string, hosts i
 		}
 	}
 	return h, host, hosts, true
+}
+
+// headerKey checks that name is a token, as validHeaderName does, and
+// returns http.CanonicalHeaderKey(name), in one pass over the bytes: a
+// name already in canonical form (nearly all of them) is returned as it
+// is, without the second pass CanonicalHeaderKey makes to check it.
+func headerKey(name string) (key string, ok bool) {
+	if name == "" {
+		return "", false
+	}
+	upper, canonical := true, true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z':
+			canonical = canonical && !upper
+		case 'A' <= c && c <= 'Z':
+			canonical = canonical && upper
+		case '0' <= c && c <= '9', c == '-':
+		case strings.IndexByte("!#$%&'*+.^_`|~", c) >= 0:
+		default:
+			return "", false
+		}
+		upper = c == '-'
+	}
+	if canonical {
+		return name, true
+	}
+	return canonicalName(name), true
 }
 
 // canonicalName is http.CanonicalHeaderKey(name), without a copy for the

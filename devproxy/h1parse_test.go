@@ -316,3 +316,34 @@ func TestCanonicalNameAsCanonicalHeaderKey(t *testing.T) {
 		}
 	}
 }
+
+// headerKey is validHeaderName and http.CanonicalHeaderKey in one pass:
+// the browser's names, the odd ones, and 100 000 seeded random names
+// from letters of both cases, digits, '-', token symbols and bytes no
+// token holds.
+func TestHeaderKeyAsValidAndCanonical(t *testing.T) {
+	names := []string{"Accept", "accept", "ACCEPT", "sec-ch-ua", "Sec-Fetch-Mode", "sec-fetch-MODE", "If-None-Match",
+		"X-Forwarded-For", "x-forwarded-for", "-", "--a", "a-", "A-b-C", "Te", "TE", "te", "x_y", "a b", "a:b",
+		"\u212aeep-alive", "é", "a\x7f", "", "Content-Length", "content-length", "WWW-Authenticate", "Www-Authenticate"}
+	const alphabet = "aAzZkKmM09-_!#$%&'*+.^`|~ \t:\x00\x7f\x80\xff"
+	rnd := rand.New(rand.NewPCG(22, 5))
+	for range 100000 {
+		b := make([]byte, 1+rnd.IntN(12))
+		for i := range b {
+			b[i] = alphabet[rnd.IntN(len(alphabet))]
+		}
+		names = append(names, string(b))
+	}
+	for _, name := range names {
+		key, ok := headerKey(name)
+		if want := validHeaderName(name); ok != want {
+			t.Fatalf("headerKey(%q) ok = %v, validHeaderName says %v", name, ok, want)
+		}
+		if !ok {
+			continue
+		}
+		if want := http.CanonicalHeaderKey(name); key != want {
+			t.Fatalf("headerKey(%q) = %q, want %q", name, key, want)
+		}
+	}
+}

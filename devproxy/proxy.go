@@ -139,9 +139,10 @@ func newUpstream(o upstreamOptions) *upstream {
 // context value (a copy of the request). Calls are pooled instead; a call
 // lost to a panic is only garbage.
 type proxyCall struct {
-	u     *upstream
-	proxy httputil.ReverseProxy
-	o     *outcome
+	u       *upstream
+	proxy   httputil.ReverseProxy
+	scratch headerScratch // the short path's outgoing header
+	o       *outcome
 	// fallback, when not nil, gets the request in instead when the
 	// target does not serve it (notServed); see serveOr.
 	fallback *upstream
@@ -220,7 +221,13 @@ func (u *upstream) forward(w http.ResponseWriter, r *http.Request, o *outcome, f
 // filled in.
 func hostPort(t *url.URL) string { return web.HostPort(t) }
 
-func (u *upstream) rewrite(pr *httputil.ProxyRequest) {
+func (u *upstream) rewrite(pr *httputil.ProxyRequest) { u.rewriteOut(pr, nil) }
+
+// rewriteOut is rewrite. scratch, when not nil, is the short path's: the
+// outgoing header was filled by scratch.forward, so it holds no
+// forwarding header, and the values rewriteOut sets take their room in
+// scratch's array.
+func (u *upstream) rewriteOut(pr *httputil.ProxyRequest, scratch *headerScratch) {
 	in, out := pr.In, pr.Out
 	path := rawPath(in)
 	if u.prefix != "" {
@@ -264,9 +271,16 @@ func (u *upstream) rewrite(pr *httputil.ProxyRequest) {
 	if out.Body != nil && out.Body != http.NoBody {
 		out.Body = &clientBody{ReadCloser: out.Body}
 	}
-	u.setForwarded(pr)
+	f := u.setForwarded(pr, scratch)
 	if u.hop != "" {
-		out.Header.Add(hopHeader, u.hop)
+		if _, chain := out.Header[hopHeader]; chain {
+			out.Header.Add(hopHeader, u.hop)
+		} else {
+			f.set(hopHeader, u.hop)
+		}
+	}
+	if scratch != nil {
+		scratch.vals = f.vals
 	}
 	if u.frontend && !u.preserveHost {
 		// Dev servers check Origin against the Host they get or their own
@@ -293,16 +307,27 @@ func (u *upstream) rewrite(pr *httputil.ProxyRequest) {
 // -Host and -Proto; any other X-Forwarded- name, X-Real-IP, and each of
 // them spelled with underscores (which CGI-style servers read as the same
 // header) would let a client pass for another address, host or prefix.
-func (u *upstream) setForwarded(pr *httputil.ProxyRequest) {
+//
+// scratch, when not nil, holds the outgoing header's values, and the
+// header has no forwarding header left (headerScratch.forward). The
+// fieldSetter returned sets further fields from the same array.
+func (u *upstream) setForwarded(pr *httputil.ProxyRequest, scratch *headerScratch) fieldSetter {
 	in, out := pr.In, pr.Out
-	for k := range out.Header {
-		if isForwardingHeader(k) {
-			delete(out.Header, k)
+	var vals []string
+	if scratch != nil {
+		vals = scratch.vals
+	} else {
+		for k := range out.Header {
+			if isForwardingHeader(k) {
+				delete(out.Header, k)
+			}
 		}
+		// What ProxyRequest.SetXForwarded sets, with the port, the
+		// prefix and the hop, the values in one backing array: one
+		// allocation, not one per field.
+		vals = make([]string, 0, 6)
 	}
-	// What ProxyRequest.SetXForwarded sets, with the port and the prefix,
-	// the values in one backing array: one allocation, not one per field.
-	f := fieldSetter{h: out.Header, vals: make([]string, 0, 5)}
+	f := fieldSetter{h: out.Header, vals: vals}
 	if ip, _, err := net.SplitHostPort(in.RemoteAddr); err == nil {
 		f.set("X-Forwarded-For", ip)
 	}
@@ -330,6 +355,7 @@ func (u *upstream) setForwarded(pr *httputil.ProxyRequest) {
 	if u.prefix != "" {
 		f.set("X-Forwarded-Prefix", u.prefix)
 	}
+	return f
 }
 
 // fieldSetter sets header fields of one value each, the values taken from

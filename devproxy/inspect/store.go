@@ -552,8 +552,11 @@ func (ex *Exchange) ResponseHeader(status int, h http.Header) {
 	}
 	now := ex.store.opts.Now()
 	var respLen int64
-	if cl, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64); err == nil && cl > 0 {
-		respLen = cl
+	// A 304 has no length, and ParseInt's error for "" is an allocation.
+	if v := h.Get("Content-Length"); v != "" {
+		if cl, err := strconv.ParseInt(v, 10, 64); err == nil && cl > 0 {
+			respLen = cl
+		}
 	}
 	// A download the page could only call "binary" costs no copy: a
 	// 1 MiB octet-stream cost 592 µs of CPU with its copy against 401
