@@ -57,6 +57,10 @@ func main() {
 	// One P while the load is light, all of them when it is not
 	// (internal/procs); off when GOMAXPROCS is set.
 	go procs.New(os.Getenv).Run(ctx)
+	// A heap goal of 32 MiB or more while the live heap is small, instead
+	// of collections five times a second during page loads
+	// (internal/procs); off when GOGC or GOMEMLIMIT is set.
+	go procs.NewHeapFloor(os.Getenv).Run(ctx)
 	os.Exit(run(ctx, env{started: started, stdin: os.Stdin}, os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -169,8 +169,11 @@
 //	internal/gitname      the name of a git checkout: REPO, or BRANCH.REPO in a
 //	                      linked worktree or on another branch than the default
 //	internal/hostsfile    devproxy's block of /etc/hosts (devproxy hosts)
-//	internal/procs        GOMAXPROCS from the load: one P while devproxy uses
-//	                      little CPU, every P when it is busy (main starts it)
+//	internal/procs        the Go runtime sized to the load (main starts both):
+//	                      procs.go, GOMAXPROCS one P while devproxy uses little
+//	                      CPU, every P when it is busy; heapfloor.go, GOGC
+//	                      raised while the live heap is small, for a heap
+//	                      goal of 32 MiB
 //
 // The command line is package main: main.go wires, cli.go writes every
 // error: and hint: line, and each command has its file (serve.go,

@@ -1,6 +1,8 @@
-// Package procs sizes Go's scheduler to devproxy's load: one P (one thread
-// running Go code at a time) while the process uses little CPU, every P
-// the runtime would use when it is busy.
+// Package procs sizes Go's runtime to devproxy's load. The Governor
+// (this file) sets the scheduler to one P (one thread running Go code at
+// a time) while the process uses little CPU, every P the runtime would
+// use when it is busy. The HeapFloor (heapfloor.go) keeps the garbage
+// collector from running every few MiB while the live heap is small.
 //
 // A development proxy serves one person's browser. Most of the time it
 // waits, then answers a page load's few hundred requests in bursts. With
