@@ -73,6 +73,10 @@
 //	transport.go    the http.Transport for everything else; localhost dialled
 //	                on both loopback addresses
 //	idle_unix.go    the check that a kept connection stayed quiet while idle
+//	sockio*.go      TCP reads and writes of the connection loop and the
+//	                short path as raw system calls on Linux, waiting on the
+//	                network poller as net.Conn does (the scheduler is not
+//	                told of each call, so its monitor stays asleep)
 //	streams.go      WebSockets and event streams, ended cleanly at shutdown
 //	fallback.go     the frontend's fallback_api: requests that are not page
 //	                loads and that the dev server answers 404 or its page

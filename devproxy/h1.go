@@ -219,6 +219,7 @@ type h1Conn struct {
 	base  context.Context
 	state atomic.Int32
 
+	rd      io.Reader // nc, or its sockIO (connReader)
 	cr      h1ConnReader
 	br      *bufio.Reader
 	bw      *bufio.Writer
@@ -263,7 +264,7 @@ func (r *h1ConnReader) Read(p []byte) (int, error) {
 		p[0] = r.b
 		return 1, nil
 	}
-	return r.c.nc.Read(p)
+	return r.c.rd.Read(p)
 }
 
 func newH1Conn(l *h1Listener, nc net.Conn) *h1Conn {
@@ -273,7 +274,8 @@ func newH1Conn(l *h1Listener, nc net.Conn) *h1Conn {
 	c.base = context.WithValue(ctx, h1ConnKey{}, c)
 	c.cr.c = c
 	c.br = bufio.NewReaderSize(&c.cr, h1ReadBuffer)
-	c.bw = bufio.NewWriterSize(nc, h1WriteBuffer)
+	c.rd = connReader(nc)
+	c.bw = bufio.NewWriterSize(connWriter(nc), h1WriteBuffer)
 	c.hr = bufio.NewReaderSize(&c.head, 4096)
 	return c
 }

@@ -34,8 +34,8 @@ func newIdleProbe(nc net.Conn) *idleProbe {
 	// Built once per connection: a closure made at each check would be
 	// one allocation per request.
 	p.peek = func(fd uintptr) bool {
-		_, _, err := syscall.Recvfrom(int(fd), p.b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		p.quiet = err == syscall.EAGAIN || err == syscall.EWOULDBLOCK
+		errn := peekByte(fd, p.b[:])
+		p.quiet = errn == syscall.EAGAIN || errn == syscall.EWOULDBLOCK
 		return true
 	}
 	return p
