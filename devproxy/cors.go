@@ -46,14 +46,14 @@ func newCORSHandler(c *config.CORS, route, file string, next handler, logf func(
 }
 
 func (h *corsHandler) serve(w http.ResponseWriter, r *http.Request, o *outcome) {
-	origin := r.Header.Get("Origin")
+	origin := headerGet(r.Header, "Origin")
 	switch {
 	case origin == "":
 		// Not a cross-origin call; the response still varies by Origin,
 		// or a cache could hand it to a page that needs CORS headers.
 		h.wrap(w, r, o, addVaryOrigin)
 	case h.allows(origin):
-		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		if r.Method == http.MethodOptions && headerGet(r.Header, "Access-Control-Request-Method") != "" {
 			h.preflight(w, r, origin)
 			return
 		}
@@ -64,7 +64,7 @@ func (h *corsHandler) serve(w http.ResponseWriter, r *http.Request, o *outcome) 
 	default:
 		h.report(origin, "", fmt.Sprintf("%s: refused the cross-origin call from %s: it is not in %s — add it there to allow it",
 			h.route, sanitize(origin), h.where))
-		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		if r.Method == http.MethodOptions && headerGet(r.Header, "Access-Control-Request-Method") != "" {
 			writeProxyError(w, r, o, &proxyError{
 				Status: http.StatusForbidden,
 				Err:    "origin " + sanitize(origin) + " may not call " + h.route + " (cors mode)",
@@ -99,7 +99,7 @@ func (h *corsHandler) allows(origin string) bool {
 // the cors block does not list is left out of the answer, so that the
 // browser reports exactly which one, and the log says where to add it.
 func (h *corsHandler) preflight(w http.ResponseWriter, r *http.Request, origin string) {
-	method := r.Header.Get("Access-Control-Request-Method")
+	method := headerGet(r.Header, "Access-Control-Request-Method")
 	asked := web.SplitList(r.Header.Values("Access-Control-Request-Headers"))
 	hd := w.Header()
 	hd.Set("Access-Control-Allow-Origin", origin)

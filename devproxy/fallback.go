@@ -53,5 +53,5 @@ func hasBody(r *http.Request) bool {
 // page.
 func notServed(in *http.Request, res *http.Response) bool {
 	return res.StatusCode == http.StatusNotFound ||
-		!wantsHTML(in) && isPageAnswer(in.URL.Path, res.StatusCode, res.Header.Get("Content-Type"))
+		!wantsHTML(in) && isPageAnswer(in.URL.Path, res.StatusCode, headerGet(res.Header, "Content-Type"))
 }

@@ -62,7 +62,7 @@ func (c *proxyCall) forwardShort(w http.ResponseWriter, in *http.Request, t *ups
 		err := c.modifyResponse(res)
 		res.Body.Close()
 		if err == nil {
-			err = fmt.Errorf("the target switched protocols to %q, which the request did not ask for", res.Header.Get("Upgrade"))
+			err = fmt.Errorf("the target switched protocols to %q, which the request did not ask for", headerGet(res.Header, "Upgrade"))
 		}
 		c.errorHandler(w, out, err)
 		return
@@ -93,7 +93,7 @@ func (c *proxyCall) forwardShort(w http.ResponseWriter, in *http.Request, t *ups
 		wh.Add("Trailer", strings.Join(keys, ", "))
 	}
 	w.WriteHeader(res.StatusCode)
-	stream := res.ContentLength == -1 || isEventStreamType(res.Header.Get("Content-Type"))
+	stream := res.ContentLength == -1 || isEventStreamType(headerGet(res.Header, "Content-Type"))
 	if stream {
 		// As ReverseProxy's: the headers go out at once, then each
 		// write as it is made.

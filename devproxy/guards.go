@@ -80,7 +80,7 @@ func (g *guards) check(r *http.Request, frontend bool) *proxyError {
 	if g.delegate {
 		return nil
 	}
-	origin := r.Header.Get("Origin")
+	origin := headerGet(r.Header, "Origin")
 	if isWebSocket(r) {
 		if origin != "" && !g.sameOrigin(r, origin) && !g.trusted(origin) {
 			return refuse("WebSocket from origin "+quoteText(origin)+" refused (cross-site WebSocket hijacking protection)",
@@ -96,7 +96,7 @@ func (g *guards) check(r *http.Request, frontend bool) *proxyError {
 		return refuse(r.Method+" from "+sanitize(from)+" refused (cross-site request protection)",
 			"if that page is yours, add its origin to allowed_origins in the config")
 	}
-	if frontend && r.Header.Get("Sec-Fetch-Mode") == "no-cors" && r.Header.Get("Sec-Fetch-Dest") == "script" &&
+	if frontend && headerGet(r.Header, "Sec-Fetch-Mode") == "no-cors" && headerGet(r.Header, "Sec-Fetch-Dest") == "script" &&
 		!g.sameSiteScript(r) {
 		// Another site loading the dev server's modules as scripts could
 		// read the app's source code.
@@ -182,7 +182,7 @@ func (g *guards) crossSite(r *http.Request, origin string) bool {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return false
 	}
-	switch r.Header.Get("Sec-Fetch-Site") {
+	switch headerGet(r.Header, "Sec-Fetch-Site") {
 	case "same-origin", "none":
 		return false
 	case "":
@@ -198,7 +198,7 @@ func (g *guards) crossSite(r *http.Request, origin string) bool {
 // Sec-Fetch-Site "same-site" is not enough: a page on another port, or on
 // https, is the same site and another origin.
 func (g *guards) sameSiteScript(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
+	switch headerGet(r.Header, "Sec-Fetch-Site") {
 	case "", "same-origin", "none":
 		return true
 	}
@@ -212,7 +212,7 @@ func (g *guards) sameSiteScript(r *http.Request) bool {
 
 // isWebSocket reports whether r asks for a WebSocket upgrade.
 func isWebSocket(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") && headerHasToken(r.Header, "Connection", "upgrade")
+	return strings.EqualFold(headerGet(r.Header, "Upgrade"), "websocket") && headerHasToken(r.Header, "Connection", "upgrade")
 }
 
 // dropOtherUpgrades removes an Upgrade to anything but websocket (h2c
@@ -220,7 +220,7 @@ func isWebSocket(r *http.Request) bool {
 // gives r a header map of its own rather than changing the one it has:
 // the inspector keeps that one as the client sent it.
 func dropOtherUpgrades(r *http.Request) {
-	if r.Header.Get("Upgrade") != "" && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+	if headerGet(r.Header, "Upgrade") != "" && !strings.EqualFold(headerGet(r.Header, "Upgrade"), "websocket") {
 		r.Header = r.Header.Clone()
 		r.Header.Del("Upgrade")
 		r.Header.Del("Http2-Settings")

@@ -668,7 +668,7 @@ func (w *h1Response) WriteHeader(code int) {
 		return
 	}
 	w.wroteHeader, w.status = true, code
-	if v := h.Get("Content-Length"); v != "" {
+	if v := headerGet(h, "Content-Length"); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
 			w.cl = n
 		} else {
@@ -679,8 +679,8 @@ func (w *h1Response) WriteHeader(code int) {
 		}
 	}
 	_, w.haveType = h["Content-Type"]
-	w.hasCE = h.Get("Content-Encoding") != ""
-	w.te = h.Get("Transfer-Encoding")
+	w.hasCE = headerGet(h, "Content-Encoding") != ""
+	w.te = headerGet(h, "Transfer-Encoding")
 	_, w.declared = h["Trailer"]
 	for _, v := range h["Trailer"] {
 		for f := range strings.SplitSeq(v, ",") {

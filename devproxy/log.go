@@ -321,11 +321,11 @@ func (l *logger) quiet(e *logEntry) bool {
 // or a subresource: a browser says so with Sec-Fetch-Dest: empty; without
 // Sec-Fetch headers, an Accept that does not ask for HTML.
 func isFetch(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Dest") {
+	switch headerGet(r.Header, "Sec-Fetch-Dest") {
 	case "empty":
 		return true
 	case "":
-		a := r.Header.Get("Accept")
+		a := headerGet(r.Header, "Accept")
 		return a != "" && !strings.Contains(a, "text/html")
 	}
 	return false

@@ -43,7 +43,7 @@ func (s *Server) sendBack(w http.ResponseWriter) {
 // loopedBack reports whether res is the 508 this server sent back to its
 // own request.
 func (u *upstream) loopedBack(res *http.Response) bool {
-	return res.StatusCode == http.StatusLoopDetected && u.hop != "" && res.Header.Get(hopHeader) == u.hop
+	return res.StatusCode == http.StatusLoopDetected && u.hop != "" && headerGet(res.Header, hopHeader) == u.hop
 }
 
 // loopDetected is what the client is told of a request that came back.

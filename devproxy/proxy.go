@@ -289,7 +289,7 @@ func (u *upstream) rewriteOut(pr *httputil.ProxyRequest, scratch *headerScratch)
 		// other than localhost. The browser's own origin is devproxy's,
 		// so it becomes the target's, as the Host did; a foreign Origin
 		// is kept for the dev server to judge.
-		if o := in.Header.Get("Origin"); o != "" && strings.EqualFold(strings.TrimPrefix(strings.TrimPrefix(o, "http://"), "https://"), in.Host) {
+		if o := headerGet(in.Header, "Origin"); o != "" && strings.EqualFold(strings.TrimPrefix(strings.TrimPrefix(o, "http://"), "https://"), in.Host) {
 			out.Header.Set("Origin", u.target.Scheme+"://"+u.target.Host)
 		}
 	}
@@ -456,24 +456,24 @@ func (u *upstream) modifyResponse(res *http.Response) error {
 		return errLoop
 	}
 	if res.StatusCode == http.StatusSwitchingProtocols {
-		if up := res.Request.Header.Get("Upgrade"); up == "" || !strings.EqualFold(up, res.Header.Get("Upgrade")) {
+		if up := headerGet(res.Request.Header, "Upgrade"); up == "" || !strings.EqualFold(up, headerGet(res.Header, "Upgrade")) {
 			// ReverseProxy refuses such a 101 itself, but without closing
 			// its body, which is the upstream connection; an error here
 			// makes it close it.
-			return fmt.Errorf("the target switched protocols to %q, which the request did not ask for", res.Header.Get("Upgrade"))
+			return fmt.Errorf("the target switched protocols to %q, which the request did not ask for", headerGet(res.Header, "Upgrade"))
 		}
 		// ReverseProxy strips hop-by-hop headers from every final
 		// response; those of a 101 go here.
 		stripHopByHop(res.Header, true)
 	}
-	if u.streams != nil && strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+	if u.streams != nil && strings.HasPrefix(headerGet(res.Header, "Content-Type"), "text/event-stream") {
 		sb := &streamBody{ReadCloser: res.Body, reg: u.streams}
 		u.streams.track(sb)
 		res.Body = sb
 	}
 	req := res.Request
 	for _, key := range [...]string{"Location", "Content-Location"} {
-		if v := res.Header.Get(key); v != "" {
+		if v := headerGet(res.Header, key); v != "" {
 			if nv, ok := u.mapURL(v, req); ok {
 				res.Header.Set(key, nv)
 			}
@@ -511,8 +511,8 @@ func (u *upstream) mapURL(v string, out *http.Request) (string, bool) {
 	var b strings.Builder
 	// X-Forwarded-Host and -Proto on the outbound request are the browser's
 	// Host and scheme, set by devproxy in rewrite.
-	if host := out.Header.Get("X-Forwarded-Host"); absolute && host != "" {
-		proto := out.Header.Get("X-Forwarded-Proto")
+	if host := headerGet(out.Header, "X-Forwarded-Host"); absolute && host != "" {
+		proto := headerGet(out.Header, "X-Forwarded-Proto")
 		if proto == "" {
 			proto = "http"
 		}

@@ -333,12 +333,12 @@ func answerFormatOf(r *http.Request) answerFormat {
 	if wantsHTML(r) {
 		return answerHTML
 	}
-	switch r.Header.Get("Sec-Fetch-Dest") {
+	switch headerGet(r.Header, "Sec-Fetch-Dest") {
 	case "", "empty", "document":
 	default:
 		return answerText
 	}
-	accept := r.Header.Get("Accept")
+	accept := headerGet(r.Header, "Accept")
 	first, _, _ := strings.Cut(accept, ",")
 	if mt, _, err := mime.ParseMediaType(strings.TrimSpace(first)); err == nil && mt == "text/plain" {
 		return answerText
@@ -351,7 +351,7 @@ func answerFormatOf(r *http.Request) answerFormat {
 // answers, which requests count as page loads in the log, and (with
 // isNavigation) the SPA fallback.
 func wantsHTML(r *http.Request) bool {
-	if r.Header.Get("Sec-Fetch-Mode") == "navigate" {
+	if headerGet(r.Header, "Sec-Fetch-Mode") == "navigate" {
 		return true
 	}
 	for _, v := range r.Header.Values("Accept") {

@@ -553,7 +553,10 @@ func (ex *Exchange) ResponseHeader(status int, h http.Header) {
 	now := ex.store.opts.Now()
 	var respLen int64
 	// A 304 has no length, and ParseInt's error for "" is an allocation.
-	if v := h.Get("Content-Length"); v != "" {
+	// The names are canonical: the map is read directly, without the
+	// scan of each name h.Get makes.
+	if v := h["Content-Length"]; len(v) > 0 && v[0] != "" {
+		v := v[0]
 		if cl, err := strconv.ParseInt(v, 10, 64); err == nil && cl > 0 {
 			respLen = cl
 		}
@@ -561,7 +564,11 @@ func (ex *Exchange) ResponseHeader(status int, h http.Header) {
 	// A download the page could only call "binary" costs no copy: a
 	// 1 MiB octet-stream cost 592 µs of CPU with its copy against 401
 	// without capture (go run ./bench -only download).
-	notKept := opaqueType(h.Get("Content-Type"))
+	var ct string
+	if v := h["Content-Type"]; len(v) > 0 {
+		ct = v[0]
+	}
+	notKept := opaqueType(ct)
 	// The header is encoded on the stack, then copied into one allocation
 	// with room for a small body after it: a walk of the map to size it
 	// first cost a third of the hooks on a small request.
@@ -583,7 +590,7 @@ func (ex *Exchange) ResponseHeader(status int, h http.Header) {
 	if body > 0 && ex.respBody.Data == nil {
 		ex.respBody.Data = buf[len(enc):len(enc)]
 	}
-	ex.stream = status == http.StatusSwitchingProtocols || isEventStream(h.Get("Content-Type"))
+	ex.stream = status == http.StatusSwitchingProtocols || isEventStream(ct)
 	ex.mu.Unlock()
 	if ex.store.subsN.Load() > 0 {
 		ex.store.publish(eventUpdate, ex.ID)
