@@ -230,6 +230,10 @@ type h1Conn struct {
 	outBuf  []byte        // the status line and headers as sent
 	hold    [h1Hold]byte  // a body's first bytes, held until it is framed
 	numBuf  [20]byte
+	// date is the Date header's value for the second dateSec, formatted
+	// once per second rather than for each response.
+	date    [len(http.TimeFormat)]byte
+	dateSec int64
 
 	// The background read of a request that takes a while.
 	mu         sync.Mutex
@@ -242,6 +246,16 @@ type h1Conn struct {
 	reqCtx  context.Context
 	reqEnd  context.CancelFunc
 	upClose io.Closer
+}
+
+// dateNow returns the Date header's value for now, as net/http writes it.
+func (c *h1Conn) dateNow() []byte {
+	now := time.Now()
+	if sec := now.Unix(); sec != c.dateSec || c.date[0] == 0 {
+		now.UTC().AppendFormat(c.date[:0], http.TimeFormat)
+		c.dateSec = sec
+	}
+	return c.date[:]
 }
 
 // h1ConnKey is the context key of the *h1Conn serving a request.
@@ -816,7 +830,7 @@ func (w *h1Response) commit(done bool) {
 	}
 	if _, ok := w.header["Date"]; !ok {
 		b = append(b, "Date: "...)
-		b = time.Now().UTC().AppendFormat(b, http.TimeFormat)
+		b = append(b, w.c.dateNow()...)
 		b = append(b, "\r\n"...)
 	}
 	if w.cl >= 0 && bodyOK {

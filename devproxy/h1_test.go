@@ -445,3 +445,39 @@ func TestH1Shutdown(t *testing.T) {
 	<-stopped
 	<-served
 }
+
+// The Date header is formatted once a second per connection: each
+// response's Date is the second it was written in, across a change of
+// second on one kept-alive connection.
+func TestH1DateFollowsTheClock(t *testing.T) {
+	p := startH1Pair(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	c, br := sendRaw(t, p.own, "")
+	defer c.Close()
+	seconds := map[int64]bool{}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(seconds) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("responses in %d distinct seconds after 5 s, want 2", len(seconds))
+		}
+		before := time.Now().Truncate(time.Second)
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		after := time.Now()
+		d, err := http.ParseTime(res.Header.Get("Date"))
+		if err != nil {
+			t.Fatalf("Date %q: %v", res.Header.Get("Date"), err)
+		}
+		if d.Before(before) || d.After(after) {
+			t.Fatalf("Date %s, want between %s and %s", d, before, after)
+		}
+		seconds[d.Unix()] = true
+	}
+}
