@@ -671,12 +671,13 @@ func stripHopByHop(h http.Header, upgrade bool) {
 			}
 		}
 	}
+	// Canonical names: delete, not h.Del, which canonicalizes each one.
 	for _, name := range [...]string{"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding"} {
-		h.Del(name)
+		delete(h, name)
 	}
 	if upgrade {
-		h.Set("Connection", "Upgrade")
+		h["Connection"] = []string{"Upgrade"}
 	} else {
-		h.Del("Upgrade")
+		delete(h, "Upgrade")
 	}
 }
