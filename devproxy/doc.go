@@ -70,6 +70,8 @@
 //	                they handle; the rest goes to net/http's parsers)
 //	reqwrite.go     the short path's request writer: Request.Write's bytes
 //	                without its sort and exclusion map
+//	header.go       headerGet, Header.Get for the canonical names devproxy
+//	                looks up, without canonicalizing them again
 //	transport.go    the http.Transport for everything else; localhost dialled
 //	                on both loopback addresses
 //	idle_unix.go    the check that a kept connection stayed quiet while idle
