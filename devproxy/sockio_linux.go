@@ -56,7 +56,11 @@ func newSockIO(nc net.Conn) *sockIO {
 			if errn == syscall.EAGAIN {
 				return false // wait until readable
 			}
-			s.n, s.errn = n, errn
+			if errn != 0 {
+				s.errn = errn // n is -1
+			} else {
+				s.n = n
+			}
 			return true
 		}
 	}
@@ -88,34 +92,39 @@ func (s *sockIO) Read(p []byte) (int, error) {
 	if len(p) > maxRW {
 		p = p[:maxRW]
 	}
-	s.p, s.n, s.errn = p, 0, 0
-	err := s.rc.Read(s.read)
-	n, errn := s.n, s.errn
-	s.p = nil
-	switch {
-	case err != nil:
-		return 0, s.opError("read", err)
-	case errn != 0:
-		return 0, s.opError("read", os.NewSyscallError("read", errn))
-	case n == 0:
+	n, err := s.call(false, p)
+	if err == nil && n == 0 {
 		return 0, io.EOF
 	}
-	return n, nil
+	return n, err
 }
 
 func (s *sockIO) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	return s.call(true, p)
+}
+
+// call makes one Read or Write of the RawConn with p for the callback,
+// and returns what the callback did, with the error net.Conn gives.
+func (s *sockIO) call(write bool, p []byte) (int, error) {
 	s.p, s.n, s.errn = p, 0, 0
-	err := s.rc.Write(s.wr)
+	op := "read"
+	var err error
+	if write {
+		op = "write"
+		err = s.rc.Write(s.wr)
+	} else {
+		err = s.rc.Read(s.read)
+	}
 	n, errn := s.n, s.errn
 	s.p = nil
 	switch {
 	case err != nil:
-		return n, s.opError("write", err)
+		return n, s.opError(op, err)
 	case errn != 0:
-		return n, s.opError("write", os.NewSyscallError("write", errn))
+		return n, s.opError(op, os.NewSyscallError(op, errn))
 	}
 	return n, nil
 }

@@ -198,3 +198,15 @@ func TestSockIOErrorsAsNetConn(t *testing.T) {
 		}
 	})
 }
+
+// A failed read reports no bytes, as net.Conn's does.
+func TestSockIOFailedReadCountsNothing(t *testing.T) {
+	c, s := tcpPair(t)
+	c.SetLinger(0)
+	c.Close()
+	s.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n, err := newSockIO(s).Read(make([]byte, 64))
+	if n != 0 || !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("read after a reset: %d, %v; want 0, ECONNRESET", n, err)
+	}
+}
