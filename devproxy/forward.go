@@ -230,13 +230,14 @@ func (s *headerScratch) forward(h http.Header) http.Header {
 		n += len(vv)
 	}
 	const room = 8 // X-Forwarded-For, -Host, -Proto, -Port, -Prefix, the hop, Te
+	keep := len(h) <= maxScratchFields
 	out, vals := s.h, s.vals[:0]
-	if out == nil || len(h) > maxScratchFields {
+	if out == nil || !keep {
 		out = make(http.Header, len(h)+room)
 	} else {
 		clear(out)
 	}
-	if cap(vals) < n+room || len(h) > maxScratchFields {
+	if cap(vals) < n+room || !keep {
 		vals = make([]string, 0, n+room)
 	}
 	for k, vv := range h {
@@ -251,7 +252,7 @@ func (s *headerScratch) forward(h http.Header) http.Header {
 	if hasToken(h["Te"], "trailers") {
 		f.set("Te", "trailers")
 	}
-	if len(h) <= maxScratchFields {
+	if keep {
 		s.h = out
 	}
 	s.vals = f.vals

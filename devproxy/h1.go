@@ -219,7 +219,7 @@ type h1Conn struct {
 	base  context.Context
 	state atomic.Int32
 
-	rd      io.Reader // nc, or its sockIO (connReader)
+	rd      io.Reader // nc, or its sockIO (connIO)
 	cr      h1ConnReader
 	br      *bufio.Reader
 	bw      *bufio.Writer
@@ -288,8 +288,8 @@ func newH1Conn(l *h1Listener, nc net.Conn) *h1Conn {
 	c.base = context.WithValue(ctx, h1ConnKey{}, c)
 	c.cr.c = c
 	c.br = bufio.NewReaderSize(&c.cr, h1ReadBuffer)
-	c.rd = connReader(nc)
-	c.bw = bufio.NewWriterSize(connWriter(nc), h1WriteBuffer)
+	c.rd = connIO(nc)
+	c.bw = bufio.NewWriterSize(connIO(nc), h1WriteBuffer)
 	c.hr = bufio.NewReaderSize(&c.head, 4096)
 	return c
 }

@@ -105,9 +105,9 @@ func (t *upstreamTransport) get(ctx context.Context) (*upConn, bool, error) {
 		return nil, false, err
 	}
 	c := &upConn{nc: nc, probe: newIdleProbe(nc)}
-	c.lr.r = connReader(nc)
+	c.lr.r = connIO(nc)
 	c.br = bufio.NewReaderSize(&c.lr, upstreamReadBuffer)
-	c.bw = bufio.NewWriterSize(connWriter(nc), 4<<10)
+	c.bw = bufio.NewWriterSize(connIO(nc), 4<<10)
 	return c, false, nil
 }
 

@@ -35,6 +35,16 @@ type sockIO struct {
 	wr   func(fd uintptr) bool
 }
 
+// connIO is what the connection loop and the short path read or write a
+// connection through, one for each direction: a sockIO for a plain TCP
+// connection, the connection itself otherwise.
+func connIO(nc net.Conn) io.ReadWriter {
+	if s := newSockIO(nc); s != nil {
+		return s
+	}
+	return nc
+}
+
 // newSockIO returns a sockIO for nc, or nil when nc is not a plain
 // *net.TCPConn (a wrapper may read through something of its own).
 func newSockIO(nc net.Conn) *sockIO {

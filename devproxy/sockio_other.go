@@ -2,10 +2,11 @@
 
 package devproxy
 
-import "net"
+import (
+	"io"
+	"net"
+)
 
-// sockIO is Linux's (sockio_linux.go); elsewhere connections are read and
-// written as net.Conn.
-type sockIO struct{ net.Conn }
-
-func newSockIO(net.Conn) *sockIO { return nil }
+// connIO returns nc: elsewhere than on Linux (sockio_linux.go),
+// connections are read and written as net.Conn.
+func connIO(nc net.Conn) io.ReadWriter { return nc }

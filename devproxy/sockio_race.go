@@ -28,10 +28,3 @@ func errno(err error) syscall.Errno {
 	}
 	return e
 }
-
-// peekByte is recv(2) of one byte with MSG_PEEK and MSG_DONTWAIT (see
-// idleProbe).
-func peekByte(fd uintptr, b []byte) syscall.Errno {
-	_, _, err := syscall.Recvfrom(int(fd), b[:1], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-	return errno(err)
-}

@@ -64,8 +64,12 @@ func TestSockIOReadsAndWritesAsNetConn(t *testing.T) {
 	if newSockIO(struct{ net.Conn }{c}) != nil {
 		t.Fatal("newSockIO of a wrapped conn: not nil, want nil (the wrapper may read through something of its own)")
 	}
-	if got := connReader(struct{ net.Conn }{c}); got == io.Reader(r) {
-		t.Fatal("connReader of a wrapped conn did not return the conn itself")
+	wrapped := struct{ net.Conn }{c}
+	if got := connIO(wrapped); got != io.ReadWriter(wrapped) {
+		t.Fatalf("connIO of a wrapped conn: %T, want the conn itself", got)
+	}
+	if got, ok := connIO(c).(*sockIO); !ok || got == nil {
+		t.Fatalf("connIO of a *net.TCPConn: %T, want a *sockIO", connIO(c))
 	}
 
 	// 8 MiB in one Write: far more than the socket buffers hold (made
