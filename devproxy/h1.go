@@ -51,6 +51,9 @@ const (
 	// is read in the background to notice a client that goes away; a
 	// page's assets are answered well within it.
 	h1WatchAfter = 20 * time.Millisecond
+	// h1IdleSlack is how much later than IdleTimeout an idle connection
+	// may close (see idleDeadline).
+	h1IdleSlack = time.Second
 )
 
 // h1Listener serves the connections of a plain HTTP listener and hands
@@ -235,17 +238,50 @@ type h1Conn struct {
 	date    [len(http.TimeFormat)]byte
 	dateSec int64
 
-	// The background read of a request that takes a while.
-	mu         sync.Mutex
-	watch      int
-	watchTimer *time.Timer
-	watchDone  chan struct{}
+	// The read deadline idleDeadline set, while no other has replaced it.
+	idleUntil time.Time
+	idleSet   bool
+
+	// The background read of a request that takes a while. The timer is
+	// not stopped when a request ends: it runs on, a period at a time,
+	// while requests follow each other (see backgroundRead).
+	mu           sync.Mutex
+	watch        int
+	watchTimer   *time.Timer
+	timerPending bool   // watchTimer runs
+	reqSeq       uint64 // requests armWatch armed
+	seenSeq      uint64 // reqSeq when the timer's period began
+	watchDone    chan struct{}
 	// The request's context, its end, and what is closed when it ends
 	// before the request does (the short path's connection to the
 	// target; see closeOnCancel), in place of a context.AfterFunc.
 	reqCtx  context.Context
 	reqEnd  context.CancelFunc
 	upClose io.Closer
+}
+
+// idleDeadline sets the deadline of the wait for the next request:
+// IdleTimeout from now, give or take h1IdleSlack. A deadline moves a
+// runtime timer, and each request of a page load would move it a few
+// milliseconds; it is moved once the one set is less than IdleTimeout
+// away, to IdleTimeout plus the slack. So an idle connection closes
+// between IdleTimeout and IdleTimeout + h1IdleSlack after its last
+// request, never before.
+func (c *h1Conn) idleDeadline() error {
+	d := c.l.srv.IdleTimeout
+	if d <= 0 {
+		return nil
+	}
+	now := time.Now()
+	if c.idleSet && !c.idleUntil.Before(now.Add(d)) {
+		return nil
+	}
+	until := now.Add(d + h1IdleSlack)
+	if err := c.nc.SetReadDeadline(until); err != nil {
+		return err
+	}
+	c.idleUntil, c.idleSet = until, true
+	return nil
 }
 
 // dateNow returns the Date header's value for now, as net/http writes it.
@@ -318,10 +354,8 @@ func (c *h1Conn) serve() {
 		if c.l.isShutting() {
 			return
 		}
-		if d := c.l.srv.IdleTimeout; d > 0 {
-			if err := c.nc.SetReadDeadline(time.Now().Add(d)); err != nil {
-				return
-			}
+		if err := c.idleDeadline(); err != nil {
+			return
 		}
 		if _, err := c.br.Peek(1); err != nil {
 			return // closed, reset, idle too long, or shut down
@@ -508,8 +542,9 @@ func (c *h1Conn) unwatchClose(cl io.Closer) bool {
 	return true
 }
 
-// armWatch starts the timer after which the connection is read in the
-// background while the handler runs.
+// armWatch arms the background read of the request the handler runs now:
+// it starts once the request has run a whole period of the timer, so
+// between h1WatchAfter and twice that after armWatch.
 func (c *h1Conn) armWatch(ctx context.Context, end context.CancelFunc) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -519,6 +554,11 @@ func (c *h1Conn) armWatch(ctx context.Context, end context.CancelFunc) {
 		return
 	}
 	c.watch = watchArmed
+	c.reqSeq++
+	if c.timerPending {
+		return // backgroundRead sees the new request when the timer fires
+	}
+	c.timerPending, c.seenSeq = true, c.reqSeq
 	if c.watchTimer == nil {
 		c.watchTimer = time.AfterFunc(h1WatchAfter, c.backgroundRead)
 	} else {
@@ -529,9 +569,20 @@ func (c *h1Conn) armWatch(ctx context.Context, end context.CancelFunc) {
 // backgroundRead waits for the client while a handler runs: an EOF or a
 // reset ends the request's context, as net/http's does; a byte that
 // arrives (a pipelined request) is kept for the next read.
+//
+// It runs when the timer fires. A request armed since the period began is
+// given the next period, and so is the timer, which then runs on; with no
+// request running, the timer stops.
 func (c *h1Conn) backgroundRead() {
 	c.mu.Lock()
+	c.timerPending = false
 	if c.watch != watchArmed {
+		c.mu.Unlock()
+		return
+	}
+	if c.reqSeq != c.seenSeq {
+		c.timerPending, c.seenSeq = true, c.reqSeq
+		c.watchTimer.Reset(h1WatchAfter)
 		c.mu.Unlock()
 		return
 	}
@@ -573,9 +624,10 @@ func (c *h1Conn) endWatch() {
 	c.mu.Unlock()
 	switch st {
 	case watchArmed:
-		c.watchTimer.Stop()
+		// The timer runs on for the next request (see backgroundRead).
 	case watchReading:
 		_ = c.nc.SetReadDeadline(aLongTimeAgo)
+		c.idleSet = false
 		<-done
 		c.mu.Lock()
 		c.watch = watchOff

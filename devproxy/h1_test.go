@@ -481,3 +481,97 @@ func TestH1DateFollowsTheClock(t *testing.T) {
 		seconds[d.Unix()] = true
 	}
 }
+
+// startH1 serves h by devproxy's HTTP/1.1 loop alone, with idle as the
+// server's IdleTimeout, and returns its address.
+func startH1(t *testing.T, h http.Handler, idle time.Duration) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h, IdleTimeout: idle, MaxHeaderBytes: 1 << 20, ErrorLog: log.New(io.Discard, "", 0)}
+	h1 := newH1Listener(ln, srv)
+	done := make(chan struct{})
+	go func() { _ = srv.Serve(h1); close(done) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		go h1.shutdown(ctx)
+		_ = srv.Shutdown(ctx)
+		<-done
+	})
+	return ln.Addr().String()
+}
+
+// A request that comes while the watch timer runs from the one before is
+// still watched: after quick requests on one connection, a long one whose
+// client goes away has its context ended.
+func TestH1ClientGoneAfterQuickRequests(t *testing.T) {
+	ended := make(chan error, 1)
+	addr := startH1(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/wait" {
+			io.WriteString(w, "quick")
+			return
+		}
+		select {
+		case <-r.Context().Done():
+			ended <- r.Context().Err()
+		case <-time.After(10 * time.Second):
+			ended <- errors.New("the context did not end in 10 s")
+		}
+	}), time.Minute)
+	c, br := sendRaw(t, addr, "")
+	for range 5 {
+		io.WriteString(c, "GET /quick HTTP/1.1\r\nHost: x\r\n\r\n")
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := io.ReadAll(res.Body); string(b) != "quick" {
+			t.Fatalf("quick response: %q", b)
+		}
+	}
+	io.WriteString(c, "GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.Close()
+	if err := <-ended; !errors.Is(err, context.Canceled) {
+		t.Fatalf("handler's context: %v", err)
+	}
+}
+
+// The idle deadline is moved lazily (idleDeadline), but a connection busy
+// for longer than IdleTimeout stays open, and an idle one closes no sooner
+// than IdleTimeout after its last response and no later than the slack
+// after that.
+func TestH1IdleTimeout(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	addr := startH1(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}), idle)
+	c, br := sendRaw(t, addr, "")
+	get := func() {
+		t.Helper()
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("a request on a busy connection: %v", err)
+		}
+		io.Copy(io.Discard, res.Body)
+	}
+	// Busy for 2 s, well past IdleTimeout and the slack together, with
+	// gaps of a third of IdleTimeout.
+	tick := time.NewTicker(idle / 3)
+	defer tick.Stop()
+	for start := time.Now(); time.Since(start) < 2*time.Second; <-tick.C {
+		get()
+	}
+	last := time.Now()
+	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
+		t.Fatalf("idle connection: %v, want EOF", err)
+	}
+	if waited := time.Since(last); waited < idle || waited > idle+h1IdleSlack+2*time.Second {
+		t.Fatalf("idle connection closed %v after its last response, want %v to %v", waited, idle, idle+h1IdleSlack)
+	}
+}

@@ -331,7 +331,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if d.site != nil {
 			where.Site = d.site.name
 		}
-		o.ex = rt.capture.Begin(r, where)
+		o.ex = rt.capture.BeginAt(r, where, e.start)
 		rec.fallbackWhere = d.fallback
 		d.r.Body = o.ex.TeeRequestBody(d.r.Body)
 	}
@@ -389,7 +389,7 @@ func finishCapture(rec *recorder) {
 	if rec.hijacked {
 		size = rec.conn.up.Load() + rec.conn.down.Load()
 	}
-	e.ex.Finish(size, err)
+	e.ex.FinishAt(size, err, e.start.Add(e.duration))
 }
 
 // finish logs the request. A panic costs only this request: it is logged

@@ -160,9 +160,19 @@ func (s *Store) Begin(r *http.Request, where Where) *Exchange {
 	if s == nil {
 		return nil
 	}
+	return s.BeginAt(r, where, s.opts.Now())
+}
+
+// BeginAt is Begin for a request that began at start, a reading of the
+// clock the Store was given (Options.Now) that the caller made: the log
+// reads it once for both.
+func (s *Store) BeginAt(r *http.Request, where Where, start time.Time) *Exchange {
+	if s == nil {
+		return nil
+	}
 	ex := &Exchange{
 		store:  s,
-		Start:  s.opts.Now(),
+		Start:  start,
 		Method: r.Method,
 		Proto:  r.Proto,
 		Where:  where,
@@ -651,7 +661,15 @@ func (ex *Exchange) Finish(size int64, err error) {
 	if ex == nil {
 		return
 	}
-	now := ex.store.opts.Now()
+	ex.FinishAt(size, err, ex.store.opts.Now())
+}
+
+// FinishAt is Finish for an exchange that ended at now, a reading of the
+// Store's clock (Options.Now) the caller made.
+func (ex *Exchange) FinishAt(size int64, err error, now time.Time) {
+	if ex == nil {
+		return
+	}
 	ex.mu.Lock()
 	ex.end, ex.size = now, size
 	if err != nil {

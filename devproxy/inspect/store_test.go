@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/devproxy/devproxy/internal/wsframe"
 )
@@ -297,4 +298,37 @@ func TestResponseHeaderKept(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BeginAt and FinishAt keep the caller's readings of the clock: the
+// request log's, so that both say the same times. Begin and Finish read
+// the Store's clock.
+func TestBeginAtFinishAtKeepTheCallersTimes(t *testing.T) {
+	var calls []time.Time
+	clock := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	s := New(Options{Now: func() time.Time {
+		clock = clock.Add(time.Second)
+		calls = append(calls, clock)
+		return clock
+	}})
+	r := httptest.NewRequest("GET", "http://127.0.0.1:8080/a", nil)
+	start, end := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), time.Date(2026, 1, 2, 3, 4, 6, 0, time.UTC)
+	ex := s.BeginAt(r, Where{Kind: KindFrontend}, start)
+	ex.ResponseHeader(200, http.Header{})
+	ex.FinishAt(0, nil, end)
+	if v := ex.Snapshot(); !v.Start.Equal(start) || !v.End.Equal(end) || len(calls) != 1 || !v.FirstByte.Equal(calls[0]) {
+		t.Errorf("BeginAt/FinishAt: start %v end %v first byte %v, %d clock reads; want %v, %v, %v and 1",
+			v.Start, v.End, v.FirstByte, len(calls), start, end, clock)
+	}
+	ex = s.Begin(r, Where{Kind: KindFrontend})
+	ex.Finish(0, nil)
+	if v := ex.Snapshot(); len(calls) != 3 || !v.Start.Equal(calls[1]) || !v.End.Equal(calls[2]) {
+		t.Errorf("Begin/Finish: start %v end %v after %d clock reads, want the store's clock", v.Start, v.End, len(calls))
+	}
+	var nilStore *Store
+	if ex := nilStore.BeginAt(r, Where{}, start); ex != nil {
+		t.Errorf("a nil Store's BeginAt = %v, want nil", ex)
+	}
+	var nilEx *Exchange
+	nilEx.FinishAt(0, nil, end)
 }
