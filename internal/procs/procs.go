@@ -71,22 +71,27 @@ func New(getenv func(string) string) *Governor {
 }
 
 // Run governs until ctx ends, then gives the process back the Ps it had.
-// A nil governor returns at once.
+// It starts with one P. A nil governor returns at once.
 func (g *Governor) Run(ctx context.Context) {
 	if g == nil {
 		return
 	}
-	procs, quiet := g.max, 0
+	last, err := g.cpu()
+	if err != nil {
+		return
+	}
+	// A devproxy that has just started waits for its first page load:
+	// one P from the start, not after quietFor intervals. A browser's
+	// first load came within those two seconds, with two Ps.
+	procs, quiet := 1, 0
+	g.set(1)
+	g.changed(g.max, 1)
 	defer func() {
 		if procs != g.max {
 			g.set(g.max)
 			g.changed(procs, g.max)
 		}
 	}()
-	last, err := g.cpu()
-	if err != nil {
-		return
-	}
 	lastAt := time.Now()
 	t := time.NewTimer(g.interval)
 	defer t.Stop()

@@ -8,7 +8,7 @@ import (
 )
 
 // TestGovernorFollowsLoad runs the governor on this test process, with
-// its real CPU time and the real runtime.GOMAXPROCS: idle, it drops to one
+// its real CPU time and the real runtime.GOMAXPROCS: it starts with one
 // P; two goroutines that burn CPU bring every P back; when they stop, one
 // P again; when the governor ends, the process has its Ps back.
 func TestGovernorFollowsLoad(t *testing.T) {
@@ -43,7 +43,7 @@ func TestGovernorFollowsLoad(t *testing.T) {
 		}
 	}
 
-	want("idle", max, 1)
+	want("started", max, 1)
 
 	stop := make(chan struct{})
 	for range 2 {
@@ -56,6 +56,39 @@ func TestGovernorFollowsLoad(t *testing.T) {
 	cancel()
 	<-done
 	want("governor ended", 1, max)
+}
+
+// TestGovernorStartsWithOneP: the governor sets one P as it starts, not
+// after the quiet intervals (an hour each here) that lower it later.
+func TestGovernorStartsWithOneP(t *testing.T) {
+	g := New(func(string) string { return "" })
+	if g == nil {
+		t.Skip("one P, or no CPU time to read: nothing to govern")
+	}
+	max := g.max
+	t.Cleanup(func() { runtime.GOMAXPROCS(max) })
+	g.interval, g.idleInterval = time.Hour, time.Hour
+	changes := make(chan [2]int, 4)
+	g.changed = func(from, to int) { changes <- [2]int{from, to} }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		g.Run(ctx)
+		close(done)
+	}()
+	select {
+	case c := <-changes:
+		if c != [2]int{max, 1} || runtime.GOMAXPROCS(0) != 1 {
+			t.Fatalf("at start: GOMAXPROCS went %d → %d and is %d, want %d → 1", c[0], c[1], runtime.GOMAXPROCS(0), max)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("GOMAXPROCS stayed %d for 30 s after the governor started, want 1", runtime.GOMAXPROCS(0))
+	}
+	cancel()
+	<-done
+	if c := <-changes; c != [2]int{1, max} || runtime.GOMAXPROCS(0) != max {
+		t.Fatalf("governor ended: GOMAXPROCS went %d → %d and is %d, want 1 → %d", c[0], c[1], runtime.GOMAXPROCS(0), max)
+	}
 }
 
 // burn uses CPU until stop is closed.
