@@ -12,12 +12,8 @@ import (
 // P; two goroutines that burn CPU bring every P back; when they stop, one
 // P again; when the governor ends, the process has its Ps back.
 func TestGovernorFollowsLoad(t *testing.T) {
-	g := New(func(string) string { return "" })
-	if g == nil {
-		t.Skip("one P, or no CPU time to read: nothing to govern")
-	}
+	g := testGovernor(t)
 	max := g.max
-	t.Cleanup(func() { runtime.GOMAXPROCS(max) })
 	g.interval, g.idleInterval = 20*time.Millisecond, 100*time.Millisecond
 	changes := make(chan [2]int, 16)
 	g.changed = func(from, to int) { changes <- [2]int{from, to} }
@@ -61,12 +57,8 @@ func TestGovernorFollowsLoad(t *testing.T) {
 // TestGovernorStartsWithOneP: the governor sets one P as it starts, not
 // after the quiet intervals (an hour each here) that lower it later.
 func TestGovernorStartsWithOneP(t *testing.T) {
-	g := New(func(string) string { return "" })
-	if g == nil {
-		t.Skip("one P, or no CPU time to read: nothing to govern")
-	}
+	g := testGovernor(t)
 	max := g.max
-	t.Cleanup(func() { runtime.GOMAXPROCS(max) })
 	g.interval, g.idleInterval = time.Hour, time.Hour
 	changes := make(chan [2]int, 4)
 	g.changed = func(from, to int) { changes <- [2]int{from, to} }
@@ -89,6 +81,20 @@ func TestGovernorStartsWithOneP(t *testing.T) {
 	if c := <-changes; c != [2]int{1, max} || runtime.GOMAXPROCS(0) != max {
 		t.Fatalf("governor ended: GOMAXPROCS went %d → %d and is %d, want 1 → %d", c[0], c[1], runtime.GOMAXPROCS(0), max)
 	}
+}
+
+// testGovernor returns a governor of this process, whose GOMAXPROCS is
+// set back when the test ends, or skips the test when there is nothing
+// to govern.
+func testGovernor(t *testing.T) *Governor {
+	t.Helper()
+	g := New(func(string) string { return "" })
+	if g == nil {
+		t.Skip("one P, or no CPU time to read: nothing to govern")
+	}
+	max := g.max
+	t.Cleanup(func() { runtime.GOMAXPROCS(max) })
+	return g
 }
 
 // burn uses CPU until stop is closed.
