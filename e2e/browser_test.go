@@ -243,6 +243,14 @@ func describeSockets(ss []socket) string {
 	var b strings.Builder
 	for _, s := range ss {
 		fmt.Fprintf(&b, "\n  %s closed=%t frames=%d", s.url, s.closed, len(s.received))
+		// The last frames say whether the dev server sent an update at
+		// all: a missed save and a lost update look alike otherwise.
+		for _, f := range s.received[max(0, len(s.received)-3):] {
+			if len(f) > 160 {
+				f = f[:160] + "…"
+			}
+			fmt.Fprintf(&b, "\n    %q", f)
+		}
 	}
 	return b.String()
 }
