@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -353,6 +354,13 @@ type proc struct {
 	banner string
 	stderr *bytes.Buffer
 	done   chan error
+	// tree is the processes under the launcher once it served: the
+	// devproxy binary among them, which would outlive a launcher that
+	// exits without it (and keep the output open, so the launcher is
+	// never waited for).
+	tree map[int]string
+	// waited says that wait has had the launcher's end from done.
+	waited bool
 
 	mu  sync.Mutex
 	out strings.Builder
@@ -399,11 +407,18 @@ func start(t *testing.T, dir string, env []string, argv ...string) *proc {
 		p.done <- cmd.Wait()
 	}()
 	t.Cleanup(func() {
-		// Whatever is left of what this test started, by PID.
+		// Whatever is left of what this test started, by PID: what is
+		// under the launcher now, and what was under it once it served
+		// and is still the same process (a binary the launcher left).
 		for pid := range descendants(t, cmd.Process.Pid) {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
-		if cmd.ProcessState == nil {
+		for pid, name := range p.tree {
+			if alive(pid) && commName(pid) == name {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+		if !p.waited {
 			cmd.Process.Kill()
 			<-p.done
 		}
@@ -411,6 +426,7 @@ func start(t *testing.T, dir string, env []string, argv ...string) *proc {
 	select {
 	case p.url = <-urls:
 		p.banner = p.output()
+		p.tree = descendants(t, cmd.Process.Pid)
 	case err := <-p.done:
 		t.Fatalf("%s exited before serving: %v\n%s%s", argv[0], err, p.output(), p.stderr)
 	case <-time.After(60 * time.Second):
@@ -423,11 +439,27 @@ func (p *proc) wait(t *testing.T) error {
 	t.Helper()
 	select {
 	case err := <-p.done:
+		p.waited = true
 		return err
 	case <-time.After(30 * time.Second):
-		t.Fatal("the launcher did not exit")
+		var left []string
+		for pid, name := range p.tree {
+			if alive(pid) {
+				left = append(left, fmt.Sprintf("%s (pid %d)", name, pid))
+			}
+		}
+		t.Fatalf("the launcher was not done within 30 s (exited: %t); still running of what it started: %v", !alive(p.cmd.Process.Pid), left)
 		return nil
 	}
+}
+
+// commName is the command name of process pid, "" when there is none.
+func commName(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 func get(t *testing.T, url string) (*http.Response, string) {
