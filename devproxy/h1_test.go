@@ -24,32 +24,20 @@ type h1Pair struct {
 
 func startH1Pair(t *testing.T, h http.Handler) h1Pair {
 	t.Helper()
-	newSrv := func() *http.Server {
-		return &http.Server{Handler: h, IdleTimeout: time.Minute, MaxHeaderBytes: 1 << 20, ErrorLog: log.New(io.Discard, "", 0)}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	listen := func() net.Listener {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ln
-	}
-	stdLn, ownLn := listen(), listen()
-	std, own := newSrv(), newSrv()
-	h1 := newH1Listener(ownLn, own)
-	done := make(chan struct{}, 2)
-	go func() { _ = std.Serve(stdLn); done <- struct{}{} }()
-	go func() { _ = own.Serve(h1); done <- struct{}{} }()
+	std := &http.Server{Handler: h, IdleTimeout: time.Minute, MaxHeaderBytes: 1 << 20, ErrorLog: log.New(io.Discard, "", 0)}
+	done := make(chan struct{})
+	go func() { _ = std.Serve(ln); close(done) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = std.Shutdown(ctx)
-		go h1.shutdown(ctx)
-		_ = own.Shutdown(ctx)
-		<-done
 		<-done
 	})
-	return h1Pair{std: stdLn.Addr().String(), own: ownLn.Addr().String()}
+	return h1Pair{std: ln.Addr().String(), own: startH1(t, h, time.Minute)}
 }
 
 // h1Answer is what a client sees of one response.
@@ -504,8 +492,8 @@ func startH1(t *testing.T, h http.Handler, idle time.Duration) string {
 	return ln.Addr().String()
 }
 
-// A request that comes while the watch timer runs from the one before is
-// still watched: after quick requests on one connection, a long one whose
+// The watch's timer, armed and stopped by each request, still watches
+// the next: after quick requests on one connection, a long one whose
 // client goes away has its context ended.
 func TestH1ClientGoneAfterQuickRequests(t *testing.T) {
 	ended := make(chan error, 1)

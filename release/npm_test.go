@@ -220,7 +220,7 @@ func TestNPMPackages(t *testing.T) {
 			if err := json.Unmarshal([]byte(body), &st); err != nil || res.StatusCode != 200 || st.Version != testVersion {
 				t.Errorf("GET /__devproxy/status: %d, version %q (%v); want 200, %q", res.StatusCode, st.Version, err, testVersion)
 			}
-			tree := descendants(t, p.cmd.Process.Pid)
+			tree := p.tree
 			if !hasDevproxy(tree) {
 				t.Fatalf("no devproxy binary among the processes under %s: %v", tt.argv[0], tree)
 			}
@@ -258,8 +258,7 @@ func TestNPMPackages(t *testing.T) {
 
 	t.Run("devproxy killed by a signal", func(t *testing.T) {
 		p := start(t, dir, env, launcher)
-		tree := descendants(t, p.cmd.Process.Pid)
-		for pid, name := range tree {
+		for pid, name := range p.tree {
 			if name == "devproxy" {
 				syscall.Kill(pid, syscall.SIGKILL)
 			}
