@@ -351,7 +351,7 @@ type proc struct {
 	cmd    *exec.Cmd
 	url    string
 	banner string
-	stderr *bytes.Buffer
+	stderr *syncBuffer
 	done   chan error
 	// tree is the processes under the launcher once it served: the
 	// devproxy binary among them, which would outlive a launcher that
@@ -382,7 +382,7 @@ func start(t *testing.T, dir string, env []string, argv ...string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, stderr: new(bytes.Buffer), done: make(chan error, 1)}
+	p := &proc{cmd: cmd, stderr: new(syncBuffer), done: make(chan error, 1)}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -447,9 +447,56 @@ func (p *proc) wait(t *testing.T) error {
 				left = append(left, fmt.Sprintf("%s (pid %d)", name, pid))
 			}
 		}
-		t.Fatalf("the launcher was not done within 30 s (exited: %t); still running of what it started: %v", !alive(p.cmd.Process.Pid), left)
+		t.Fatalf("the launcher was not done within 30 s (%s); still running of what it started: %v\noutput:\n%s\nstderr:\n%s",
+			ended(p.cmd.Process.Pid), left, p.output(), p.stderr)
 		return nil
 	}
+}
+
+// syncBuffer is the launcher's stderr: written by the copy of the pipe,
+// which lasts as long as any process holds the pipe open, and read by a
+// test's failure message meanwhile.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// ended says how process pid ended, without reaping it: a zombie's
+// exit status is the 52nd field of its /proc stat, in wait(2)'s form.
+func ended(pid int) string {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return "gone"
+	}
+	s := string(stat)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) == 0 || fields[0] != "Z" {
+		return "still running"
+	}
+	if len(fields) < 50 {
+		return "exited"
+	}
+	code, err := strconv.Atoi(fields[49])
+	if err != nil {
+		return "exited"
+	}
+	ws := syscall.WaitStatus(code)
+	if ws.Signaled() {
+		return "exited, killed by " + ws.Signal().String()
+	}
+	return fmt.Sprintf("exited with status %d", ws.ExitStatus())
 }
 
 // commName is the command name of process pid, "" when there is none.
@@ -541,4 +588,34 @@ func alive(pid int) bool {
 	s := string(stat)
 	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	return len(fields) > 0 && fields[0] != "Z"
+}
+
+func TestEndedReadsAZombiesStatus(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	for _, tt := range []struct {
+		script, want string
+	}{
+		{"exit 3", "exited with status 3"},
+		{"kill -TERM $$", "exited, killed by terminated"},
+	} {
+		cmd := exec.Command("sh", "-c", tt.script)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		pid := cmd.Process.Pid
+		// Not waited for, the shell stays a zombie: poll /proc for it.
+		deadline := time.Now().Add(10 * time.Second)
+		for alive(pid) && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if got := ended(pid); got != tt.want {
+			t.Errorf("sh -c %q: ended says %q, want %q", tt.script, got, tt.want)
+		}
+		cmd.Wait()
+		if got := ended(pid); got != "gone" {
+			t.Errorf("sh -c %q once reaped: ended says %q, want gone", tt.script, got)
+		}
+	}
 }
