@@ -131,25 +131,41 @@ type headerAdopter interface {
 }
 
 // copyBody copies a response body as ReverseProxy's copyResponse does:
-// with a pooled buffer, flushing after each write when stream is set.
+// with a pooled buffer, flushing after each write when stream is set. When
+// the inspector keeps the body, each read goes straight into the room its
+// capture has for it (bodyBufferer), and the capture then costs no copy.
 func (c *proxyCall) copyBody(w http.ResponseWriter, body io.Reader, stream bool) error {
 	var buf []byte
-	if bp := c.proxy.BufferPool; bp != nil {
-		buf = bp.Get()
-		defer bp.Put(buf)
-	}
-	if len(buf) == 0 {
-		buf = make([]byte, 32<<10)
-	}
+	defer func() {
+		if buf != nil && c.proxy.BufferPool != nil {
+			c.proxy.BufferPool.Put(buf)
+		}
+	}()
+	room, _ := w.(bodyBufferer)
 	flush := func() error { return nil }
 	if stream {
 		rc := http.NewResponseController(w)
 		flush = rc.Flush
 	}
 	for {
-		nr, rerr := body.Read(buf)
+		var p []byte
+		if room != nil {
+			p = room.bodyBuffer()
+		}
+		if len(p) == 0 {
+			if buf == nil {
+				if bp := c.proxy.BufferPool; bp != nil {
+					buf = bp.Get()
+				}
+				if len(buf) == 0 {
+					buf = make([]byte, 32<<10)
+				}
+			}
+			p = buf
+		}
+		nr, rerr := body.Read(p)
 		if nr > 0 {
-			nw, werr := w.Write(buf[:nr])
+			nw, werr := w.Write(p[:nr])
 			if werr != nil {
 				return werr
 			}
@@ -165,6 +181,14 @@ func (c *proxyCall) copyBody(w http.ResponseWriter, body io.Reader, stream bool)
 			return rerr
 		}
 	}
+}
+
+// bodyBufferer is a ResponseWriter that offers the room its inspector
+// capture has for the next bytes of the body (inspect.Exchange.BodyBuffer):
+// bytes read there and then written are kept without a copy. nil means
+// no room now.
+type bodyBufferer interface {
+	bodyBuffer() []byte
 }
 
 // isEventStreamType reports whether a Content-Type is text/event-stream,

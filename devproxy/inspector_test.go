@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -676,4 +677,73 @@ func TestInspectorOff(t *testing.T) {
 			t.Errorf("NoInspect: %d entries, capture %t; want none, off", len(list), capturing(p))
 		}
 	})
+}
+
+// TestInspectorCapturesBodiesWhole: a proxied body reaches the client
+// byte for byte and the inspector keeps its first MiB, whether the proxy
+// read it into the capture's own room (a body with a length) or into a
+// buffer of its own (no length), in one piece or in several.
+func TestInspectorCapturesBodiesWhole(t *testing.T) {
+	body := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('a' + (i*7+i/13)%26)
+		}
+		return string(b)
+	}
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		parts, _ := strconv.Atoi(r.URL.Query().Get("parts"))
+		b := body(n)
+		w.Header().Set("Content-Type", "text/plain")
+		if r.URL.Query().Get("length") != "no" {
+			w.Header().Set("Content-Length", strconv.Itoa(n))
+		}
+		for i := range parts {
+			io.WriteString(w, b[i*n/parts:(i+1)*n/parts])
+			w.(http.Flusher).Flush()
+		}
+	}))
+	defer api.Close()
+	p := startProxy(t, "frontend: "+api.URL+"\nroutes:\n  /api: "+api.URL+"\n", nil)
+	for _, tc := range []struct {
+		n, parts int
+		length   bool
+	}{
+		{100, 1, true},
+		{10 << 10, 1, true},
+		{10 << 10, 4, true},
+		{70 << 10, 3, true}, // past the room allocated with the header
+		{3 << 20, 5, true},  // past the 1 MiB the inspector keeps
+		{50 << 10, 4, false},
+	} {
+		path := fmt.Sprintf("/api/b?n=%d&parts=%d&length=%s", tc.n, tc.parts, map[bool]string{true: "yes", false: "no"}[tc.length])
+		t.Run(path, func(t *testing.T) {
+			res, got := p.get(t, path)
+			want := body(tc.n)
+			if res.StatusCode != 200 || got != want {
+				t.Fatalf("GET %s: %d, %d bytes (same: %t), want 200 and the %d bytes sent", path, res.StatusCode, len(got), got == want, tc.n)
+			}
+			// The exchange ends once the response is written, which may
+			// be after the client has read it: wait for that.
+			var e entry
+			for deadline := time.Now().Add(waitTimeout); e.ID == 0; time.Sleep(5 * time.Millisecond) {
+				for _, l := range p.entries(t) {
+					if strings.HasSuffix(l.URL, path) && !l.Open {
+						p.inspectorAPI(t, "GET", fmt.Sprintf("requests/%d", l.ID), nil, &e)
+						break
+					}
+				}
+				if e.ID == 0 && time.Now().After(deadline) {
+					t.Fatalf("no finished exchange for %s within %s", path, waitTimeout)
+				}
+			}
+			kept := min(tc.n, 1<<20)
+			b := e.Response.Body
+			if b.Size != int64(tc.n) || b.Kept != kept || b.Data != want[:kept] || b.Truncated != (kept < tc.n) {
+				t.Errorf("captured: size %d, kept %d, truncated %t, the body's first bytes: %t; want size %d, kept %d, truncated %t, the same bytes",
+					b.Size, b.Kept, b.Truncated, b.Data == want[:min(len(b.Data), kept)], tc.n, kept, kept < tc.n)
+			}
+		})
+	}
 }

@@ -121,6 +121,15 @@ func (rec *recorder) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// bodyBuffer is the room the inspector's capture has for the next bytes of
+// the body, once the header is written (see bodyBufferer).
+func (rec *recorder) bodyBuffer() []byte {
+	if !rec.wroteHeader || rec.hijacked {
+		return nil
+	}
+	return rec.e.ex.BodyBuffer()
+}
+
 // Flush passes flushes through, so that streamed responses reach the client
 // as they are written.
 func (rec *recorder) Flush() {

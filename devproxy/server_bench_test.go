@@ -16,10 +16,17 @@ import (
 // to a real backend on 127.0.0.1, and the log line.
 func BenchmarkServeHTTP(b *testing.B) {
 	small := `{"data":"` + strings.Repeat("x", 1024-11) + `"}`
+	// A module of 10 KB, as a page load of the Vite app in the page-load
+	// harness has three hundred of.
+	module := "export const m = `" + strings.Repeat("x", 10<<10-20) + "`;\n"
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Length", strconv.Itoa(len(small)))
-		_, _ = io.WriteString(w, small)
+		body, ct := small, "application/json"
+		if strings.HasPrefix(r.URL.Path, "/src/") {
+			body, ct = module, "text/javascript"
+		}
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = io.WriteString(w, body)
 	}))
 	b.Cleanup(backend.Close)
 	dir := b.TempDir()
@@ -44,6 +51,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 		{"proxied,inspect-off", "/api/small", io.Discard, true},
 		{"proxied,log-to-file", "/api/small", logFile, false},
 		{"frontend", "/src/main.ts", io.Discard, false},
+		{"frontend,inspect-off", "/src/main.ts", io.Discard, true},
 		{"mock", "/mock", io.Discard, false},
 		{"mock,inspect-off", "/mock", io.Discard, true},
 	} {

@@ -522,9 +522,46 @@ func (ex *Exchange) keep(b *Body, p []byte) {
 		// series of copies (2 MiB copied for a 1 MiB download).
 		b.Data = make([]byte, 0, min(ex.respLen, s.opts.MaxBody))
 	}
-	b.Data = append(b.Data, p[:n]...)
+	if l := len(b.Data); int64(cap(b.Data)-l) >= n && &b.Data[:l+1][l] == &p[0] {
+		// p was read into the room after the kept bytes (BodyBuffer):
+		// it is in place already.
+		b.Data = b.Data[:l+int(n)]
+	} else {
+		b.Data = append(b.Data, p[:n]...)
+	}
 	ex.kept += n
 	ex.mu.Unlock()
+}
+
+// minBodyBuffer is the least room BodyBuffer offers when the body goes on
+// past it: less would split the body into reads smaller than the proxy's
+// own buffer makes.
+const minBodyBuffer = 4 << 10
+
+// BodyBuffer returns the room after the response body's kept bytes, for
+// the proxy to read the next part of the body into and then write to the
+// client and pass to ResponseBody as usual: ResponseBody then keeps those
+// bytes where they are, without copying them. It is nil when there is no
+// such room (capture off or done, a body not kept, a cap reached, less
+// than minBodyBuffer left of a body that goes on); the proxy then reads
+// into a buffer of its own.
+// The room is allocated with the response header for a small body with a
+// Content-Length, and at the first ResponseBody for a larger one. Only the
+// goroutine that writes the response may call it.
+func (ex *Exchange) BodyBuffer() []byte {
+	if ex == nil {
+		return nil
+	}
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	b := &ex.respBody
+	room := cap(b.Data) - len(b.Data)
+	if ex.dropped || b.NotKept || b.Truncated || room == 0 || room < minBodyBuffer && (ex.respLen == 0 || ex.respLen-b.Size > int64(room)) {
+		return nil
+	}
+	// Nothing else writes there: ResponseBody appends only what the
+	// proxy read here, and readers see the kept bytes only.
+	return b.Data[len(b.Data):cap(b.Data)]
 }
 
 // TeeRequestBody returns a body that reads rc and captures what is read,
