@@ -19,8 +19,8 @@ import (
 // holds the two to the same result.
 func parseRequestHead(head []byte) (req *http.Request, ok bool) {
 	s := string(head)
-	line, rest, found := strings.Cut(s, "\r\n")
-	if !found || strings.IndexByte(line, '\n') >= 0 {
+	line, rest, found := cutLine(s)
+	if !found {
 		return nil, false
 	}
 	method, target, _ := strings.Cut(line, " ")
@@ -57,52 +57,24 @@ func parseFields(rest string, request bool) (h http.Header, host string, hosts i
 	// One line per field and the empty one; a request's Host is not kept.
 	// The exact size keeps a map of up to eight fields in one group (a
 	// target's response, mostly) instead of a table.
-	n := strings.Count(rest, "\r\n") - 1
+	n := strings.Count(rest, "\n") - 1
 	size := n
 	if request {
 		size--
 	}
 	h = make(http.Header, max(size, 0))
 	vals := make([]string, 0, max(n, 0)) // one backing array for the single values
-	for {
-		line, after, found := strings.Cut(rest, "\r\n")
-		if !found {
-			return nil, "", 0, false
-		}
-		rest = after
-		if line == "" {
-			break
-		}
-		// A bare LF fails the checks below: no token or value holds one.
-		if line[0] == ' ' || line[0] == '\t' {
-			return nil, "", 0, false
-		}
-		name, value, found := strings.Cut(line, ":")
-		if !found {
-			return nil, "", 0, false
-		}
-		key, valid := headerKey(name)
-		if !valid {
-			return nil, "", 0, false
-		}
-		value = trimOWS(value)
-		for i := 0; i < len(value); i++ {
-			if c := value[i]; c < ' ' && c != '\t' || c == 0x7f {
-				return nil, "", 0, false
-			}
-		}
-		if request && key == "Host" {
-			host, hosts = value, hosts+1
-			continue
-		}
-		if vv, seen := h[key]; seen {
-			h[key] = append(vv, value)
-			continue
-		}
-		vals = append(vals, value)
-		h[key] = vals[len(vals)-1 : len(vals) : len(vals)]
+	// A name seldom comes twice (a browser's request never): each field
+	// is stored without looking for an earlier one first, and a block
+	// whose map then has fewer names than it had fields is parsed again,
+	// appending the values of a name that comes again.
+	fields, ok := fieldLines(rest, request, h, &vals, &host, &hosts, false)
+	if ok && len(h) != fields {
+		clear(h)
+		vals, host, hosts = vals[:0], "", 0
+		_, ok = fieldLines(rest, request, h, &vals, &host, &hosts, true)
 	}
-	if rest != "" {
+	if !ok {
 		return nil, "", 0, false
 	}
 	if p := h["Pragma"]; len(p) > 0 && p[0] == "no-cache" {
@@ -112,6 +84,95 @@ func parseFields(rest string, request bool) (h http.Header, host string, hosts i
 		}
 	}
 	return h, host, hosts, true
+}
+
+// fieldLines puts the header lines of rest into h for parseFields and
+// returns how many fields it stored (Host aside). With again set, the
+// values of a name that comes again are appended to the earlier ones; else
+// they replace them, and the count tells the caller.
+func fieldLines(rest string, request bool, h http.Header, vals *[]string, host *string, hosts *int, again bool) (fields int, ok bool) {
+	for {
+		line, after, found := cutLine(rest)
+		if !found {
+			return 0, false
+		}
+		rest = after
+		if line == "" {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			return 0, false
+		}
+		name, value, found := strings.Cut(line, ":")
+		if !found {
+			return 0, false
+		}
+		key, valid := headerKey(name)
+		if !valid {
+			return 0, false
+		}
+		value = trimOWS(value)
+		if !plainValue(value) {
+			return 0, false
+		}
+		if request && key == "Host" {
+			*host, *hosts = value, *hosts+1
+			continue
+		}
+		fields++
+		if again {
+			if vv, seen := h[key]; seen {
+				h[key] = append(vv, value)
+				continue
+			}
+		}
+		*vals = append(*vals, value)
+		v := *vals
+		h[key] = v[len(v)-1 : len(v) : len(v)]
+	}
+	return fields, rest == ""
+}
+
+// cutLine cuts s after its first line, which must end in CRLF: found is
+// false at a bare LF, which parseFields refuses anyway, since no token or
+// field value holds one. It finds the LF with IndexByte: strings.Cut's
+// search for the two bytes was a sixth of parseRequestHead's time.
+func cutLine(s string) (line, rest string, found bool) {
+	i := strings.IndexByte(s, '\n')
+	if i < 1 || s[i-1] != '\r' {
+		return "", "", false
+	}
+	return s[:i-1], s[i+1:], true
+}
+
+// plainValue reports whether v holds no control character but tabs, as
+// textproto requires of a field value. It looks at eight bytes at a time:
+// a word with a byte under 0x20 or a DEL is then checked byte by byte, to
+// let a tab through.
+func plainValue(v string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		x := uint64(v[i]) | uint64(v[i+1])<<8 | uint64(v[i+2])<<16 | uint64(v[i+3])<<24 |
+			uint64(v[i+4])<<32 | uint64(v[i+5])<<40 | uint64(v[i+6])<<48 | uint64(v[i+7])<<56
+		del := x ^ 0x7f*ones
+		// Nonzero exactly when a byte of x is under 0x20, or one of del
+		// is zero (a byte of x is 0x7f).
+		if (x-0x20*ones)&^x&highs|(del-ones)&^del&highs != 0 && !plainBytes(v[i:i+8]) {
+			return false
+		}
+	}
+	return plainBytes(v[i:])
+}
+
+// plainBytes is plainValue, one byte at a time.
+func plainBytes(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // headerKey checks that name is a token, as validHeaderName does, and

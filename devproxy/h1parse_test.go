@@ -347,3 +347,36 @@ func TestHeaderKeyAsValidAndCanonical(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainValue: the eight-bytes-at-a-time check of a field value says
+// what the byte-by-byte one says, for every byte at every place of a word
+// and of the tail after the words, and for random values.
+func TestPlainValue(t *testing.T) {
+	for c := range 256 {
+		for at := range 19 {
+			v := []byte("abcdefgh\tjklmnopqrs")
+			v[at] = byte(c)
+			if got, want := plainValue(string(v)), plainBytes(string(v)); got != want {
+				t.Fatalf("plainValue(%q) = %t, want %t", v, got, want)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(22, 2))
+	for range 20000 {
+		v := make([]byte, rng.IntN(40))
+		for i := range v {
+			// mostly printable, some controls, tabs, DELs and high bytes
+			switch rng.IntN(8) {
+			case 0:
+				v[i] = byte(rng.IntN(256))
+			case 1:
+				v[i] = "\t\x7f\x00\x1f\x80\xff"[rng.IntN(6)]
+			default:
+				v[i] = byte(' ' + rng.IntN(95))
+			}
+		}
+		if got, want := plainValue(string(v)), plainBytes(string(v)); got != want {
+			t.Fatalf("plainValue(%q) = %t, want %t", v, got, want)
+		}
+	}
+}
