@@ -5,6 +5,8 @@
 #   proxies/devproxy.sh prepare   # go build -o .run/bin/devproxy . in DEVPROXY_SRC
 #   proxies/devproxy.sh start     # background; PID in .run/devproxy.pid, log in .run/devproxy.log
 #   proxies/devproxy.sh stop|version|url
+# DEVPROXY_ARGS adds arguments to the command line (say -inspect=false; through DEVPROXY_B_ENV for
+# devproxy-b alone).
 # Replaces the shared harness's devproxy.sh, which listens on 127.0.0.1 only. devproxy runs with
 # HOME=.run/home, as devproxy-h2 does, so both read the same (empty) user config folder.
 set -euo pipefail
@@ -43,7 +45,8 @@ case "${1:-}" in
       echo "routes:"
       echo "  /api: http://127.0.0.1:5000"
     } >"$CFG"
-    pid=$(HOME="$RUN_DIR/home" XDG_CONFIG_HOME="" start_bg "$NAME" "$RUN_DIR/$NAME.log" "$BIN" -config "$CFG")
+    # shellcheck disable=SC2086 # DEVPROXY_ARGS is a list of words
+    pid=$(HOME="$RUN_DIR/home" XDG_CONFIG_HOME="" start_bg "$NAME" "$RUN_DIR/$NAME.log" "$BIN" -config "$CFG" ${DEVPROXY_ARGS:-})
     if ! WAIT_HOST=$HOST wait_port "$NAME" 8080 30 "$pid"; then tail -n 20 "$RUN_DIR/$NAME.log" >&2; stop_pidfile "$PIDFILE"; exit 1; fi
     echo "$NAME up: pid $pid"
     ;;
