@@ -249,10 +249,9 @@ func (s *headerScratch) forward(h http.Header) http.Header {
 			}
 		}
 	}
-	n := 0
-	for _, vv := range h {
-		n += len(vv)
-	}
+	// Room for one value per field (a name sent twice makes append grow
+	// the array, and the fields already in place keep the old one) and
+	// for the fields rewriteOut sets.
 	const room = 8 // X-Forwarded-For, -Host, -Proto, -Port, -Prefix, the hop, Te
 	keep := len(h) <= maxScratchFields
 	out, vals := s.h, s.vals[:0]
@@ -261,8 +260,8 @@ func (s *headerScratch) forward(h http.Header) http.Header {
 	} else {
 		clear(out)
 	}
-	if cap(vals) < n+room || !keep {
-		vals = make([]string, 0, n+room)
+	if cap(vals) < len(h)+room || !keep {
+		vals = make([]string, 0, len(h)+room)
 	}
 	for k, vv := range h {
 		if isHopHeader(k) || isForwardingHeader(k) || len(named) > 0 && connectionNames(named, k) {

@@ -228,7 +228,7 @@ type h1Conn struct {
 	bw      *bufio.Writer
 	head    bytes.Reader  // the peeked header block, parsed first
 	hr      *bufio.Reader // over head
-	keys    []string      // a response's header names, sorted
+	fields  []namedValues // a response's header fields, sorted by name
 	headBuf []byte        // a response's headers, as WriteHeader found them
 	outBuf  []byte        // the status line and headers as sent
 	hold    [h1Hold]byte  // a body's first bytes, held until it is framed
@@ -771,20 +771,20 @@ func bodyAllowed(code int) bool {
 // appendHeaders appends h's fields, but those skip names, sorted by name
 // as net/http writes them.
 func (c *h1Conn) appendHeaders(b []byte, h http.Header, skip func(string) bool) []byte {
-	keys := c.keys[:0]
-	for k := range h {
+	fields := c.fields[:0]
+	for k, vv := range h {
 		if !skip(k) {
-			keys = append(keys, k)
+			fields = append(fields, namedValues{k, vv})
 		}
 	}
-	sortHeaderKeys(keys)
-	for _, k := range keys {
-		for _, v := range h[k] {
-			b = appendField(b, k, v)
+	sortFields(fields)
+	for _, f := range fields {
+		for _, v := range f.values {
+			b = appendField(b, f.name, v)
 		}
 	}
-	clear(keys)
-	c.keys = keys[:0]
+	clear(fields)
+	c.fields = fields[:0]
 	return b
 }
 

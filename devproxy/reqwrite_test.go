@@ -11,6 +11,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -172,11 +173,11 @@ func BenchmarkWriteRequest(b *testing.B) {
 	}
 }
 
-// TestSortHeaderKeysAsSlicesSort pins sortHeaderKeys to slices.Sort's
-// order: the names of a browser's request, and random names that share
+// TestSortFieldsAsSlicesSort pins sortFields to slices.Sort's order of
+// the names, each keeping its values: the names of a browser's request, and random names that share
 // long prefixes, are shorter than eight bytes, hold zero bytes or are
 // longer than the prefix array.
-func TestSortHeaderKeysAsSlicesSort(t *testing.T) {
+func TestSortFieldsAsSlicesSort(t *testing.T) {
 	browser := []string{"Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform", "User-Agent", "Accept", "Sec-Fetch-Site",
 		"Sec-Fetch-Mode", "Sec-Fetch-Dest", "Referer", "Accept-Encoding", "Accept-Language", "Cookie", "If-None-Match",
 		"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Devproxy-Hop", "Te", "A"}
@@ -196,31 +197,45 @@ func TestSortHeaderKeysAsSlicesSort(t *testing.T) {
 		cases = append(cases, keys)
 	}
 	for _, keys := range cases {
-		got, want := slices.Clone(keys), slices.Clone(keys)
-		rng.Shuffle(len(got), func(i, j int) { got[i], got[j] = got[j], got[i] })
-		sortHeaderKeys(got)
+		fields := make([]namedValues, len(keys))
+		for i, k := range keys {
+			fields[i] = namedValues{k, []string{k + "=" + strconv.Itoa(i)}}
+		}
+		rng.Shuffle(len(fields), func(i, j int) { fields[i], fields[j] = fields[j], fields[i] })
+		sortFields(fields)
+		got := make([]string, len(fields))
+		for i, f := range fields {
+			got[i] = f.name
+			if len(f.values) != 1 || !strings.HasPrefix(f.values[0], f.name+"=") {
+				t.Fatalf("sortFields(%q): %q has the values %q", keys, f.name, f.values)
+			}
+		}
+		want := slices.Clone(keys)
 		slices.Sort(want)
 		if !slices.Equal(got, want) {
-			t.Fatalf("sortHeaderKeys(%q)\n= %q\nwant %q", keys, got, want)
+			t.Fatalf("sortFields(%q)\n= %q\nwant %q", keys, got, want)
 		}
 	}
 }
 
-func BenchmarkSortHeaderKeys(b *testing.B) {
+func BenchmarkSortFields(b *testing.B) {
 	browser := []string{"Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform", "User-Agent", "Accept", "Sec-Fetch-Site",
 		"Sec-Fetch-Mode", "Sec-Fetch-Dest", "Referer", "Accept-Encoding", "Accept-Language", "Cookie", "If-None-Match",
 		"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port", "X-Devproxy-Hop", "Connection"}
 	rng := rand.New(rand.NewPCG(22, 4))
-	keys := slices.Clone(browser)
+	fields := make([]namedValues, len(browser))
+	byName := func(a, b namedValues) int { return strings.Compare(a.name, b.name) }
 	for _, c := range []struct {
 		name string
-		sort func([]string)
-	}{{"sortHeaderKeys", sortHeaderKeys}, {"slices.Sort", slices.Sort[[]string]}, {"shuffle only", func([]string) {}}} {
+		sort func([]namedValues)
+	}{{"sortFields", sortFields}, {"slices.SortFunc", func(f []namedValues) { slices.SortFunc(f, byName) }}, {"shuffle only", func([]namedValues) {}}} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
-				copy(keys, browser)
-				rng.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
-				c.sort(keys)
+				for i, k := range browser {
+					fields[i] = namedValues{name: k}
+				}
+				rng.Shuffle(len(fields), func(i, j int) { fields[i], fields[j] = fields[j], fields[i] })
+				c.sort(fields)
 			}
 		})
 	}
