@@ -171,6 +171,8 @@
 //	internal/printable    text from a request made safe for a terminal
 //	internal/wsframe      WebSocket frames, for tests and the benchmark
 //	internal/testnet      closed ports and servers on 127.0.0.1 for tests
+//	internal/syncbuf      a buffer for output written on other goroutines,
+//	                      for tests
 //	internal/headless     the headless Chromium every browser test drives
 //	internal/gitname      the name of a git checkout: REPO, or BRANCH.REPO in a
 //	                      linked worktree or on another branch than the default

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/devproxy/devproxy/devproxy"
+	"github.com/devproxy/devproxy/internal/syncbuf"
 )
 
 // reloadTimeout bounds how long devproxy may take to apply a saved config:
@@ -24,7 +25,7 @@ const logTimeout = 30 * time.Second
 type proxy struct {
 	origin  string // http(s)://localhost:PORT, the origin the browser uses
 	config  string // the config file's path
-	log     *syncBuffer
+	log     *syncbuf.Buffer
 	reloads chan error // one value per reload of the config file
 }
 
@@ -41,7 +42,7 @@ func startDevproxyWith(t *testing.T, dir, config string, set func(*devproxy.Opti
 	t.Helper()
 	p := &proxy{
 		config:  filepath.Join(dir, "devproxy.yaml"),
-		log:     &syncBuffer{},
+		log:     &syncbuf.Buffer{},
 		reloads: make(chan error, 16),
 	}
 	if err := os.WriteFile(p.config, []byte(config), 0o644); err != nil {

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -11,9 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/devproxy/devproxy/internal/syncbuf"
 )
 
 // installHint says how to get what the suite needs on Debian.
@@ -61,26 +61,6 @@ func requireModules(t *testing.T, dir string, pkgs ...string) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writers and readers: the
-// devproxy log and the dev servers' output are written by other goroutines
-// while the test reads them.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // freePort returns a loopback port that nothing listens on at the moment.
 // Dev servers are given a fixed port (with strictPort) because that is how
 // people run them, and because webpack-dev-server's default socket URL
@@ -98,7 +78,7 @@ func freePort(t *testing.T) int {
 // nodeProcess is a node program started by a test, in its own process group
 // so that stopping it also stops whatever it spawned.
 type nodeProcess struct {
-	out  *syncBuffer
+	out  *syncbuf.Buffer
 	done chan struct{} // closed when the process exited
 }
 
@@ -133,7 +113,7 @@ func startProcess(t *testing.T, dir string, env []string, name string, args ...s
 	cmd.Dir = dir
 	cmd.Env = append(append(os.Environ(), "NO_COLOR=1", "FORCE_COLOR=0", "BROWSER=none"), env...)
 	setProcessGroup(cmd)
-	p = &nodeProcess{out: &syncBuffer{}, done: make(chan struct{})}
+	p = &nodeProcess{out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

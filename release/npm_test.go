@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/devproxy/devproxy/internal/syncbuf"
 )
 
 // testVersion is the version the tests build and stamp.
@@ -351,7 +353,9 @@ type proc struct {
 	cmd    *exec.Cmd
 	url    string
 	banner string
-	stderr *syncBuffer
+	// stderr is written by the copy of the pipe, which lasts as long as
+	// any process holds it open, and read by failure messages meanwhile.
+	stderr *syncbuf.Buffer
 	done   chan error
 	// tree is the processes under the launcher once it served: the
 	// devproxy binary among them, which would outlive a launcher that
@@ -382,7 +386,7 @@ func start(t *testing.T, dir string, env []string, argv ...string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, stderr: new(syncBuffer), done: make(chan error, 1)}
+	p := &proc{cmd: cmd, stderr: new(syncbuf.Buffer), done: make(chan error, 1)}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -451,26 +455,6 @@ func (p *proc) wait(t *testing.T) error {
 			ended(p.cmd.Process.Pid), left, p.output(), p.stderr)
 		return nil
 	}
-}
-
-// syncBuffer is the launcher's stderr: written by the copy of the pipe,
-// which lasts as long as any process holds the pipe open, and read by a
-// test's failure message meanwhile.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // ended says how process pid ended, without reaping it: a zombie's

@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/devproxy/devproxy/internal/headless"
+	"github.com/devproxy/devproxy/internal/syncbuf"
 )
 
 // The browser is the ground truth for trust: these tests install the CA
@@ -66,7 +67,7 @@ func TestChromiumTrustsTheCA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var errLog syncBuffer
+	var errLog syncbuf.Buffer
 	var mu sync.Mutex
 	var seen []string // protocol and SNI of each page request
 	srv := &http.Server{

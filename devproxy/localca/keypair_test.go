@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/devproxy/devproxy/internal/syncbuf"
 )
 
 // writePair writes the issuer's leaf for name as PEM files, as mkcert
@@ -43,7 +45,7 @@ func TestKeyPairServedForEveryName(t *testing.T) {
 	if got := kp.Leaf().DNSNames; len(got) != 1 || got[0] != "team.test" {
 		t.Errorf("Leaf().DNSNames = %v, want [team.test]", got)
 	}
-	var errLog syncBuffer
+	var errLog syncbuf.Buffer
 	addr := tlsServer(t, kp.GetCertificate, &errLog)
 	_, port, _ := net.SplitHostPort(addr)
 	roots := x509.NewCertPool()

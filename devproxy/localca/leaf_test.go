@@ -1,7 +1,6 @@
 package localca
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/devproxy/devproxy/internal/syncbuf"
 )
 
 func TestCertificateNames(t *testing.T) {
@@ -286,25 +287,6 @@ func tlsServer(t *testing.T, get func(*tls.ClientHelloInfo) (*tls.Certificate, e
 	return ln.Addr().String()
 }
 
-// syncBuffer is a bytes.Buffer for a server's error log, written on the
-// server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // client trusts only roots and connects every host name to addr.
 func client(roots *x509.CertPool, addr string) *http.Client {
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
@@ -322,7 +304,7 @@ func client(roots *x509.CertPool, addr string) *http.Client {
 func TestTLSHandshake(t *testing.T) {
 	ca := testCA(t)
 	iss := NewIssuer(ca, IssuerOptions{Hosts: []string{"myapp.test"}})
-	var errLog syncBuffer
+	var errLog syncbuf.Buffer
 	addr := tlsServer(t, iss.GetCertificate, &errLog)
 	_, port, _ := net.SplitHostPort(addr)
 	roots := x509.NewCertPool()
