@@ -62,75 +62,85 @@ func parseFields(rest string, request bool) (h http.Header, host string, hosts i
 	if request {
 		size--
 	}
-	h = make(http.Header, max(size, 0))
-	vals := make([]string, 0, max(n, 0)) // one backing array for the single values
+	f := fieldParse{h: make(http.Header, max(size, 0)), vals: make([]string, 0, max(n, 0))}
 	// A name seldom comes twice (a browser's request never): each field
 	// is stored without looking for an earlier one first, and a block
 	// whose map then has fewer names than it had fields is parsed again,
 	// appending the values of a name that comes again.
-	fields, ok := fieldLines(rest, request, h, &vals, &host, &hosts, false)
-	if ok && len(h) != fields {
-		clear(h)
-		vals, host, hosts = vals[:0], "", 0
-		_, ok = fieldLines(rest, request, h, &vals, &host, &hosts, true)
+	ok = f.lines(rest, request, false)
+	if ok && len(f.h) != f.fields {
+		clear(f.h)
+		f = fieldParse{h: f.h, vals: f.vals[:0]}
+		ok = f.lines(rest, request, true)
 	}
 	if !ok {
 		return nil, "", 0, false
 	}
+	h = f.h
 	if p := h["Pragma"]; len(p) > 0 && p[0] == "no-cache" {
 		// as net/http does (RFC 7234, 5.4)
 		if _, cc := h["Cache-Control"]; !cc {
 			h["Cache-Control"] = []string{"no-cache"}
 		}
 	}
-	return h, host, hosts, true
+	return h, f.host, f.hosts, true
 }
 
-// fieldLines puts the header lines of rest into h for parseFields and
-// returns how many fields it stored (Host aside). With again set, the
-// values of a name that comes again are appended to the earlier ones; else
-// they replace them, and the count tells the caller.
-func fieldLines(rest string, request bool, h http.Header, vals *[]string, host *string, hosts *int, again bool) (fields int, ok bool) {
+// fieldParse is what parseFields gathers from a block's lines: the header
+// (its single values in one backing array), a request's Host and how many
+// there were, and how many other fields were stored.
+type fieldParse struct {
+	h      http.Header
+	vals   []string
+	host   string
+	hosts  int
+	fields int
+}
+
+// lines puts the header lines of rest into f.h. With again set, the
+// values of a name that comes again are appended to the earlier ones;
+// else they replace them, and f.fields tells the caller.
+func (f *fieldParse) lines(rest string, request, again bool) bool {
 	for {
 		line, after, found := cutLine(rest)
 		if !found {
-			return 0, false
+			return false
 		}
 		rest = after
 		if line == "" {
 			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			return 0, false
+			return false
 		}
 		name, value, found := strings.Cut(line, ":")
 		if !found {
-			return 0, false
+			return false
 		}
 		key, valid := headerKey(name)
 		if !valid {
-			return 0, false
+			return false
 		}
 		value = trimOWS(value)
 		if !plainValue(value) {
-			return 0, false
+			return false
 		}
 		if request && key == "Host" {
-			*host, *hosts = value, *hosts+1
+			f.host, f.hosts = value, f.hosts+1
 			continue
 		}
-		fields++
+		f.fields++
 		if again {
-			if vv, seen := h[key]; seen {
-				h[key] = append(vv, value)
+			if vv, seen := f.h[key]; seen {
+				f.h[key] = append(vv, value)
 				continue
 			}
 		}
-		*vals = append(*vals, value)
-		v := *vals
-		h[key] = v[len(v)-1 : len(v) : len(v)]
+		f.vals = append(f.vals, value)
+		v := f.vals
+		f.h[key] = v[len(v)-1 : len(v) : len(v)]
 	}
-	return fields, rest == ""
+	return rest == ""
 }
 
 // cutLine cuts s after its first line, which must end in CRLF: found is
