@@ -725,19 +725,8 @@ func TestInspectorCapturesBodiesWhole(t *testing.T) {
 				t.Fatalf("GET %s: %d, %d bytes (same: %t), want 200 and the %d bytes sent", path, res.StatusCode, len(got), got == want, tc.n)
 			}
 			// The exchange ends once the response is written, which may
-			// be after the client has read it: wait for that.
-			var e entry
-			for deadline := time.Now().Add(waitTimeout); e.ID == 0; time.Sleep(5 * time.Millisecond) {
-				for _, l := range p.entries(t) {
-					if strings.HasSuffix(l.URL, path) && !l.Open {
-						p.inspectorAPI(t, "GET", fmt.Sprintf("requests/%d", l.ID), nil, &e)
-						break
-					}
-				}
-				if e.ID == 0 && time.Now().After(deadline) {
-					t.Fatalf("no finished exchange for %s within %s", path, waitTimeout)
-				}
-			}
+			// be after the client has read it: waitEntry waits for that.
+			e := p.waitEntry(t, path, false)
 			kept := min(tc.n, 1<<20)
 			b := e.Response.Body
 			if b.Size != int64(tc.n) || b.Kept != kept || b.Data != want[:kept] || b.Truncated != (kept < tc.n) {

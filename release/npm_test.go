@@ -573,33 +573,3 @@ func alive(pid int) bool {
 	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	return len(fields) > 0 && fields[0] != "Z"
 }
-
-func TestEndedReadsAZombiesStatus(t *testing.T) {
-	if _, err := os.Stat("/proc/self/stat"); err != nil {
-		t.Skipf("no /proc: %v", err)
-	}
-	for _, tt := range []struct {
-		script, want string
-	}{
-		{"exit 3", "exited with status 3"},
-		{"kill -TERM $$", "exited, killed by terminated"},
-	} {
-		cmd := exec.Command("sh", "-c", tt.script)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		pid := cmd.Process.Pid
-		// Not waited for, the shell stays a zombie: poll /proc for it.
-		deadline := time.Now().Add(10 * time.Second)
-		for alive(pid) && time.Now().Before(deadline) {
-			time.Sleep(time.Millisecond)
-		}
-		if got := ended(pid); got != tt.want {
-			t.Errorf("sh -c %q: ended says %q, want %q", tt.script, got, tt.want)
-		}
-		cmd.Wait()
-		if got := ended(pid); got != "gone" {
-			t.Errorf("sh -c %q once reaped: ended says %q, want gone", tt.script, got)
-		}
-	}
-}
