@@ -369,14 +369,18 @@ func (s *scene) checkHotUpdate(t *testing.T) {
 	label := fmt.Sprintf("version %d", s.version)
 	shown := fmt.Sprintf(`document.getElementById("label")?.textContent.trim() === %q`, label)
 	if err := s.page.waitFor(shown, hmrTimeout/2); err != nil {
-		// A dev server's watcher may miss a save (Next's once did, in its
-		// first scene, while its other scenes updated): save it again,
-		// as a person would, and say so. A second miss fails.
+		// A dev server may let a save go by (Next's did, in its first
+		// scene, while its other scenes updated: it rebuilt, yet sent the
+		// page no update, and a second save of the same text changed
+		// nothing for it): edit the label again, to a text it has not
+		// seen, as a person would, and say so. A second miss fails.
 		frames := describeSockets(s.page.rec.socketsSnapshot())
-		t.Logf("the edit did not reach the page within %s (%v; sockets: %s): saving %s again", hmrTimeout/2, err, frames, s.ds.label)
-		s.edit(t, s.version)
+		t.Logf("the edit did not reach the page within %s (%v; sockets: %s): editing %s again", hmrTimeout/2, err, frames, s.ds.label)
+		s.edit(t, s.version+1)
+		label = fmt.Sprintf("version %d", s.version)
+		shown = fmt.Sprintf(`document.getElementById("label")?.textContent.trim() === %q`, label)
 		if err := s.page.waitFor(shown, hmrTimeout/2); err != nil {
-			t.Fatalf("the edit did not reach the page, saved twice: %v; sockets: %s", err, describeSockets(s.page.rec.socketsSnapshot()))
+			t.Fatalf("the edit did not reach the page, edited twice: %v; sockets: %s", err, describeSockets(s.page.rec.socketsSnapshot()))
 		}
 	}
 	if got, err := eval[string](s.page, `String(window.devproxyMarker)`); err != nil || got != marker {
