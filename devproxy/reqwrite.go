@@ -80,6 +80,9 @@ type namedValues struct {
 	values []string
 }
 
+// compareNames orders two fields by name, as strings.Compare does.
+func compareNames(a, b namedValues) int { return strings.Compare(a.name, b.name) }
+
 // sortFields sorts fields by name as slices.Sort sorts the names: an
 // insertion sort on each name's first eight bytes read as one number, the
 // whole names compared only on a tie. The twenty-odd names of a browser's
@@ -88,7 +91,7 @@ type namedValues struct {
 func sortFields(fields []namedValues) {
 	var pre [48]uint64
 	if len(fields) > len(pre) {
-		slices.SortFunc(fields, func(a, b namedValues) int { return strings.Compare(a.name, b.name) })
+		slices.SortFunc(fields, compareNames)
 		return
 	}
 	for i, f := range fields {
