@@ -366,9 +366,11 @@ func (s *scene) checkHotUpdate(t *testing.T) {
 	}
 	before, _ := s.hmrSocket()
 	s.edit(t, s.version+1)
-	label := fmt.Sprintf("version %d", s.version)
-	shown := fmt.Sprintf(`document.getElementById("label")?.textContent.trim() === %q`, label)
-	if err := s.page.waitFor(shown, hmrTimeout/2); err != nil {
+	// shown is true on the page once it shows the label's current version.
+	shown := func() string {
+		return fmt.Sprintf(`document.getElementById("label")?.textContent.trim() === "version %d"`, s.version)
+	}
+	if err := s.page.waitFor(shown(), hmrTimeout/2); err != nil {
 		// A dev server may let a save go by (Next's did, in its first
 		// scene, while its other scenes updated: it rebuilt, yet sent the
 		// page no update, and a second save of the same text changed
@@ -377,9 +379,7 @@ func (s *scene) checkHotUpdate(t *testing.T) {
 		frames := describeSockets(s.page.rec.socketsSnapshot())
 		t.Logf("the edit did not reach the page within %s (%v; sockets: %s): editing %s again", hmrTimeout/2, err, frames, s.ds.label)
 		s.edit(t, s.version+1)
-		label = fmt.Sprintf("version %d", s.version)
-		shown = fmt.Sprintf(`document.getElementById("label")?.textContent.trim() === %q`, label)
-		if err := s.page.waitFor(shown, hmrTimeout/2); err != nil {
+		if err := s.page.waitFor(shown(), hmrTimeout/2); err != nil {
 			t.Fatalf("the edit did not reach the page, edited twice: %v; sockets: %s", err, describeSockets(s.page.rec.socketsSnapshot()))
 		}
 	}
