@@ -563,7 +563,9 @@ func (c *h1Conn) armWatch(ctx context.Context, end context.CancelFunc) {
 // arrives (a pipelined request) is kept for the next read.
 func (c *h1Conn) backgroundRead() {
 	c.mu.Lock()
-	if c.watch != watchArmed {
+	// A request whose context already ended (a write to its client
+	// failed, see h1Response.fail) has nobody left to watch for.
+	if c.watch != watchArmed || c.reqEnd == nil {
 		c.mu.Unlock()
 		return
 	}

@@ -567,3 +567,29 @@ func TestH1IdleTimeout(t *testing.T) {
 		t.Fatalf("idle connection closed %v after its last request was sent, want %v to %v", waited, idle, idle+h1IdleSlack)
 	}
 }
+
+// A write to a client that went away ends the request's context while the
+// handler still runs; the watch's timer, armed for that request, fires
+// later and must find nothing to watch, not the ended request.
+func TestH1WatchAfterFailedWrite(t *testing.T) {
+	failed := make(chan error, 1)
+	addr := startH1(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := make([]byte, 64<<10)
+		var err error
+		for deadline := time.Now().Add(10 * time.Second); err == nil && time.Now().Before(deadline); {
+			if _, err = w.Write(chunk); err == nil {
+				err = http.NewResponseController(w).Flush()
+			}
+		}
+		// A handler that goes on working past the watch's start.
+		time.Sleep(3 * h1WatchAfter)
+		failed <- err
+	}), time.Minute)
+	c, _ := sendRaw(t, addr, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+	// Closed with a reset, so that devproxy's next write fails at once.
+	c.(*net.TCPConn).SetLinger(0)
+	c.Close()
+	if err := <-failed; err == nil {
+		t.Fatal("the handler's writes to a closed connection did not fail")
+	}
+}
