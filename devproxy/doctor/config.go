@@ -145,9 +145,13 @@ func probeListen(ctx context.Context, addr string) (ok bool, detail, hint string
 	}
 	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
+	// why says what the status request found, so that a devproxy too
+	// slow to answer is not taken silently for another program.
+	why := "it is not devproxy"
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, "http://"+addr+status.Path, nil)
 	if err == nil {
-		res, err := http.DefaultClient.Do(req)
+		var res *http.Response
+		res, err = http.DefaultClient.Do(req)
 		if err == nil {
 			var st status.Status
 			derr := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&st)
@@ -157,6 +161,9 @@ func probeListen(ctx context.Context, addr string) (ok bool, detail, hint string
 			}
 		}
 	}
-	return false, "something else listens on " + addr + ", so devproxy cannot start there",
+	if err != nil {
+		why = "it did not answer devproxy's status request: " + neterr.Classify(err).Phrase
+	}
+	return false, "something else listens on " + addr + ", so devproxy cannot start there (" + why + ")",
 		"stop that program, or pick another address with listen: or -listen"
 }

@@ -62,7 +62,7 @@ func TestCheckConfig(t *testing.T) {
 			Hint: "start it, or fix routes./auth.target in " + file},
 		{What: "route /hello", OK: true, Detail: "a mock, answered by devproxy itself"},
 		{What: "frontend", OK: true, Detail: up.URL + " answers on " + upHost + " (IPv4)"},
-		{What: "listen", Detail: "something else listens on " + busy.Addr().String() + ", so devproxy cannot start there",
+		{What: "listen", Detail: "something else listens on " + busy.Addr().String() + ", so devproxy cannot start there (it did not answer devproxy's status request: no answer in time)",
 			Hint: "stop that program, or pick another address with listen: or -listen"},
 	}
 	got := CheckConfig(context.Background(), cfg)
